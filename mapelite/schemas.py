@@ -1,0 +1,188 @@
+"""Data crossing module and process boundaries: results, options, run context.
+
+`HarnessResult` is one ledger entry (DESIGN.md, "HarnessResult"). It is validated before it
+is written; anything invalid is refused with a `pydantic.ValidationError`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+HARNESS_NAMES: dict[int, str] = {
+    0: "SENSE",
+    1: "FUSE",
+    2: "SHAPE",
+    3: "DELIVER",
+    4: "DISRUPT",
+    5: "IMMUNIZE",
+    6: "STORE",
+    7: "DECIDE",
+}
+
+RunnerName = Literal["local", "temporal", "nats"]
+Role = Literal["single", "worker", "aggregator", "consumer"]
+CostSource = Literal["provider", "estimated", "simulated"]
+HEX64 = r"^[0-9a-f]{64}$"
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def split_model_id(model: str) -> tuple[str, str]:
+    """``"openrouter/openai/gpt-5-nano"`` -> ``("openrouter", "openai/gpt-5-nano")``."""
+    provider, sep, name = model.partition("/")
+    if not sep or not provider or not name:
+        raise ValueError(
+            f"model id {model!r} needs a provider prefix, e.g. openrouter/openai/gpt-5-nano, "
+            "ollama/llama3.2:1b, openai/<name>, mockllm/<name>"
+        )
+    return provider, name
+
+
+class Scores(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    raw: float = Field(ge=0)
+    normalized: float = Field(ge=0, le=1)
+
+
+class ItemOutcome(BaseModel):
+    """One item of a harness run: what the model answered and what it scored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str
+    answer: str | None = None
+    score: float = Field(ge=0, le=1)
+    latency_s: float = Field(default=0.0, ge=0)
+    tokens_in: int = Field(default=0, ge=0)
+    tokens_out: int = Field(default=0, ge=0)
+    cost_usd: float = Field(default=0.0, ge=0)
+    attempts: int = Field(default=1, ge=0)
+    error: str | None = None
+
+
+class AgentContext(BaseModel):
+    """Where a harness run sits in a swarm or batch; carried by requests across processes.
+
+    ``upstream_answers`` maps item id -> the previous stage's successful answers for that item
+    (failed agents' error texts are never included).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    unit_key: str
+    pattern: str | None = None
+    stage: int = Field(default=0, ge=0)
+    agent: int = Field(default=0, ge=0)
+    role: Role = "single"
+    upstream: list[str] = Field(default_factory=list, description="unit keys of the inputs")
+    upstream_answers: dict[str, list[str]] = Field(default_factory=dict)
+    repeat: int = Field(default=0, ge=0)
+
+
+class HarnessRunnerOptions(BaseModel):
+    """Options for one harness run (or every run of a batch)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_s: float = Field(default=300.0, gt=0, description="per harness run")
+    call_timeout_s: float | None = Field(
+        default=None, gt=0, description="per model call; defaults to timeout_s"
+    )
+    retries: int = Field(default=3, ge=0, description="retries after the first attempt")
+    retry_delay_s: float = Field(default=1.0, ge=0, description="base of exponential backoff")
+    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    seed: int = 0
+    context: AgentContext | None = None
+
+    @property
+    def per_call_timeout_s(self) -> float:
+        return self.call_timeout_s if self.call_timeout_s is not None else self.timeout_s
+
+
+class ResultMetadata(BaseModel):
+    """Metadata of a ledger entry. Extra keys are allowed and kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str
+    runner: RunnerName = "local"
+    engine_id: dict[str, str] = Field(default_factory=dict)
+    unit_key: str | None = None
+    pattern: str | None = None
+    stage: int | None = None
+    agent: int | None = None
+    role: Role = "single"
+    upstream: list[str] = Field(default_factory=list)
+    items: list[ItemOutcome] = Field(default_factory=list)
+    latency_s: float = Field(default=0.0, ge=0)
+    tokens_in: int = Field(default=0, ge=0)
+    tokens_out: int = Field(default=0, ge=0)
+    cost_usd: float = Field(default=0.0, ge=0, description="actual (or best known) cost")
+    cost_estimated_usd: float = Field(default=0.0, ge=0)
+    cost_source: CostSource = "estimated"
+    attempts: int = Field(default=1, ge=0, description="model calls made, retries included")
+    queue_depth: int = Field(default=0, ge=0, description="calls waiting for the provider slot")
+    wait_s: float = Field(default=0.0, ge=0, description="time spent waiting for a slot")
+    error: str | None = None
+    simulated: bool = False
+    catalog_hash: str | None = None
+    seed: int | None = None
+
+
+class HarnessResult(BaseModel):
+    """One ledger entry. ``prev_hash``/``hash`` are filled in by the ledger on append."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    harness_id: int = Field(ge=0, le=7)
+    harness_name: str
+    model: str
+    scores: Scores
+    timestamp: str = Field(default_factory=utc_now_iso)
+    prev_hash: str | None = Field(default=None, pattern=HEX64)
+    hash: str | None = Field(default=None, pattern=HEX64)
+    metadata: ResultMetadata
+
+    @field_validator("model")
+    @classmethod
+    def _model_has_provider(cls, value: str) -> str:
+        split_model_id(value)
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _timestamp_is_utc_iso(cls, value: str) -> str:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None or parsed.utcoffset() != UTC.utcoffset(None):
+            raise ValueError("timestamp must be UTC ISO-8601")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HarnessResult:
+        expected = HARNESS_NAMES[self.harness_id]
+        if self.harness_name != expected:
+            raise ValueError(f"harness {self.harness_id} is {expected}, not {self.harness_name}")
+        items = self.metadata.items
+        if items and self.scores.raw > len(items) + 1e-9:
+            raise ValueError("scores.raw cannot exceed the number of items")
+        return self
+
+    @property
+    def failed(self) -> bool:
+        return self.metadata.error is not None
+
+    @property
+    def simulated(self) -> bool:
+        return self.metadata.simulated
+
+    def ledger_fields(self) -> dict[str, Any]:
+        """The fields as stored, without the chain fields (the ledger adds those)."""
+        return self.model_dump(mode="json", exclude={"prev_hash", "hash"})

@@ -1,0 +1,42 @@
+"""Test-wide isolation: every test gets its own MAPELITE_HOME; Prefect state lives in a temp dir.
+
+Fixtures for real servers live in tests/support/ and are registered here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Prefect reads its home at import time: isolate it before anything imports prefect.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="mapelite-test-prefect-")
+os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+for _key in ("OPENROUTER_API_KEY", "MAPELITE_OPENROUTER_API_KEY", "PREFECT_API_URL"):
+    os.environ.pop(_key, None)
+
+pytest_plugins = [
+    "tests.support.model_server_fixtures",
+    "tests.support.server_fixtures",
+    "tests.support.prefect_fixtures",
+]
+
+
+@pytest.fixture(autouse=True)
+def mapelite_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "mapelite-home"
+    home.mkdir()
+    monkeypatch.setenv("MAPELITE_HOME", str(home))
+    monkeypatch.delenv("MAPELITE_LEDGER_PATH", raising=False)
+    from mapelite.settings import get_settings
+
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
