@@ -1,12 +1,12 @@
 """Provider errors: one tree, each node carrying what the retry policy needs.
 
-    ProviderError
-    ├── AuthError              401/403: not retried; check the key setting
-    ├── OutOfCreditsError      402: not retried; add credits
-    ├── RateLimitedError       429: retried after ``retry_after``
-    ├── ProviderUnavailableError  5xx, connection refused: retried
-    ├── ProviderTimeoutError   connect/read timeout, call timeout: retried
-    └── BadResponseError       not JSON, HTML page, no choices, empty content, error in a 200
+ProviderError
+├── AuthError              401/403: not retried; check the key setting
+├── OutOfCreditsError      402: not retried; add credits
+├── RateLimitedError       429: retried after ``retry_after``
+├── ProviderUnavailableError  5xx, connection refused: retried
+├── ProviderTimeoutError   connect/read timeout, call timeout: retried
+└── BadResponseError       not JSON, HTML page, no choices, empty content, error in a 200
 """
 
 from __future__ import annotations

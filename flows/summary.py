@@ -1,0 +1,113 @@
+"""Printing what a run will cost and what it did (final summary tables)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from mapelite.cost import CostEstimate
+from mapelite.swarm import BatchResult, EvalResult, RunCost, SwarmResult
+
+SIMULATED_NOTE = (
+    "SIMULATED: these numbers come from mockllm models (offline simulation with simulated "
+    "skills and prices), not from real LLMs."
+)
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_estimate(estimate: CostEstimate, console: Console) -> None:
+    label = " (SIMULATED models, simulated prices)" if estimate.simulated else ""
+    console.print(
+        f"cost estimate{label}: {estimate.total_calls} model calls, "
+        f"~{estimate.estimated_tokens} tokens, ${estimate.estimated_cost:.4f} "
+        f"(worst case ${estimate.worst_case_cost:.4f})",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _cost_line(cost: RunCost) -> str:
+    budget = f", budget ${cost.budget_usd:.2f}" if cost.budget_usd is not None else ""
+    return (
+        f"cost: estimated ${cost.estimated_usd:.4f}, actual ${cost.actual_usd:.4f}"
+        f" (worst case ${cost.worst_case_usd:.4f}{budget})"
+    )
+
+
+def _print_tail(
+    console: Console, run_id: str, cost: RunCost, simulated: bool, stopped: str | None
+) -> None:
+    console.print(_cost_line(cost), markup=False, highlight=False)
+    console.print(
+        f"run id {run_id} (re-run with --run-id {run_id} to resume)", markup=False, highlight=False
+    )
+    if simulated:
+        console.print(SIMULATED_NOTE, markup=False, highlight=False)
+    if stopped:
+        console.print(f"stopped: {stopped}", markup=False, highlight=False)
+
+
+def print_swarm_summary(result: SwarmResult, console: Console) -> None:
+    tag = " [SIMULATED]" if result.simulated else ""
+    table = Table(title=f"swarm {result.pattern} ({result.pattern_name}) on {result.tier}{tag}")
+    for column in ("stage", "role", "agents", "models", "runs", "failed", "reused", "score", "s"):
+        table.add_column(column, justify="left" if column in ("role", "models") else "right")
+    for stage in result.stages:
+        models = ", ".join(m.split("/", 1)[-1] for m in stage.models)
+        table.add_row(
+            str(stage.index + 1),
+            stage.role,
+            str(stage.width),
+            models if len(models) < 60 else f"{len(stage.models)} models",
+            f"{stage.completed}/{stage.units}",
+            str(stage.failed),
+            str(stage.reused),
+            _f(stage.mean_score),
+            f"{stage.duration_s:.1f}",
+        )
+    console.print(table)
+    best = result.best_single_agent
+    best_text = f"{_f(best.score)} ({best.model}, agent {best.agent})" if best else "-"
+    console.print(
+        f"swarm score {_f(result.swarm_score)}{tag}  coordination gain "
+        f"{_f(result.coordination_gain)}  best single agent {best_text}  "
+        f"({result.duration_s:.1f}s, runner {result.runner})",
+        markup=False,
+        highlight=False,
+    )
+    _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
+
+
+def print_batch_summary(result: BatchResult, console: Console) -> None:
+    tag = " [SIMULATED]" if result.simulated else ""
+    table = Table(title=f"batch {result.tier} x harnesses {result.harness_ids} x {result.runs}{tag}")
+    for column in ("model", "runs", "failed", "mean score"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in sorted(result.per_model, key=lambda m: -(m.mean_score or 0.0)):
+        table.add_row(row.model, str(row.units), str(row.failed), _f(row.mean_score))
+    console.print(table)
+    console.print(
+        f"{result.completed}/{result.units} harness runs, {result.failed} failed, "
+        f"{result.reused} reused ({result.duration_s:.1f}s, runner {result.runner})",
+        markup=False,
+        highlight=False,
+    )
+    _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
+
+
+def print_eval_summary(result: EvalResult, console: Console) -> None:
+    from mapelite.schemas import HARNESS_NAMES
+
+    tag = " [SIMULATED]" if result.simulated else ""
+    table = Table(title=f"eval {result.model}{tag}")
+    table.add_column("harness")
+    table.add_column("score", justify="right")
+    for harness_id, score in sorted(result.scores.items()):
+        failed = " (failed)" if harness_id in result.failed else ""
+        table.add_row(f"{harness_id} {HARNESS_NAMES[harness_id]}", f"{score:.3f}{failed}")
+    console.print(table)
+    console.print(f"fitness {result.fitness:.3f}{tag}", markup=False, highlight=False)
+    _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)

@@ -1,0 +1,214 @@
+"""The swarm flow: a pattern's stages run one after another, each stage's units together.
+
+``python -m flows.swarm :10 --tier demo --harness all --yes`` (same options as
+``map-elite swarm``).
+
+Every unit (agent x harness) is one `run_harness_task` and one `append_results_task`, so each
+result is in the ledger as soon as it exists. Resume: before running, the ledger's entries for
+the run id say which units are done; those are reused — their answers feed the next stage — and
+never paid for twice. Units recorded as failed (``metadata.error``) are run again; the ledger
+then holds the failed attempt and the new one, and the latest wins. An aggregator or consumer
+whose upstream agents all failed runs on the prompt alone (it has no answers to read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from prefect import flow
+
+from flows.common import UnitExecutor, new_run_id, unit_session
+from flows.progress import current_progress
+from mapelite.catalog import load_catalog
+from mapelite.cost import CostEstimate, estimate_swarm
+from mapelite.harnesses import parse_harness_selection
+from mapelite.patterns import Pattern, parse_pattern
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.settings import Settings, get_settings
+from mapelite.swarm import (
+    RunCost,
+    StagePlan,
+    StageSummary,
+    SwarmResult,
+    agent_context,
+    is_done,
+    mean_score,
+    plan_stages,
+    swarm_scores,
+    unit_key,
+)
+
+
+@dataclass(frozen=True)
+class SwarmRequest:
+    """A swarm resolved from user input, before any call: what the CLI gates on."""
+
+    pattern: Pattern
+    tier: str
+    models: list[str]
+    lead: str
+    harness_ids: list[int]
+    plans: list[StagePlan]
+    estimate: CostEstimate
+
+    @property
+    def units(self) -> int:
+        return self.pattern.total_agents * len(self.harness_ids)
+
+    @property
+    def agent_models(self) -> list[str]:
+        return list(dict.fromkeys(a.model for p in self.plans for a in p.agents))
+
+
+def resolve_swarm(
+    pattern: str, tier: str, harness: str, lead: str | None, settings: Settings
+) -> SwarmRequest:
+    parsed = parse_pattern(pattern, settings.max_agents)
+    models = load_catalog().tier(tier)
+    harness_ids = parse_harness_selection(harness)
+    lead_model = lead or models[0]
+    estimate = estimate_swarm(
+        parsed, models, harness_ids, tier=tier, lead=lead_model, warn_usd=settings.warn_usd
+    )
+    return SwarmRequest(
+        pattern=parsed,
+        tier=tier,
+        models=models,
+        lead=lead_model,
+        harness_ids=harness_ids,
+        plans=plan_stages(parsed.stages, models, lead_model),
+        estimate=estimate,
+    )
+
+
+@flow(name="swarm", persist_result=False, log_prints=False)
+async def swarm_flow(
+    pattern: str,
+    tier: str,
+    harness: str = "all",
+    lead: str | None = None,
+    runner: str = "local",
+    run_id: str | None = None,
+    budget_usd: float | None = None,
+    timeout_s: float = 300.0,
+    retries: int = 3,
+) -> SwarmResult:
+    """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
+    settings = get_settings()
+    request = resolve_swarm(pattern, tier, harness, lead, settings)
+    run_id = run_id or new_run_id()
+    progress = current_progress()
+    started = time.monotonic()
+    results: dict[str, HarnessResult] = {}
+    summaries: list[StageSummary] = []
+    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries)
+    async with unit_session(
+        run_id, request.agent_models, runner, settings, budget_usd=budget_usd, options=options
+    ) as (executor, recorded):
+        budget = executor.budget
+        progress.start(request.units)
+        previous: dict[int, dict[int, HarnessResult]] = {}
+        for plan in request.plans:
+            if budget.stopped_reason is not None:
+                break
+            summary, previous = await _run_stage(
+                plan, request, run_id, executor, recorded, previous, results
+            )
+            summaries.append(summary)
+            progress.note(
+                f"stage {plan.index + 1}/{len(request.plans)} ({plan.role} x{plan.width}) done:"
+                f" mean score {_fmt(summary.mean_score)}, {summary.failed} failed,"
+                f" {summary.reused} reused, {summary.duration_s:.1f}s"
+            )
+    score, gain, best = swarm_scores(request.plans, results, run_id, request.harness_ids)
+    catalog = load_catalog()
+    return SwarmResult(
+        run_id=run_id,
+        pattern=request.pattern.code,
+        pattern_name=request.pattern.name,
+        tier=tier,
+        lead=request.lead,
+        harness_ids=request.harness_ids,
+        runner=runner,
+        stages=summaries,
+        duration_s=time.monotonic() - started,
+        cost=RunCost(
+            estimated_usd=request.estimate.estimated_cost,
+            worst_case_usd=request.estimate.worst_case_cost,
+            actual_usd=budget.spent_usd,
+            budget_usd=budget.limit_usd,
+        ),
+        swarm_score=score,
+        coordination_gain=gain,
+        best_single_agent=best,
+        simulated=any(catalog.get(m).simulated for m in request.agent_models),
+        complete=budget.stopped_reason is None,
+        stopped_reason=budget.stopped_reason,
+    )
+
+
+async def _run_stage(
+    plan: StagePlan,
+    request: SwarmRequest,
+    run_id: str,
+    executor: UnitExecutor,
+    recorded: dict[str, HarnessResult],
+    previous: dict[int, dict[int, HarnessResult]],
+    results: dict[str, HarnessResult],
+) -> tuple[StageSummary, dict[int, dict[int, HarnessResult]]]:
+    """Run (or reuse) every unit of one stage; returns its summary and its results by harness
+    and agent, which the next stage reads."""
+    started = time.monotonic()
+    current: dict[int, dict[int, HarnessResult]] = {h: {} for h in request.harness_ids}
+    reused = 0
+    pending = []
+    for agent in plan.agents:
+        for harness_id in request.harness_ids:
+            key = unit_key(run_id, plan.index, agent.agent, harness_id)
+            done = recorded.get(key)
+            if is_done(done):
+                assert done is not None
+                current[harness_id][agent.agent] = done
+                reused += 1
+                executor.progress.advance(executor.budget.spent_usd)
+                continue
+            context = agent_context(
+                run_id, request.pattern.code, agent, harness_id, previous.get(harness_id)
+            )
+            pending.append(
+                (harness_id, agent.agent, executor.run(harness_id, agent.model, context))
+            )
+    outcomes = await asyncio.gather(*(coroutine for _, _, coroutine in pending))
+    for (harness_id, agent_index, _), stored in zip(pending, outcomes, strict=True):
+        if stored is not None:
+            current[harness_id][agent_index] = stored
+    stage_results = [r for by_agent in current.values() for r in by_agent.values()]
+    for result in stage_results:
+        if result.metadata.unit_key is not None:
+            results[result.metadata.unit_key] = result
+    summary = StageSummary(
+        index=plan.index,
+        width=plan.width,
+        role=plan.role,
+        models=plan.models,
+        upstream_width=request.plans[plan.index - 1].width if plan.index else None,
+        units=plan.width * len(request.harness_ids),
+        completed=len(stage_results),
+        failed=sum(1 for r in stage_results if r.failed),
+        reused=reused,
+        mean_score=mean_score(stage_results),
+        duration_s=time.monotonic() - started,
+    )
+    return summary, current
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+if __name__ == "__main__":
+    from flows.cli import swarm_main
+
+    swarm_main()

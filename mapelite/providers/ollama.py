@@ -1,0 +1,58 @@
+"""``ollama/<name>``: Ollama's native ``/api/chat`` (non-streaming).
+
+Token counts come from ``prompt_eval_count``/``eval_count``. The connection limit is keyed by
+the endpoint URL: two Ollama hosts must not share one slot pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mapelite.providers.base import GenerateRequest, GenerateResponse
+from mapelite.providers.errors import BadResponseError
+from mapelite.providers.http import as_int, snippet
+from mapelite.providers.openai_compat import OpenAICompatAPI
+
+
+class OllamaAPI(OpenAICompatAPI):
+    provider = "ollama"
+    path = "/api/chat"
+
+    def __init__(self, base_url: str, *, max_connections: int = 4) -> None:
+        super().__init__(base_url, api_key=None, max_connections=max_connections)
+
+    def key_setting(self) -> str | None:
+        return None
+
+    def payload(self, request: GenerateRequest) -> dict[str, Any]:
+        options: dict[str, Any] = {"temperature": request.temperature}
+        if request.max_tokens is not None:
+            options["num_predict"] = request.max_tokens
+        return {
+            "model": request.model,
+            "messages": [m.model_dump() for m in request.messages],
+            "stream": False,
+            "options": options,
+        }
+
+    def parse(self, body: dict[str, Any]) -> GenerateResponse:
+        self.raise_for_error_object(body)
+        message = body.get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(message, dict):
+            raise BadResponseError(
+                f"ollama returned no message: {snippet(str(body))}", provider=self.provider
+            )
+        if not isinstance(content, str) or not content.strip():
+            raise BadResponseError(
+                f"ollama returned an empty answer (done_reason={body.get('done_reason')!r})",
+                provider=self.provider,
+            )
+        return GenerateResponse(
+            text=content,
+            tokens_in=as_int(body.get("prompt_eval_count")),
+            tokens_out=as_int(body.get("eval_count")),
+        )
+
+    def connection_key(self) -> str:
+        return f"ollama:{self.base_url}"

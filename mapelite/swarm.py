@@ -1,0 +1,282 @@
+"""Swarm and batch planning, pure and Prefect-free: unit keys, stage plans, scores, results.
+
+A *unit* is one harness run of one agent: (run id, stage, agent, harness [, repeat]). Its key is
+deterministic, so a re-run with the same run id finds in the ledger which units are done.
+
+Stage semantics (DESIGN.md "Patterns"), with the cases DESIGN.md leaves open made explicit:
+
+- stage 0 answers the item prompt: role ``single`` when the pattern has one stage, else
+  ``worker``;
+- a later stage narrower than the one before is an ``aggregator`` stage. Agent j aggregates the
+  previous agents i with ``i mod width == j`` (for a width-1 stage: all of them);
+- a later stage as wide as or wider than the one before is a ``consumer`` stage. Agent j
+  critiques and improves the one answer of previous agent ``j mod previous_width`` (after a
+  width-1 stage: the single answer). Same-width stages (``:11``, ``:00``) are therefore
+  one-to-one consumers, so a later stage always builds on the answers before it;
+- agent i of a stage uses ``models[i mod len(models)]``; width-1 stages use the lead model
+  (default: the first model of the tier).
+
+Scores: the swarm score is the mean normalized score of the last stage's units; coordination
+gain is that minus the first stage's mean; the best single agent is the first-stage agent with
+the highest mean score over the harnesses run (the agents that answered alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from statistics import fmean
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mapelite.errors import InvalidInputError
+from mapelite.schemas import AgentContext, HarnessResult, Role
+
+
+def unit_key(run_id: str, stage: int, agent: int, harness_id: int, repeat: int = 0) -> str:
+    """Deterministic key of one unit, e.g. ``"r-1a2b/s0/a3/h7"`` (``/r2`` appended for repeats)."""
+    key = f"{run_id}/s{stage}/a{agent}/h{harness_id}"
+    return f"{key}/r{repeat}" if repeat else key
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    stage: int
+    agent: int
+    model: str
+    role: Role
+    upstream_agents: tuple[int, ...]
+    """Agents of the previous stage whose answers this agent reads (empty for stage 0)."""
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    index: int
+    width: int
+    role: Role
+    agents: tuple[AgentPlan, ...]
+
+    @property
+    def models(self) -> list[str]:
+        """Distinct models of the stage, in first-use order."""
+        return list(dict.fromkeys(agent.model for agent in self.agents))
+
+
+def stage_role(stages: Sequence[int], index: int) -> Role:
+    if index == 0:
+        return "single" if len(stages) == 1 else "worker"
+    return "aggregator" if stages[index] < stages[index - 1] else "consumer"
+
+
+def _upstream_agents(stages: Sequence[int], index: int, agent: int) -> tuple[int, ...]:
+    if index == 0:
+        return ()
+    previous, width = stages[index - 1], stages[index]
+    if width < previous:
+        return tuple(i for i in range(previous) if i % width == agent)
+    return (agent % previous,)
+
+
+def plan_stages(
+    stages: Sequence[int], models: Sequence[str], lead: str | None = None
+) -> list[StagePlan]:
+    """Agents of every stage with model, role and upstream agents, in stage order."""
+    if not stages or any(width < 1 for width in stages):
+        raise InvalidInputError(f"a swarm needs stages of width >= 1, got {list(stages)}")
+    if not models:
+        raise InvalidInputError("a swarm needs at least one model")
+    lead_model = lead or models[0]
+    plans: list[StagePlan] = []
+    for index, width in enumerate(stages):
+        role = stage_role(stages, index)
+        agents = tuple(
+            AgentPlan(
+                stage=index,
+                agent=agent,
+                model=lead_model if width == 1 else models[agent % len(models)],
+                role=role,
+                upstream_agents=_upstream_agents(stages, index, agent),
+            )
+            for agent in range(width)
+        )
+        plans.append(StagePlan(index=index, width=width, role=role, agents=agents))
+    return plans
+
+
+def agent_context(
+    run_id: str,
+    pattern_code: str | None,
+    agent: AgentPlan,
+    harness_id: int,
+    previous: Mapping[int, HarnessResult] | None = None,
+    repeat: int = 0,
+) -> AgentContext:
+    """The context a runner needs for one unit; ``previous`` maps agent -> result of the stage
+    before (only for this harness). Failed upstream runs contribute nothing."""
+    upstream_results = [previous[i] for i in agent.upstream_agents if previous and i in previous]
+    return AgentContext(
+        run_id=run_id,
+        unit_key=unit_key(run_id, agent.stage, agent.agent, harness_id, repeat),
+        pattern=pattern_code,
+        stage=agent.stage,
+        agent=agent.agent,
+        role=agent.role,
+        upstream=[unit_key(run_id, agent.stage - 1, i, harness_id) for i in agent.upstream_agents],
+        upstream_answers=upstream_answers(upstream_results),
+        repeat=repeat,
+    )
+
+
+def upstream_answers(results: Iterable[HarnessResult]) -> dict[str, list[str]]:
+    """Item id -> successful answers of the given results, in order.
+
+    A failed run (``metadata.error``) and a failed or empty item are skipped: an error text is
+    never passed on as if it were an answer.
+    """
+    answers: dict[str, list[str]] = {}
+    for result in results:
+        if result.metadata.error is not None:
+            continue
+        for item in result.metadata.items:
+            if item.error is None and item.answer is not None and item.answer.strip():
+                answers.setdefault(item.item_id, []).append(item.answer)
+    return answers
+
+
+def is_done(result: HarnessResult | None) -> bool:
+    """A recorded unit counts as done unless it failed: failed units are re-run on resume."""
+    return result is not None and result.metadata.error is None
+
+
+def mean_score(results: Iterable[HarnessResult]) -> float | None:
+    scores = [r.scores.normalized for r in results]
+    return fmean(scores) if scores else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Results returned by the flows (plain data; the CLI prints them, the flows return them).
+
+
+class AgentScore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: int
+    agent: int
+    model: str
+    score: float
+
+
+class StageSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int
+    width: int
+    role: Role
+    models: list[str]
+    upstream_width: int | None = None
+    units: int = 0
+    completed: int = Field(default=0, description="units with a result in the ledger")
+    failed: int = 0
+    reused: int = Field(default=0, description="units found done in the ledger, not re-run")
+    mean_score: float | None = None
+    duration_s: float = 0.0
+
+
+class RunCost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    estimated_usd: float = 0.0
+    worst_case_usd: float = 0.0
+    actual_usd: float = Field(default=0.0, description="spend of this run id, resumed parts too")
+    budget_usd: float | None = None
+
+
+class SwarmResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    pattern: str
+    pattern_name: str = "custom"
+    tier: str
+    lead: str
+    harness_ids: list[int]
+    runner: str
+    stages: list[StageSummary]
+    duration_s: float
+    cost: RunCost
+    swarm_score: float | None = None
+    coordination_gain: float | None = None
+    best_single_agent: AgentScore | None = None
+    simulated: bool = False
+    complete: bool = True
+    stopped_reason: str | None = None
+
+
+class ModelSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    units: int
+    failed: int
+    mean_score: float | None
+
+
+class BatchResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    tier: str
+    models: list[str]
+    harness_ids: list[int]
+    runs: int
+    runner: str
+    units: int
+    completed: int
+    failed: int
+    reused: int
+    per_model: list[ModelSummary]
+    duration_s: float
+    cost: RunCost
+    simulated: bool = False
+    complete: bool = True
+    stopped_reason: str | None = None
+
+
+class EvalResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    model: str
+    runner: str
+    scores: dict[int, float]
+    failed: list[int]
+    fitness: float
+    duration_s: float
+    cost: RunCost
+    simulated: bool = False
+    complete: bool = True
+    stopped_reason: str | None = None
+
+
+def swarm_scores(
+    plans: Sequence[StagePlan],
+    results: Mapping[str, HarnessResult],
+    run_id: str,
+    harness_ids: Sequence[int],
+) -> tuple[float | None, float | None, AgentScore | None]:
+    """(swarm score, coordination gain, best single agent) from the units found in ``results``."""
+
+    def stage_results(plan: StagePlan) -> list[HarnessResult]:
+        keys = (unit_key(run_id, plan.index, a.agent, h) for a in plan.agents for h in harness_ids)
+        return [results[k] for k in keys if k in results]
+
+    last = mean_score(stage_results(plans[-1]))
+    first = mean_score(stage_results(plans[0]))
+    gain = last - first if last is not None and first is not None else None
+    best: AgentScore | None = None
+    for agent in plans[0].agents:
+        keys = (unit_key(run_id, 0, agent.agent, h) for h in harness_ids)
+        score = mean_score(results[k] for k in keys if k in results)
+        if score is not None and (best is None or score > best.score):
+            best = AgentScore(stage=0, agent=agent.agent, model=agent.model, score=score)
+    return last, gain, best

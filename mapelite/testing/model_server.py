@@ -1,0 +1,368 @@
+"""A protocol-faithful local model server for tests and benches (real HTTP on 127.0.0.1).
+
+Speaks OpenAI chat-completions (``/v1/chat/completions``, ``/v1/models``) and Ollama
+(``/api/chat``). Each model can be scripted (latency, answers, faults); the server counts
+requests, the maximum in flight, and logs each request's arrival time per model.
+
+In a test::
+
+    with ModelServer() as server:
+        server.script("m1", ModelScript(fault=Fault.rate_limit("1"), fault_rate=0.3))
+        ... settings.openai_base_url = server.base_url ...
+        server.stats("m1").max_in_flight
+
+Standalone (benches, subprocess tests): ``python -m mapelite.testing.model_server --port 0
+--latency 0.05`` prints the port on its first line and serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aiohttp import web
+
+from mapelite.testing.answers import default_answer
+from mapelite.testing.scripts import AnswerRequest, Fault, ModelScript
+
+ATTRIBUTION = ("HTTP-Referer", "X-Title")
+HTML_PAGE = (
+    "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    "<body>bad gateway</body></html>"
+)
+
+
+@dataclass(frozen=True)
+class RequestLog:
+    arrival_s: float  # time.monotonic() at arrival
+    key: str  # hash of the messages: a retry of a call has the same key
+    status: int
+    fault: str | None
+    headers: dict[str, str]  # attribution headers only; credentials are never kept
+
+
+@dataclass
+class ModelStats:
+    requests: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    log: list[RequestLog] = field(default_factory=list)
+
+
+class ModelServer:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        latency_s: float = 0.0,
+        require_key: str | None = None,
+    ) -> None:
+        self._requested_port = port
+        self.default_script = ModelScript(latency_s=latency_s)
+        self.require_key = require_key
+        self.models_payload: dict[str, Any] | None = None
+        self._scripts: dict[str, ModelScript] = {}
+        self._stats: dict[str, ModelStats] = {}
+        self._total = ModelStats()  # every model together (log not kept)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- configuration and inspection ----------------------------------------------------------
+
+    def script(self, model: str, script: ModelScript) -> None:
+        """Script one model; ``"*"`` scripts every model that has no script of its own."""
+        with self._lock:
+            if model == "*":
+                self.default_script = script
+            else:
+                self._scripts[model] = script
+
+    def stats(self, model: str) -> ModelStats:
+        with self._lock:
+            current = self._stats.get(model, ModelStats())
+            return replace(current, log=list(current.log))
+
+    def total_stats(self) -> ModelStats:
+        """Requests and max in flight over every model together (a provider-wide limit)."""
+        with self._lock:
+            return replace(self._total, log=[])
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats.clear()
+            self._total = ModelStats()
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/v1"
+
+    @property
+    def ollama_url(self) -> str:
+        return self.root_url
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._openai_chat)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/api/chat", self._ollama_chat)
+        app.router.add_get("/_stats", self._stats_endpoint)
+        return app
+
+    async def start_async(self) -> None:
+        # handler_cancellation: a client that gave up (timeout) frees its hanging handler.
+        self._runner = web.AppRunner(self.app(), handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self._requested_port, backlog=1024)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1])
+
+    async def stop_async(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def start(self) -> ModelServer:
+        """Serve from a background thread with its own event loop."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self.start_async())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop_async())
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, name="model-server", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._thread = None
+            self._loop = None
+
+    def __enter__(self) -> ModelServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- request handling -------------------------------------------------------------------
+
+    def _begin(self, model: str, key: str) -> tuple[ModelScript, int, float]:
+        with self._lock:
+            stats = self._stats.setdefault(model, ModelStats())
+            index = stats.requests
+            stats.requests += 1
+            stats.in_flight += 1
+            stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+            total = self._total
+            total.requests += 1
+            total.in_flight += 1
+            total.max_in_flight = max(total.max_in_flight, total.in_flight)
+            return self._scripts.get(model, self.default_script), index, time.monotonic()
+
+    def _end(self, model: str, log: RequestLog) -> None:
+        with self._lock:
+            stats = self._stats[model]
+            stats.in_flight -= 1
+            stats.log.append(log)
+            self._total.in_flight -= 1
+
+    async def _handle(self, request: web.Request, *, ollama: bool) -> web.StreamResponse:
+        try:
+            body = await request.json()
+            model = str(body["model"])
+            messages = tuple(
+                {"role": str(m.get("role", "")), "content": str(m.get("content", ""))}
+                for m in body["messages"]
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return web.json_response({"error": {"message": "bad request", "code": 400}}, status=400)
+        key = hashlib.sha256(json.dumps(messages).encode()).hexdigest()[:16]
+        headers = {
+            h: request.headers[h] for h in ("HTTP-Referer", "X-Title") if h in request.headers
+        }
+        script, index, arrival = self._begin(model, key)
+        status, fault_kind = 499, None  # 499: the client gave up (e.g. its timeout)
+        try:
+            if self.require_key is not None:
+                presented = request.headers.get("Authorization", "")
+                if presented != f"Bearer {self.require_key}":
+                    status = 401
+                    # Echo what was presented, as some real servers do: clients must redact.
+                    message = f"Incorrect API key provided: {presented.removeprefix('Bearer ')}"
+                    return web.json_response(
+                        {"error": {"message": message, "code": 401}}, status=401
+                    )
+            fault = script.fault_for(index)
+            fault_kind = fault.kind if fault else None
+            if script.latency_s > 0:
+                await asyncio.sleep(script.latency_s)
+            if fault is not None and fault.kind == "hang":
+                await asyncio.sleep(fault.hang_s)
+                fault = None
+            answer_request = AnswerRequest(model=model, messages=messages, index=index)
+            answer = script.scripted_answer(answer_request)
+            if answer is None:
+                answer = default_answer(answer_request.user_text)
+            response = self._respond(model, messages, answer, script, fault, ollama=ollama)
+            status = response.status
+            return response
+        finally:
+            self._end(model, RequestLog(arrival, key, status, fault_kind, headers))
+
+    def _respond(
+        self,
+        model: str,
+        messages: tuple[dict[str, str], ...],
+        answer: str,
+        script: ModelScript,
+        fault: Fault | None,
+        *,
+        ollama: bool,
+    ) -> web.Response:
+        if fault is not None:
+            faulty = fault_response(fault, ollama=ollama)
+            if faulty is not None:
+                return faulty
+            if fault.kind == "empty_content":
+                answer = ""
+        prompt_tokens = max(1, sum(len(m["content"]) for m in messages) // 4)
+        completion_tokens = max(1, len(answer) // 4) if answer else 0
+        if ollama:
+            message: dict[str, Any] = {"role": "assistant", "content": answer}
+            payload: dict[str, Any] = {
+                "model": model,
+                "created_at": "2025-01-01T00:00:00Z",
+                "done": True,
+                "done_reason": "stop",
+                "prompt_eval_count": prompt_tokens,
+                "eval_count": completion_tokens,
+            }
+            if fault is None or fault.kind != "empty_choices":
+                payload["message"] = message
+            return web.json_response(payload)
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if script.cost_usd is not None:
+            usage["cost"] = script.cost_usd
+        choices = [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer},
+                "finish_reason": "stop",
+            }
+        ]
+        if fault is not None and fault.kind == "empty_choices":
+            choices = []
+        return web.json_response(
+            {
+                "id": "chatcmpl-local",
+                "object": "chat.completion",
+                "created": 0,
+                "model": model,
+                "choices": choices,
+                "usage": usage,
+            }
+        )
+
+    async def _openai_chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, ollama=False)
+
+    async def _ollama_chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, ollama=True)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if self.models_payload is not None:
+            return web.json_response(self.models_payload)
+        with self._lock:
+            names = sorted(set(self._scripts) | set(self._stats))
+        return web.json_response({"object": "list", "data": [{"id": n} for n in names]})
+
+    async def _stats_endpoint(self, request: web.Request) -> web.Response:
+        with self._lock:
+            payload = {
+                m: {"requests": s.requests, "max_in_flight": s.max_in_flight}
+                for m, s in self._stats.items()
+            }
+        return web.json_response(payload)
+
+
+def fault_response(fault: Fault, *, ollama: bool) -> web.Response | None:
+    """The HTTP response a fault produces, or None when the fault shapes a 200 body instead."""
+    kind = fault.kind
+    if kind == "rate_limit":
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        return web.json_response(
+            {"error": {"message": "rate limit exceeded", "code": 429}}, status=429, headers=headers
+        )
+    if kind in ("server_error", "unavailable", "auth", "credits"):
+        status = {"server_error": 500, "unavailable": 503, "auth": 401, "credits": 402}[kind]
+        return web.json_response({"error": {"message": kind, "code": status}}, status=status)
+    if kind == "malformed_json":
+        return web.Response(text='{"choices": [{"message": ', content_type="application/json")
+    if kind == "html":
+        return web.Response(text=HTML_PAGE, status=fault.status, content_type="text/html")
+    if kind == "error_object":
+        if ollama:
+            return web.json_response({"error": "upstream error"})
+        error = {"message": "upstream provider error", "code": fault.error_code}
+        return web.json_response({"error": error})
+    return None
+
+
+async def serve_forever(port: int, latency_s: float) -> None:
+    server = ModelServer(port=port, latency_s=latency_s)
+    await server.start_async()
+    print(server.port, flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop_async()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local OpenAI/Ollama-compatible model server")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever(args.port, args.latency))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Exports of a `Report`: JSON (the stable schema) and Markdown tables showing the same numbers.
+
+Numbers in the Markdown are written exactly as in the JSON (shortest round-trip form of the
+already rounded values), so the two can be compared cell by cell; null is written ``—``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mapelite.schemas import HARNESS_NAMES
+from profiles.schema import ModelProfile, PatternProfile, Report
+
+JSON_NAME = "profiles.json"
+MARKDOWN_NAME = "profiles.md"
+SIMULATED_MARK = "SIMULATED"
+NULL_MARK = "—"
+SIMULATED_BANNER = (
+    f"> **{SIMULATED_MARK}**: rows marked {SIMULATED_MARK} come from mockllm models "
+    "(offline simulation), not real LLMs."
+)
+
+MODEL_COLUMNS = [
+    "rank",
+    "model",
+    "simulated",
+    "latest fitness",
+    "average fitness",
+    "evaluations",
+    "entries",
+    "failed entries",
+    "first evaluated",
+    "last evaluated",
+    "trend",
+    "trend slope",
+    "price per M (USD)",
+    "score per dollar",
+    "Pareto frontier",
+]
+PATTERN_COLUMNS = [
+    "pattern",
+    "tier",
+    "simulated",
+    "runs",
+    "mean swarm score",
+    "coordination gain",
+    "gain over best single member",
+    "cost per run (USD)",
+    "best single model",
+    "best single score",
+    "best single cost per run (USD)",
+    "score per extra dollar",
+]
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    json: Path
+    markdown: Path
+    plots: list[Path]
+
+    def all(self) -> list[Path]:
+        return [self.json, self.markdown, *self.plots]
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def cell(value: object) -> str:
+    """One Markdown cell: numbers as JSON writes them, null as a dash, pipes escaped."""
+    if value is None:
+        return NULL_MARK
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return str(value).replace("|", "\\|")
+
+
+def model_row(profile: ModelProfile) -> dict[str, object]:
+    """A model's headline numbers keyed by `MODEL_COLUMNS` (also the Prefect table artifact)."""
+    return {
+        "rank": profile.rank,
+        "model": profile.model,
+        "simulated": SIMULATED_MARK if profile.simulated else "",
+        "latest fitness": profile.latest_fitness,
+        "average fitness": profile.average_fitness,
+        "evaluations": profile.evaluations,
+        "entries": profile.entries,
+        "failed entries": profile.failed_entries,
+        "first evaluated": profile.first_evaluated,
+        "last evaluated": profile.last_evaluated,
+        "trend": profile.trend,
+        "trend slope": profile.trend_slope,
+        "price per M (USD)": profile.price_per_m_usd,
+        "score per dollar": profile.score_per_dollar,
+        "Pareto frontier": profile.on_pareto_frontier,
+    }
+
+
+def pattern_row(profile: PatternProfile) -> dict[str, object]:
+    return {
+        "pattern": profile.pattern,
+        "tier": profile.tier,
+        "simulated": SIMULATED_MARK if profile.simulated else "",
+        "runs": profile.runs,
+        "mean swarm score": profile.mean_swarm_score,
+        "coordination gain": profile.coordination_gain,
+        "gain over best single member": profile.gain_over_best_single_member,
+        "cost per run (USD)": profile.cost_per_run_usd,
+        "best single model": profile.best_single_model,
+        "best single score": profile.best_single_score,
+        "best single cost per run (USD)": profile.best_single_cost_per_run_usd,
+        "score per extra dollar": profile.score_per_extra_dollar,
+    }
+
+
+def _table(columns: list[str], rows: list[dict[str, object]]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
+    return lines
+
+
+def _harness_rows(report: Report, field: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for profile in report.models:
+        row: dict[str, object] = {name: None for name in HARNESS_NAMES.values()}
+        row["model"] = profile.model
+        row["simulated"] = SIMULATED_MARK if profile.simulated else ""
+        for harness in profile.harnesses:
+            row[harness.harness] = getattr(harness, field)
+        rows.append(row)
+    return rows
+
+
+def to_markdown(report: Report) -> str:
+    filters = ", ".join(f"{k}={v}" for k, v in report.filters.items() if v is not None)
+    lines = [
+        "# MAP-ELITE profiles",
+        "",
+        f"Ledger `{report.ledger_path}`: {report.ledger_entries} entries, "
+        f"{report.entries_used} used. Filters: {filters or 'none'}. "
+        f"Generated {report.generated_at} (schema version {report.schema_version}).",
+        "",
+    ]
+    if report.simulated:
+        lines += [SIMULATED_BANNER, ""]
+    if not report.models and not report.patterns:
+        lines += ["No results in the ledger for this selection.", ""]
+        return "\n".join(lines)
+    harness_columns = ["model", "simulated", *HARNESS_NAMES.values()]
+    lines += ["## Models", "", *_table(MODEL_COLUMNS, [model_row(m) for m in report.models]), ""]
+    lines += ["## Latest score per harness", ""]
+    lines += [*_table(harness_columns, _harness_rows(report, "latest")), ""]
+    lines += ["## Average score per harness", ""]
+    lines += [*_table(harness_columns, _harness_rows(report, "average")), ""]
+    if report.patterns:
+        rows = [pattern_row(p) for p in report.patterns]
+        lines += ["## Patterns", "", *_table(PATTERN_COLUMNS, rows), ""]
+    return "\n".join(lines)
+
+
+def write_exports(report: Report, out_dir: Path, *, plots: bool = True) -> ExportPaths:
+    """Write profiles.json, profiles.md and (optionally) the plots into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / JSON_NAME
+    json_path.write_text(to_json(report), encoding="utf-8")
+    markdown_path = out_dir / MARKDOWN_NAME
+    markdown_path.write_text(to_markdown(report), encoding="utf-8")
+    plot_paths: list[Path] = []
+    if plots:
+        from profiles.plots import write_plots  # matplotlib is slow to import; only when needed
+
+        plot_paths = write_plots(report, out_dir)
+    return ExportPaths(json=json_path, markdown=markdown_path, plots=plot_paths)

@@ -1,0 +1,292 @@
+"""The local HarnessRunner: providers called in-process, limited per provider.
+
+A harness run sends all its items concurrently (the provider limit bounds them). A run whose
+item failed for good (retries spent, non-retryable error, run timeout) is a score-0 result
+whose metadata names the error; `run_batch` never raises for model failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Sequence
+
+from mapelite.errors import MapEliteError
+from mapelite.harnesses import get_harness
+from mapelite.harnesses.base import Harness, Item
+from mapelite.providers import create_model_api, provider_of
+from mapelite.providers.base import GenerateRequest, ModelAPI, SimulationHint
+from mapelite.providers.errors import ProviderError, ProviderTimeoutError
+from mapelite.schemas import (
+    HARNESS_NAMES,
+    AgentContext,
+    CostSource,
+    HarnessResult,
+    HarnessRunnerOptions,
+    ItemOutcome,
+    ResultMetadata,
+    Scores,
+    split_model_id,
+)
+from mapelite.settings import Settings, get_settings
+from mapelite.swarm import unit_key
+from runners.calls import CallStats, ProviderSlots, call_with_retries
+from runners.prompts import build_messages
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def estimated_cost(model: str, tokens_in: int, tokens_out: int) -> float:
+    """Cost from catalog prices; 0 when the catalog cannot price the model."""
+    from mapelite.cost import call_cost_usd
+
+    try:
+        return max(0.0, float(call_cost_usd(model, tokens_in, tokens_out)))
+    except MapEliteError:
+        return 0.0
+
+
+def catalog_hash() -> str | None:
+    from mapelite.catalog import load_catalog
+
+    return load_catalog().hash
+
+
+class LocalHarnessRunner:
+    name = "local"
+
+    def __init__(
+        self, settings: Settings | None = None, *, limits: dict[str, int] | None = None
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.limits = {**self.settings.provider_limits, **(limits or {})}
+        self._apis: dict[str, ModelAPI] = {}
+        self._slots: dict[str, ProviderSlots] = {}
+
+    # -- clients and limits ------------------------------------------------------------------
+
+    def api_for(self, model: str) -> ModelAPI:
+        """The cached client for the model's provider endpoint (ConfigError if no key)."""
+        provider = provider_of(model)
+        if provider not in self._apis:
+            self._apis[provider] = create_model_api(
+                model, self.settings, max_connections=self.limit_for(provider)
+            )
+        return self._apis[provider]
+
+    def limit_for(self, provider: str) -> int:
+        return max(1, self.limits.get(provider, self.settings.provider_limit(provider)))
+
+    def slots_for(self, api: ModelAPI) -> ProviderSlots:
+        key = api.connection_key()
+        if key not in self._slots:
+            self._slots[key] = ProviderSlots(self.limit_for(api.provider))
+        return self._slots[key]
+
+    async def aclose(self) -> None:
+        apis, self._apis = list(self._apis.values()), {}
+        for api in apis:
+            await api.aclose()
+
+    # -- HarnessRunner -----------------------------------------------------------------------
+
+    async def run(
+        self, harness_id: int, model: str, options: HarnessRunnerOptions
+    ) -> HarnessResult:
+        harness = get_harness(harness_id)
+        api = self.api_for(model)
+        run_id = new_run_id()
+        context = options.context or AgentContext(
+            run_id=run_id, unit_key=unit_key(run_id, 0, 0, harness_id)
+        )
+        return await self._run(harness, model, api, options, context)
+
+    run_unit = run
+
+    async def run_batch(
+        self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
+    ) -> list[HarnessResult]:
+        harness = get_harness(harness_id)
+        apis = [self.api_for(model) for model in models]  # config errors before any call
+        batch_id = new_run_id()
+        runs = []
+        for index, (model, api) in enumerate(zip(models, apis, strict=True)):
+            context = options.context or AgentContext(
+                run_id=batch_id, unit_key=unit_key(batch_id, 0, index, harness_id), agent=index
+            )
+            runs.append(self._run(harness, model, api, options, context))
+        return list(await asyncio.gather(*runs))
+
+    # -- one harness run ---------------------------------------------------------------------
+
+    async def _run(
+        self,
+        harness: Harness,
+        model: str,
+        api: ModelAPI,
+        options: HarnessRunnerOptions,
+        context: AgentContext,
+    ) -> HarnessResult:
+        started = time.monotonic()
+        stats = {item.id: CallStats() for item in harness.items}
+        tasks = [
+            asyncio.create_task(self._run_item(harness, item, model, api, options, context, stats))
+            for item in harness.items
+        ]
+        try:
+            async with asyncio.timeout(options.timeout_s):
+                await asyncio.gather(*tasks)
+        except TimeoutError:
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+        outcomes = []
+        for item, task in zip(harness.items, tasks, strict=True):
+            if task.cancelled():
+                error = ProviderTimeoutError(
+                    f"harness run exceeded its timeout of {options.timeout_s:g} s",
+                    provider=api.provider,
+                )
+                outcome = ItemOutcome(
+                    item_id=item.id,
+                    score=0.0,
+                    attempts=stats[item.id].attempts,
+                    error=error.describe(),
+                )
+            else:
+                outcome = task.result()
+            outcomes.append(outcome)
+        return self._result(harness, model, api, options, context, outcomes, stats, started)
+
+    async def _run_item(
+        self,
+        harness: Harness,
+        item: Item,
+        model: str,
+        api: ModelAPI,
+        options: HarnessRunnerOptions,
+        context: AgentContext,
+        stats: dict[str, CallStats],
+    ) -> ItemOutcome:
+        upstream = tuple(context.upstream_answers.get(item.id, ()))
+        request = GenerateRequest(
+            model=split_model_id(model)[1],
+            messages=build_messages(harness, item, context.role, upstream),
+            max_tokens=options.max_tokens or harness.max_tokens,
+            temperature=options.temperature,
+            timeout_s=options.per_call_timeout_s,
+            hint=SimulationHint(
+                harness_id=harness.id,
+                item_id=item.id,
+                role=context.role,
+                upstream_answers=upstream,
+                seed=options.seed,
+            ),
+        )
+        item_stats = stats[item.id]
+        started = time.monotonic()
+        try:
+            response = await call_with_retries(
+                api,
+                self.slots_for(api),
+                request,
+                retries=options.retries,
+                retry_delay_s=options.retry_delay_s,
+                call_timeout_s=options.per_call_timeout_s,
+                stats=item_stats,
+            )
+        except ProviderError as exc:
+            error = exc.describe()
+        except Exception as exc:  # a bug must not sink the batch; the ledger shows it
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            cost = response.cost_usd
+            item_stats.provider_cost = cost is not None
+            if cost is None:
+                cost = estimated_cost(model, response.tokens_in, response.tokens_out)
+            return ItemOutcome(
+                item_id=item.id,
+                answer=response.text,
+                score=min(1.0, max(0.0, float(item.score(response.text)))),
+                latency_s=time.monotonic() - started,
+                tokens_in=response.tokens_in,
+                tokens_out=response.tokens_out,
+                cost_usd=cost,
+                attempts=item_stats.attempts,
+            )
+        return ItemOutcome(
+            item_id=item.id,
+            score=0.0,
+            latency_s=time.monotonic() - started,
+            attempts=item_stats.attempts,
+            error=error,
+        )
+
+    def _result(
+        self,
+        harness: Harness,
+        model: str,
+        api: ModelAPI,
+        options: HarnessRunnerOptions,
+        context: AgentContext,
+        outcomes: list[ItemOutcome],
+        stats: dict[str, CallStats],
+        started: float,
+    ) -> HarnessResult:
+        failed = [o for o in outcomes if o.error is not None]
+        attempts = sum(s.attempts for s in stats.values())
+        error = None
+        if failed:
+            first = failed[0]
+            error = (
+                f"{first.error} (item {first.item_id} after {first.attempts} attempts; "
+                f"{len(failed)} of {len(outcomes)} items failed; {attempts} attempts in all)"
+            )
+        raw = 0.0 if failed else sum(o.score for o in outcomes)
+        tokens_in = sum(o.tokens_in for o in outcomes)
+        tokens_out = sum(o.tokens_out for o in outcomes)
+        simulated = api.provider == "mockllm"
+        answered = [o for o in outcomes if o.error is None]
+        provider_priced = bool(answered) and all(stats[o.item_id].provider_cost for o in answered)
+        cost_source: CostSource = (
+            "simulated" if simulated else "provider" if provider_priced else "estimated"
+        )
+        metadata = ResultMetadata(
+            run_id=context.run_id,
+            runner="local",
+            engine_id={"local": f"pid-{os.getpid()}"},
+            unit_key=context.unit_key,
+            pattern=context.pattern,
+            stage=context.stage,
+            agent=context.agent,
+            role=context.role,
+            upstream=list(context.upstream),
+            items=outcomes,
+            latency_s=time.monotonic() - started,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=sum(o.cost_usd for o in outcomes),
+            cost_estimated_usd=estimated_cost(model, tokens_in, tokens_out),
+            cost_source=cost_source,
+            attempts=attempts,
+            queue_depth=max((s.queue_depth for s in stats.values()), default=0),
+            wait_s=sum(s.wait_s for s in stats.values()),
+            error=error,
+            simulated=simulated,
+            catalog_hash=catalog_hash(),
+            seed=options.seed,
+        )
+        n = len(outcomes)
+        return HarnessResult(
+            harness_id=harness.id,
+            harness_name=HARNESS_NAMES[harness.id],
+            model=model,
+            scores=Scores(raw=raw, normalized=raw / n if n else 0.0),
+            metadata=metadata,
+        )
