@@ -29,7 +29,12 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 
 def _models() -> list[str]:
     catalog = load_catalog()
-    return [*catalog.tier("demo"), *catalog.tier("tier1"), "ollama/llama3.2:1b", "ollama/qwen2.5:3b"]
+    return [
+        *catalog.tier("demo"),
+        *catalog.tier("tier1"),
+        "ollama/llama3.2:1b",
+        "ollama/qwen2.5:3b",
+    ]
 
 
 class _EntryMaker:
@@ -45,7 +50,7 @@ class _EntryMaker:
         failed = rng.random() < FAILURE_RATE
         bonus = 0.1 if context.get("role") in ("aggregator", "consumer") else 0.0
         p = min(1.0, self.skill[model] + bonus)
-        outcomes = [
+        outcomes: list[dict[str, Any]] = [
             {
                 "item_id": f"{HARNESS_NAMES[harness_id].lower()}-{i}",
                 "answer": None if failed else f"answer {rng.randint(0, 999)}",

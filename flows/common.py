@@ -20,7 +20,6 @@ from tasks.ledger import append_results_task
 from tasks.limits import ensure_provider_limits, prefect_server_configured
 from tasks.runtime import open_runner
 
-
 _task_runs_started = 0
 
 

@@ -34,6 +34,10 @@ SETTLE_TIMEOUT_S = 30.0
 _FINAL_STATES = ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]
 
 
+USER_CHOSE_LOG_LEVEL = "PREFECT_LOGGING_LEVEL" in os.environ
+"""Whether the user set Prefect's log level (then the CLI leaves Prefect's run logs alone)."""
+
+
 def prepare_environment(home: Path | None = None) -> None:
     """Defaults for Prefect; must run before ``import prefect``. User-set values win."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

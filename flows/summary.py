@@ -83,7 +83,9 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
 
 def print_batch_summary(result: BatchResult, console: Console) -> None:
     tag = " [SIMULATED]" if result.simulated else ""
-    table = Table(title=f"batch {result.tier} x harnesses {result.harness_ids} x {result.runs}{tag}")
+    table = Table(
+        title=f"batch {result.tier} x harnesses {result.harness_ids} x {result.runs}{tag}"
+    )
     for column in ("model", "runs", "failed", "mean score"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in sorted(result.per_model, key=lambda m: -(m.mean_score or 0.0)):

@@ -117,9 +117,8 @@ class Ledger:
             for result in validated:
                 line, entry_hash = encode_entry(result.ledger_fields(), prev_hash)
                 lines.append(line)
-                stored.append(
-                    result.model_copy(update={"prev_hash": prev_hash, "hash": entry_hash})
-                )
+                # The returned copy is parsed from the stored bytes: exactly what read() gives.
+                stored.append(HarnessResult.model_validate_json(line))
                 prev_hash = entry_hash
             _write_all(fd, b"".join(lines))
             os.fsync(fd)

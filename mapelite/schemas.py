@@ -100,6 +100,9 @@ class HarnessRunnerOptions(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)
     temperature: float = Field(default=0.0, ge=0, le=2)
     seed: int = 0
+    item_limit: int | None = Field(
+        default=None, gt=0, description="run only the first N items (smoke tests, benchmarks)"
+    )
     context: AgentContext | None = None
 
     @property

@@ -52,7 +52,9 @@ def filters_from_options(
 def profile_command(
     model: str | None = typer.Argument(None, help="model id, e.g. mockllm/strong"),
     all_models: bool = typer.Option(False, "--all", help="every model and pattern"),
-    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table|md|json"),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", help="table|md|json"
+    ),
     out: Path | None = typer.Option(None, "--out", help="write JSON, Markdown and plots here"),
     tier: str | None = typer.Option(None, help="only models of this catalog tier"),
     provider: str | None = typer.Option(None, help="only models of this provider, e.g. ollama"),
@@ -85,7 +87,9 @@ def _show_model(report: Report, model: str, output_format: OutputFormat, console
     profile = report.model(model)
     if profile is None:
         known = ", ".join(m.model for m in report.models[:8]) or "none"
-        raise InvalidInputError(f"no results for model {model!r} in this selection; models: {known}")
+        raise InvalidInputError(
+            f"no results for model {model!r} in this selection; models: {known}"
+        )
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(profile.model_dump(mode="json"), indent=2) + "\n")
         return
@@ -140,8 +144,17 @@ def _show_all(report: Report, console: Console) -> None:
     console.print(table)
     if report.patterns:
         patterns = Table(title="patterns")
-        names = ("pattern", "tier", "simulated", "runs", "swarm score", "coord. gain",
-                 "gain vs best member", "cost/run USD", "score per extra $")
+        names = (
+            "pattern",
+            "tier",
+            "simulated",
+            "runs",
+            "swarm score",
+            "coord. gain",
+            "gain vs best member",
+            "cost/run USD",
+            "score per extra $",
+        )
         for name in names:
             patterns.add_column(name)
         for p in report.patterns:

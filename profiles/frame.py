@@ -142,8 +142,10 @@ def scan_entries(path: Path) -> pl.LazyFrame:
             meta.field("role").fill_null("single"),
             meta.field("cost_usd").fill_null(0.0),
             failed.alias("failed"),
-            (meta.field("simulated").fill_null(False) | pl.col("model").str.starts_with("mockllm/"))
-            .alias("simulated"),
+            (
+                meta.field("simulated").fill_null(False)
+                | pl.col("model").str.starts_with("mockllm/")
+            ).alias("simulated"),
             meta.field("tier"),
         )
     )

@@ -37,9 +37,7 @@ def pattern_profiles(entries: pl.DataFrame) -> list[PatternProfile]:
         return []
     groups = _group_runs(_runs(swarm), _solo_scores(entries))
     single = entries.filter(SINGLE_MODEL_RUN)
-    profiles = [
-        _profile(pattern, tier, group, single) for (pattern, tier), group in groups.items()
-    ]
+    profiles = [_profile(pattern, tier, group, single) for (pattern, tier), group in groups.items()]
     return sorted(profiles, key=lambda p: (p.tier, p.pattern))
 
 

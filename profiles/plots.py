@@ -15,11 +15,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede pyplot
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from mapelite.schemas import HARNESS_NAMES  # noqa: E402
-from profiles.schema import ModelProfile, Report  # noqa: E402
+from mapelite.schemas import HARNESS_NAMES
+from profiles.schema import ModelProfile, Report
 
 SCATTER_NAME = "fitness_vs_price"
 HEATMAP_NAME = "harness_heatmap"
@@ -94,8 +94,14 @@ def scatter_figure(report: Report) -> Figure:
     axes.grid(True, which="both", alpha=0.3)
     unpriced = [m.model for m in report.models if m.price_per_m_usd is None]
     if unpriced:
-        axes.text(0.01, 0.01, "no price, not shown: " + ", ".join(unpriced),
-                  transform=axes.transAxes, fontsize=7, alpha=0.7)
+        axes.text(
+            0.01,
+            0.01,
+            "no price, not shown: " + ", ".join(unpriced),
+            transform=axes.transAxes,
+            fontsize=7,
+            alpha=0.7,
+        )
     if not report.models:
         axes.text(0.5, 0.5, "no results", transform=axes.transAxes, ha="center")
     else:
@@ -119,8 +125,15 @@ def heatmap_figure(report: Report) -> Figure:
             for column, value in enumerate(values):
                 if not math.isnan(value):
                     colour = "black" if value > 0.6 else "white"
-                    axes.text(column, row, f"{value:.2f}", ha="center", va="center",
-                              fontsize=8, color=colour)
+                    axes.text(
+                        column,
+                        row,
+                        f"{value:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color=colour,
+                    )
     else:
         axes.text(0.5, 0.5, "no results", transform=axes.transAxes, ha="center")
     axes.set_xticks(range(len(HARNESS_NAMES)), list(HARNESS_NAMES.values()))

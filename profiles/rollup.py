@@ -15,9 +15,9 @@ from profiles.frame import SOLO, EntryFilters, load_entries, verified_entry_coun
 from profiles.pattern_rollup import pattern_profiles
 from profiles.schema import (
     SCORE_DIGITS,
-    USD_DIGITS,
     TREND_THRESHOLD,
     TREND_WINDOW,
+    USD_DIGITS,
     HarnessProfile,
     ModelProfile,
     Report,
@@ -202,7 +202,9 @@ def _rank_and_frontier(rows: list[dict[str, object]]) -> list[ModelProfile]:
             for o in priced
         )
         on_frontier = row["price_per_m_usd"] is not None and not dominated
-        profiles.append(ModelProfile.model_validate({**row, "rank": rank, "on_pareto_frontier": on_frontier}))
+        profiles.append(
+            ModelProfile.model_validate({**row, "rank": rank, "on_pareto_frontier": on_frontier})
+        )
     return profiles
 
 

@@ -1,6 +1,6 @@
 """The report's data model; its JSON form is the stable export (``schema_version`` 1).
 
-Definitions (also in README.md, "Profiles"):
+Definitions (also in profiles/README.md):
 
 - *entry*: one ledger line (one harness run of one model or swarm agent). A failed entry
   (``metadata.error`` set) scores 0 whatever it recorded.

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mapelite.errors import InvalidInputError
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions
@@ -76,14 +77,15 @@ def result_table(results: Sequence[HarnessResult]) -> Table:
         error = meta.error or ""
         if len(error) > ERROR_CHARS:
             error = error[:ERROR_CHARS] + "…"
-        table.add_row(
+        cells = (
             f"{r.harness_id} {r.harness_name}",
-            r.model + (" [sim]" if r.simulated else ""),
+            r.model + (" (sim)" if r.simulated else ""),
             f"{r.scores.normalized:.3f}",
             f"{meta.latency_s:.2f}",
             f"{meta.cost_usd:.6f} ({meta.cost_source})",
             error,
         )
+        table.add_row(*(Text(cell) for cell in cells))  # Text: model output is not markup
     return table
 
 

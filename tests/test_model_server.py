@@ -85,3 +85,15 @@ def test_standalone_process_prints_its_port_and_serves():
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_default_answer_is_the_reference_of_a_recognised_harness_item(model_server: ModelServer):
+    from mapelite.harnesses import get_harness
+
+    item = get_harness(7).items[2]
+    wrapped = {
+        "model": "m",
+        "messages": [{"role": "user", "content": f"{item.prompt}\n\nAnother agent answered..."}],
+    }
+    body = httpx.post(f"{model_server.base_url}/chat/completions", json=wrapped).json()
+    assert body["choices"][0]["message"]["content"] == item.reference

@@ -64,10 +64,21 @@ def result(
     )
 
 
-def swarm(model: str, score: float, day: int, run_id: str, pattern: str, stage: int,
-          agent: int, role: str, cost: float, error: str | None = None) -> HarnessResult:  # fmt: skip
-    return result(model, 0, score, day, run_id, second=stage * 10 + agent, cost=cost, error=error,
-                  pattern=pattern, stage=stage, agent=agent, role=role)  # fmt: skip
+def swarm(
+    model: str,
+    score: float,
+    day: int,
+    run_id: str,
+    pattern: str,
+    stage: int,
+    agent: int,
+    role: str,
+    cost: float,
+    error: str | None = None,
+) -> HarnessResult:
+    context = {"pattern": pattern, "stage": stage, "agent": agent, "role": role}
+    second = stage * 10 + agent
+    return result(model, 0, score, day, run_id, second=second, cost=cost, error=error, **context)
 
 
 def scenario_results() -> list[HarnessResult]:

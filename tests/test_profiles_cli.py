@@ -36,7 +36,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, captured.out, captured.err
 
 
-def test_profile_all_json_prints_the_report(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_profile_all_json_prints_the_report(
+    ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(["profile", "--all", "--format", "json"], capsys)
     assert code == 0
     data = json.loads(out)
@@ -44,7 +46,9 @@ def test_profile_all_json_prints_the_report(ledger: Path, capsys: pytest.Capture
     assert [m["model"] for m in data["models"]][:2] == ["mockllm/birch", ATLAS]
 
 
-def test_profile_all_markdown_marks_simulated(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_profile_all_markdown_marks_simulated(
+    ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(["profile", "--all", "--format", "md"], capsys)
     assert code == 0
     assert out.startswith("# MAP-ELITE profiles")
@@ -75,7 +79,11 @@ def test_profile_of_one_model_as_json(ledger: Path, capsys: pytest.CaptureFixtur
     code, out, _ = run(["profile", NANO, "--format", "json"], capsys)
     assert code == 0
     profile = json.loads(out)
-    assert (profile["latest_fitness"], profile["trend"], profile["rank"]) == (0.3333, "declining", 4)
+    assert (profile["latest_fitness"], profile["trend"], profile["rank"]) == (
+        0.3333,
+        "declining",
+        4,
+    )
 
 
 def test_profile_of_one_simulated_model_says_simulated(
@@ -116,7 +124,9 @@ def test_bad_date_and_unknown_tier_are_one_line_errors(
     assert code == 2 and err.count("\n") == 1 and "unknown tier 'tier9'" in err
 
 
-def test_neither_model_nor_all_is_an_error(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_neither_model_nor_all_is_an_error(
+    ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(["profile"], capsys)
     assert code == 2 and "--all" in err
 

@@ -45,7 +45,7 @@ def test_remote_runner_with_no_server_is_one_line_naming_address_and_setting(
     name: str, field: str, setting: str, address: str, mapelite_home
 ) -> None:
     address = address.format(port=free_port())
-    settings = Settings(**{field: address, "connect_timeout_s": 1.0})
+    settings = Settings().model_copy(update={field: address, "connect_timeout_s": 1.0})
     started = time.monotonic()
     with pytest.raises(ConfigError) as caught:
         create_runner(name, settings)

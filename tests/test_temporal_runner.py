@@ -102,7 +102,9 @@ async def test_temporal_result_has_the_same_shape_as_the_local_runner(
         expected.model,
         expected.scores,
     )
-    assert [i.item_id for i in remote.metadata.items] == [i.item_id for i in expected.metadata.items]
+    assert [i.item_id for i in remote.metadata.items] == [
+        i.item_id for i in expected.metadata.items
+    ]
     assert (remote.metadata.run_id, remote.metadata.unit_key) == ("shape", "shape/s0/a0/h3")
 
 

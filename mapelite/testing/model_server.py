@@ -39,13 +39,15 @@ HTML_PAGE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestLog:
+    """Logged at arrival; ``status`` is filled in when the answer goes out (499: client left)."""
+
     arrival_s: float  # time.monotonic() at arrival
     key: str  # hash of the messages: a retry of a call has the same key
-    status: int
-    fault: str | None
     headers: dict[str, str]  # attribution headers only; credentials are never kept
+    status: int = 0  # 0 while in flight
+    fault: str | None = None
 
 
 @dataclass
@@ -90,7 +92,7 @@ class ModelServer:
     def stats(self, model: str) -> ModelStats:
         with self._lock:
             current = self._stats.get(model, ModelStats())
-            return replace(current, log=list(current.log))
+            return replace(current, log=[replace(entry) for entry in current.log])
 
     def total_stats(self) -> ModelStats:
         """Requests and max in flight over every model together (a provider-wide limit)."""
@@ -179,9 +181,10 @@ class ModelServer:
 
     # -- request handling -------------------------------------------------------------------
 
-    def _begin(self, model: str, key: str) -> tuple[ModelScript, int, float]:
+    def _begin(self, model: str, entry: RequestLog) -> tuple[ModelScript, int]:
         with self._lock:
             stats = self._stats.setdefault(model, ModelStats())
+            stats.log.append(entry)
             index = stats.requests
             stats.requests += 1
             stats.in_flight += 1
@@ -190,13 +193,12 @@ class ModelServer:
             total.requests += 1
             total.in_flight += 1
             total.max_in_flight = max(total.max_in_flight, total.in_flight)
-            return self._scripts.get(model, self.default_script), index, time.monotonic()
+            return self._scripts.get(model, self.default_script), index
 
-    def _end(self, model: str, log: RequestLog) -> None:
+    def _end(self, model: str, entry: RequestLog, status: int, fault: str | None) -> None:
         with self._lock:
-            stats = self._stats[model]
-            stats.in_flight -= 1
-            stats.log.append(log)
+            entry.status, entry.fault = status, fault
+            self._stats[model].in_flight -= 1
             self._total.in_flight -= 1
 
     async def _handle(self, request: web.Request, *, ollama: bool) -> web.StreamResponse:
@@ -213,7 +215,8 @@ class ModelServer:
         headers = {
             h: request.headers[h] for h in ("HTTP-Referer", "X-Title") if h in request.headers
         }
-        script, index, arrival = self._begin(model, key)
+        entry = RequestLog(arrival_s=time.monotonic(), key=key, headers=headers)
+        script, index = self._begin(model, entry)
         status, fault_kind = 499, None  # 499: the client gave up (e.g. its timeout)
         try:
             if self.require_key is not None:
@@ -240,7 +243,7 @@ class ModelServer:
             status = response.status
             return response
         finally:
-            self._end(model, RequestLog(arrival, key, status, fault_kind, headers))
+            self._end(model, entry, status, fault_kind)
 
     def _respond(
         self,
