@@ -7,7 +7,7 @@ Starts nats-server and a Temporal dev server (in memory) on free ports, then mea
 Mockllm items of a run are answered concurrently, so a run takes about one call's latency and
 the ideal wall time is runs / runs-in-flight * latency. Prints wall time and ratio vs ideal.
 
-    .venv/bin/python bench/distributed.py [--runs 512] [--latency 0.05]
+    .venv/bin/python -m bench.distributed [--runs 512] [--latency 0.05]   (from the repo root)
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,10 @@ from mapelite.schemas import AgentContext, HarnessRunnerOptions
 from mapelite.settings import Settings
 from runners._remote import UnitRequest
 from tests.support.server_fixtures import free_port, spawn_worker, stop_process, temporal_binary
+
+
+# SENSE: cheap to score (SHAPE would run each answer's tests in a subprocess and dominate).
+HARNESS_ID = 0
 
 
 def start_nats(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -60,10 +63,12 @@ def start_temporal(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 def units(run_id: str, count: int, model: str) -> list[UnitRequest]:
     return [
         UnitRequest(
-            harness_id=i % 8,
+            harness_id=HARNESS_ID,
             model=model,
             options=HarnessRunnerOptions(
-                context=AgentContext(run_id=run_id, unit_key=f"{run_id}/s0/a{i}/h{i % 8}", agent=i)
+                context=AgentContext(
+                    run_id=run_id, unit_key=f"{run_id}/s0/a{i}/h{HARNESS_ID}", agent=i
+                )
             ),
         )
         for i in range(count)
@@ -96,6 +101,24 @@ async def bench(runs: int, latency_s: float) -> None:
     model = "mockllm/atlas"
     ideal = runs / 64 * latency_s
     try:
+        from runners.local import LocalHarnessRunner
+
+        local = LocalHarnessRunner(
+            Settings(mockllm_latency_s=latency_s, provider_limits={"mockllm": 4096})
+        )
+
+        async def local_64_in_flight() -> object:
+            gate = asyncio.Semaphore(64)
+
+            async def one(request: UnitRequest) -> object:
+                async with gate:
+                    return await local.run(request.harness_id, request.model, request.options)
+
+            return await asyncio.gather(*(one(r) for r in units("local", runs, model)))
+
+        await timed(f"local (baseline), 64 in flight, {runs} runs", ideal, local_64_in_flight)
+        await local.aclose()
+
         nats_runner = NatsHarnessRunner(Settings(nats_url=nats_url))
         await nats_runner.run_many(units("warmup", 8, model))
         await timed(
@@ -108,7 +131,7 @@ async def bench(runs: int, latency_s: float) -> None:
         temporal_runner = TemporalHarnessRunner(Settings(temporal_address=temporal_address))
         await temporal_runner.run_many(units("warmup", 8, model))
         await timed(
-            f"temporal, 1 worker, workflow per batch",
+            "temporal, 1 worker, workflow per batch",
             ideal,
             lambda: temporal_runner.run_many(units("t-batch", runs, model)),
         )
@@ -131,7 +154,7 @@ async def bench(runs: int, latency_s: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="bench/distributed.py")
+    parser = argparse.ArgumentParser(prog="python -m bench.distributed")
     parser.add_argument("--runs", type=int, default=512)
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
@@ -139,5 +162,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     main()

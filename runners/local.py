@@ -66,6 +66,7 @@ class LocalHarnessRunner:
         self.limits = {**self.settings.provider_limits, **(limits or {})}
         self._apis: dict[str, ModelAPI] = {}
         self._slots: dict[str, ProviderSlots] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- clients and limits ------------------------------------------------------------------
 
@@ -77,6 +78,15 @@ class LocalHarnessRunner:
                 model, self.settings, max_connections=self.limit_for(provider)
             )
         return self._apis[provider]
+
+    def _bind_to_running_loop(self) -> None:
+        """Clients (aiohttp sessions) and slots belong to the event loop that first used them;
+        a runner reused from a new loop (e.g. a second ``asyncio.run``) starts fresh ones."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            self._apis.clear()
+            self._slots.clear()
+        self._loop = loop
 
     def limit_for(self, provider: str) -> int:
         return max(1, self.limits.get(provider, self.settings.provider_limit(provider)))
@@ -97,6 +107,7 @@ class LocalHarnessRunner:
     async def run(
         self, harness_id: int, model: str, options: HarnessRunnerOptions
     ) -> HarnessResult:
+        self._bind_to_running_loop()
         harness = get_harness(harness_id)
         api = self.api_for(model)
         run_id = new_run_id()
@@ -110,6 +121,7 @@ class LocalHarnessRunner:
     async def run_batch(
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
     ) -> list[HarnessResult]:
+        self._bind_to_running_loop()
         harness = get_harness(harness_id)
         apis = [self.api_for(model) for model in models]  # config errors before any call
         batch_id = new_run_id()
@@ -132,10 +144,11 @@ class LocalHarnessRunner:
         context: AgentContext,
     ) -> HarnessResult:
         started = time.monotonic()
-        stats = {item.id: CallStats() for item in harness.items}
+        items = list(harness.items[: options.item_limit])
+        stats = {item.id: CallStats() for item in items}
         tasks = [
             asyncio.create_task(self._run_item(harness, item, model, api, options, context, stats))
-            for item in harness.items
+            for item in items
         ]
         try:
             async with asyncio.timeout(options.timeout_s):
@@ -147,7 +160,7 @@ class LocalHarnessRunner:
                 task.cancel()
             await asyncio.wait(tasks)
         outcomes = []
-        for item, task in zip(harness.items, tasks, strict=True):
+        for item, task in zip(items, tasks, strict=True):
             if task.cancelled():
                 error = ProviderTimeoutError(
                     f"harness run exceeded its timeout of {options.timeout_s:g} s",
@@ -210,10 +223,12 @@ class LocalHarnessRunner:
             item_stats.provider_cost = cost is not None
             if cost is None:
                 cost = estimated_cost(model, response.tokens_in, response.tokens_out)
+            # Scorers may block (SHAPE runs a subprocess for seconds): keep the loop free.
+            score = await asyncio.to_thread(item.score, response.text)
             return ItemOutcome(
                 item_id=item.id,
                 answer=response.text,
-                score=min(1.0, max(0.0, float(item.score(response.text)))),
+                score=min(1.0, max(0.0, float(score))),
                 latency_s=time.monotonic() - started,
                 tokens_in=response.tokens_in,
                 tokens_out=response.tokens_out,

@@ -148,3 +148,25 @@ async def test_mockllm_aggregator_takes_the_majority_of_upstream_answers():
     finally:
         await runner.aclose()
     assert result.metadata.items[0].answer == item.reference.strip()
+
+
+def test_a_runner_can_be_reused_from_a_new_event_loop(model_server: ModelServer):
+    import asyncio
+
+    runner = LocalHarnessRunner(server_settings(model_server))
+    first = asyncio.run(runner.run(0, "openai/m", FAST))
+    second = asyncio.run(runner.run(0, "openai/m", FAST))
+    asyncio.run(runner.aclose())
+    assert not first.failed and not second.failed
+
+
+async def test_item_limit_runs_only_the_first_items_and_scores_over_them(
+    model_server: ModelServer,
+):
+    options = FAST.model_copy(update={"item_limit": 1})
+    result = await run_one(model_server, "openai/local-model", options)
+    first = get_harness(0).items[0]
+    assert [o.item_id for o in result.metadata.items] == [first.id]
+    assert result.scores.raw == pytest.approx(1.0)
+    assert result.scores.normalized == pytest.approx(1.0)
+    assert model_server.stats("local-model").requests == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -11,7 +12,7 @@ import pytest
 from mapelite.harnesses import get_harness
 from mapelite.schemas import HarnessRunnerOptions
 from mapelite.testing.model_server import ModelServer
-from mapelite.testing.scripts import Fault, ModelScript
+from mapelite.testing.scripts import Fault, FaultKind, ModelScript
 from runners.local import LocalHarnessRunner
 from tests.support.model_server_fixtures import TEST_KEY, server_settings
 
@@ -45,7 +46,7 @@ async def test_rate_limited_batch_completes_honouring_retry_after_within_the_lim
             by_call.setdefault(entry.key, []).append(entry)
         for entries in by_call.values():
             entries.sort(key=lambda e: e.arrival_s)
-            for before, after in zip(entries, entries[1:], strict=False):
+            for before, after in itertools.pairwise(entries):
                 assert before.status == 429  # only a 429 is ever followed by a retry
                 assert after.arrival_s - before.arrival_s >= 1.0 - 0.01
                 rate_limited += 1
@@ -69,7 +70,7 @@ async def test_hanging_call_is_cut_at_the_call_timeout_and_retried_then_fails(
     assert meta.attempts == 3 * ITEMS
     assert 1.5 - 0.1 <= elapsed <= 1.5 + 2.0
     for entries in group_by_call(model_server.stats("slow").log):
-        gaps = [b.arrival_s - a.arrival_s for a, b in zip(entries, entries[1:], strict=False)]
+        gaps = [b.arrival_s - a.arrival_s for a, b in itertools.pairwise(entries)]
         assert len(gaps) == 2
         assert all(0.5 - 0.05 <= gap <= 0.5 + 1.0 for gap in gaps)
 
@@ -97,7 +98,12 @@ def group_by_call(log) -> list[list]:
 async def test_malformed_bodies_fail_their_run_with_a_clear_error_and_the_batch_goes_on(
     model_server: ModelServer,
 ):
-    for name, kind in [("json", "malformed_json"), ("html", "html"), ("empty", "empty_choices")]:
+    faults: list[tuple[str, FaultKind]] = [
+        ("json", "malformed_json"),
+        ("html", "html"),
+        ("empty", "empty_choices"),
+    ]
+    for name, kind in faults:
         model_server.script(name, ModelScript(fault=Fault(kind), fault_rate=1.0))
     options = HarnessRunnerOptions(timeout_s=20, retries=1, retry_delay_s=0.01)
     results = await batch(

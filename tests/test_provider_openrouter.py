@@ -85,9 +85,8 @@ async def test_error_object_in_a_200_is_the_matching_error_not_an_answer(
 
 
 async def test_rejected_key_echoed_by_the_server_is_redacted():
-    with ModelServer(require_key="the-right-key") as server:
-        with pytest.raises(AuthError) as caught:
-            await generate(server)
+    with ModelServer(require_key="the-right-key") as server, pytest.raises(AuthError) as caught:
+        await generate(server)
     message = str(caught.value)
     assert TEST_KEY not in message
     assert "MAPELITE_OPENROUTER_API_KEY" in message

@@ -1,0 +1,239 @@
+"""Orchestration overhead: 512 one-call harness runs against a model server answering in 50 ms,
+provider limit 64 (ideal 512 / 64 × 50 ms = 0.4 s).
+
+A  plain asyncio + aiohttp, a semaphore of 64 (the baseline);
+B  `LocalHarnessRunner.run_batch`;
+C  the Prefect batch flow against a `prefect server start` on loopback;
+D  the same flow on Prefect's embedded default;
+E  the NATS runner, 4 worker processes × 16 in flight;
+F  the Temporal runner, one worker, 64 activities in flight.
+
+Every unit is a harness run limited to its first item (`HarnessRunnerOptions(item_limit=1)`),
+so one unit = one model call; the model server counts the calls that really arrived, and a
+row says so when they are not 512. The Prefect cases run the flow in a child process (Prefect
+reads its settings at import, and the child's peak RSS is the flow's own).
+
+    .venv/bin/python -m bench.orchestration --child prefect|local   (used by bench/__main__.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import emit_child_result, peak_rss_mb, server_requests
+
+CALLS = 512
+LIMIT = 64
+LATENCY_S = 0.05
+HARNESS_IDS = list(range(8))
+MODEL_COUNT = CALLS // len(HARNESS_IDS)  # 64 models × 8 harnesses = 512 units
+BENCH_TIER = "bench"
+TARGETS = {"B": 1.2, "C": 3.0, "D": 4.0, "E": 3.0, "F": 5.0}
+
+
+def bench_models(count: int = MODEL_COUNT) -> list[str]:
+    """Distinct model ids on the `openai/` provider (the model server answers any name)."""
+    return [f"openai/bench-{i:02d}" for i in range(count)]
+
+
+def write_bench_catalog(home: Path, count: int = MODEL_COUNT) -> None:
+    """A catalog in ``home`` with a `bench` tier of `openai/` models, so the batch flow (which
+    takes a tier) runs exactly these models."""
+    from mapelite.catalog import SHIPPED_CATALOG
+
+    data = json.loads(SHIPPED_CATALOG.read_text())
+    data["tiers"][BENCH_TIER] = bench_models(count)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "catalog.json").write_text(json.dumps(data))
+
+
+def mapelite_env(home: Path, base_url: str, limit: int = LIMIT) -> dict[str, str]:
+    return {
+        "MAPELITE_HOME": str(home),
+        "MAPELITE_OPENAI_BASE_URL": base_url,
+        "MAPELITE_OPENAI_API_KEY": "bench-key",
+        "MAPELITE_PROVIDER_LIMITS": json.dumps({"openai": limit}),
+        "MAPELITE_BUDGET_USD": "1000",
+    }
+
+
+# -- A: the baseline ---------------------------------------------------------------------------
+
+
+async def baseline_aiohttp(base_url: str, calls: int = CALLS, limit: int = LIMIT) -> float:
+    """Wall time of ``calls`` chat calls through one aiohttp session, ``limit`` at a time."""
+    import aiohttp
+
+    body = {"model": "bench", "messages": [{"role": "user", "content": "ping"}], "stream": False}
+    gate = asyncio.Semaphore(limit)
+    connector = aiohttp.TCPConnector(limit=limit)
+    async with aiohttp.ClientSession(base_url=base_url + "/", connector=connector) as session:
+
+        async def one() -> None:
+            async with gate, session.post("chat/completions", json=body) as response:
+                response.raise_for_status()
+                await response.json()
+
+        await asyncio.gather(*(one() for _ in range(limit)))  # open the connections first
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(calls)))
+        return time.perf_counter() - started
+
+
+# -- B: the local runner -----------------------------------------------------------------------
+
+
+def one_call_options() -> Any:
+    from mapelite.schemas import HarnessRunnerOptions
+
+    return HarnessRunnerOptions(item_limit=1, timeout_s=60)
+
+
+async def local_runner_batch(base_url: str, home: Path, models: list[str]) -> float:
+    """Wall time of every harness × ``models`` through `LocalHarnessRunner.run_batch` (one call
+    per harness, all at once; the runner's provider limit bounds the calls)."""
+    from mapelite.settings import Settings
+    from runners.local import LocalHarnessRunner
+
+    settings = Settings(
+        home=home, openai_base_url=base_url, provider_limits={"openai": LIMIT}, ledger_path=None
+    )
+    runner = LocalHarnessRunner(settings)
+    options = one_call_options()
+    try:
+        await runner.run_batch(0, models[:LIMIT], options)  # clients and connections warm
+        started = time.perf_counter()
+        batches = await asyncio.gather(*(runner.run_batch(h, models, options) for h in HARNESS_IDS))
+        wall = time.perf_counter() - started
+    finally:
+        await runner.aclose()
+    failed = [r.metadata.error for batch in batches for r in batch if r.failed]
+    if failed:
+        raise RuntimeError(f"{len(failed)} local runs failed, first: {failed[0]}")
+    return wall
+
+
+# -- C/D: the Prefect batch flow (child process) ---------------------------------------------
+
+
+async def _prefect_batch(models_tier: str, runs: int, warm: bool) -> dict[str, Any]:
+    import inspect
+
+    from flows.batch import batch_flow
+
+    kwargs: dict[str, Any] = {"tier": models_tier, "harness": "all", "runs": runs}
+    item_limit_supported = "item_limit" in inspect.signature(batch_flow.fn).parameters
+    if item_limit_supported:
+        kwargs["item_limit"] = 1
+    if warm:  # first flow run of a process pays Prefect start-up (ephemeral server, clients)
+        await batch_flow(**{**kwargs, "harness": "0"})
+    started = time.perf_counter()
+    result = await batch_flow(**kwargs)
+    wall = time.perf_counter() - started
+    return {
+        "wall_s": wall,
+        "units": result.units,
+        "failed": result.failed,
+        "item_limit_supported": item_limit_supported,
+    }
+
+
+def prefect_child(reps: int, profile_path: str | None) -> None:
+    """Runs in the child: ``reps`` timed batch flows (after one warm-up flow)."""
+    from flows import prepare_environment  # noqa: F401  (Prefect defaults, before Prefect loads)
+
+    base_url = os.environ["MAPELITE_OPENAI_BASE_URL"]
+    started = time.perf_counter()
+    import flows.batch  # noqa: F401
+
+    import_s = time.perf_counter() - started
+    walls: list[float] = []
+    calls: list[int] = []
+    info: dict[str, Any] = {}
+    for rep in range(reps):
+        before = server_requests(base_url)
+        if profile_path and rep == reps - 1:
+            from pyinstrument import Profiler
+
+            with Profiler(async_mode="enabled") as profiler:
+                info = asyncio.run(_prefect_batch(BENCH_TIER, 1, warm=rep == 0))
+            Path(profile_path).write_text(profiler.output_text(unicode=True, show_all=False))
+        else:
+            info = asyncio.run(_prefect_batch(BENCH_TIER, 1, warm=rep == 0))
+        walls.append(info["wall_s"])
+        calls.append(server_requests(base_url) - before)
+    emit_child_result(
+        {
+            "walls": walls,
+            "calls": calls,
+            "units": info["units"],
+            "failed": info["failed"],
+            "item_limit_supported": info["item_limit_supported"],
+            "import_s": import_s,
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    )
+
+
+# -- E/F: remote runners -----------------------------------------------------------------------
+
+
+def remote_units(run_id: str, models: list[str]) -> list[Any]:
+    from mapelite.schemas import AgentContext
+    from mapelite.swarm import unit_key
+    from runners._remote import UnitRequest
+
+    options = one_call_options()
+    return [
+        UnitRequest(
+            harness_id=h,
+            model=model,
+            options=options.model_copy(
+                update={
+                    "context": AgentContext(
+                        run_id=run_id, unit_key=unit_key(run_id, 0, index, h), agent=index
+                    )
+                }
+            ),
+        )
+        for h in HARNESS_IDS
+        for index, model in enumerate(models)
+    ]
+
+
+async def time_remote(
+    run_many: Callable[[list[Any]], Awaitable[list[Any]]], models: list[str], reps: int
+) -> list[float]:
+    """Warm up with a small batch, then ``reps`` timed batches of every harness × model."""
+    await run_many(remote_units(f"warm-{uuid.uuid4().hex[:8]}", models[:8]))
+    walls = []
+    for _ in range(reps):
+        units = remote_units(f"bench-{uuid.uuid4().hex[:8]}", models)
+        started = time.perf_counter()
+        results = await run_many(units)
+        walls.append(time.perf_counter() - started)
+        failed = [r.metadata.error for r in results if r.failed]
+        if failed:
+            raise RuntimeError(f"{len(failed)} runs failed, first: {failed[0]}")
+    return walls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.orchestration")
+    parser.add_argument("--child", choices=["prefect"], required=True)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--profile", default=None, help="pyinstrument text profile of the last rep")
+    args = parser.parse_args()
+    prefect_child(args.reps, args.profile)
+
+
+if __name__ == "__main__":
+    main()
