@@ -28,7 +28,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit_child_result, peak_rss_mb, server_requests
+from bench.common import (
+    Row,
+    emit_child_result,
+    median,
+    model_server_process,
+    peak_rss_mb,
+    prefect_server,
+    run_child,
+    server_requests,
+    temp_dir,
+)
 
 CALLS = 512
 LIMIT = 64
@@ -224,6 +234,134 @@ async def time_remote(
         if failed:
             raise RuntimeError(f"{len(failed)} runs failed, first: {failed[0]}")
     return walls
+
+
+async def nats_batches(workdir: Path, home: Path, base_url: str, reps: int) -> list[float]:
+    """E: the NATS runner with 4 worker processes, 16 runs in flight each (4 × 16 = 64)."""
+    from bench.distributed import start_nats
+    from mapelite.settings import Settings
+    from runners.nats import NatsHarnessRunner
+    from tests.support.server_fixtures import spawn_worker, stop_process
+
+    server, url = start_nats(workdir)
+    env = {**mapelite_env(home, base_url, limit=16), "MAPELITE_NATS_URL": url}
+    workers = []
+    try:
+        workers = [spawn_worker("runners.nats", ["--concurrency", "16"], env) for _ in range(4)]
+        runner = NatsHarnessRunner(Settings(nats_url=url))
+        try:
+            return await time_remote(runner.run_many, bench_models(), reps)
+        finally:
+            await runner.aclose()
+    finally:
+        for worker in workers:
+            stop_process(worker)
+        stop_process(server)  # type: ignore[arg-type]
+
+
+async def temporal_batches(workdir: Path, home: Path, base_url: str, reps: int) -> list[float]:
+    """F: the Temporal runner with one worker, 64 activities in flight (in-memory dev server)."""
+    from bench.distributed import start_temporal
+    from mapelite.settings import Settings
+    from runners.temporal import TemporalHarnessRunner
+    from tests.support.server_fixtures import spawn_worker, stop_process
+
+    server, address = start_temporal(workdir)
+    env = {**mapelite_env(home, base_url), "MAPELITE_TEMPORAL_ADDRESS": address}
+    worker = None
+    try:
+        worker = spawn_worker("runners.temporal", ["--concurrency", str(LIMIT)], env)
+        runner = TemporalHarnessRunner(Settings(temporal_address=address))
+        try:
+            return await time_remote(runner.run_many, bench_models(), reps)
+        finally:
+            await runner.aclose()
+    finally:
+        if worker is not None:
+            stop_process(worker)
+        stop_process(server)  # type: ignore[arg-type]
+
+
+CASE_NAMES = {
+    "A": "A asyncio + aiohttp, semaphore 64",
+    "B": "B LocalHarnessRunner.run_batch",
+    "C": "C Prefect batch flow, prefect server",
+    "D": "D Prefect batch flow, embedded",
+    "E": "E NATS runner, 4 workers × 16",
+    "F": "F Temporal runner, 1 worker",
+}
+
+
+def run_cases(cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]:
+    """Every requested orchestration case against one model-server process; A always runs
+    (it is the baseline). ``memory`` receives the Prefect flow process's peak RSS."""
+    rows: list[Row] = []
+    with temp_dir("mapelite-bench-orch-") as workdir, model_server_process(LATENCY_S) as base_url:
+        home = workdir / "home"
+        write_bench_catalog(home)
+        ideal = CALLS / LIMIT * LATENCY_S
+        a = median([asyncio.run(baseline_aiohttp(base_url)) for _ in range(reps)])
+        rows.append(Row(CASE_NAMES["A"], a, "ideal", ideal, None, reps, f"{CALLS} calls"))
+
+        def add(case: str, measure: Callable[[], tuple[list[float], str]]) -> None:
+            if case not in cases:
+                return
+            row = Row(CASE_NAMES[case], None, "A", a, TARGETS[case], reps)
+            try:
+                walls, row.note = measure()
+                row.wall_s, row.reps = median(walls), len(walls)
+            except Exception as exc:  # one failing case must not hide the others
+                row.error = f"{type(exc).__name__}: {exc}"[:300]
+            rows.append(row)
+
+        def counted(
+            walls_of: Callable[[], list[float]], warm_up_calls: int
+        ) -> tuple[list[float], str]:
+            """Runs the case and checks with the server that each unit made exactly one call."""
+            before = server_requests(base_url)
+            walls = walls_of()
+            made = server_requests(base_url) - before - warm_up_calls
+            per_rep = made / max(1, len(walls))
+            return walls, "" if per_rep == CALLS else f"{per_rep:.0f} calls per rep"
+
+        def local() -> list[float]:
+            models = bench_models()
+            return [asyncio.run(local_runner_batch(base_url, home, models)) for _ in range(reps)]
+
+        add("B", lambda: counted(local, LIMIT * reps))
+
+        def prefect(api_url: str | None) -> tuple[list[float], str]:
+            env = mapelite_env(home, base_url)
+            env["PREFECT_HOME"] = str(workdir / f"prefect-{'server' if api_url else 'embedded'}")
+            if api_url:
+                env["PREFECT_API_URL"] = api_url
+            payload = run_child(
+                "bench.orchestration", ["--child", "prefect", "--reps", str(reps)], env,
+                timeout_s=240, drop=("PREFECT_API_URL",),
+            )  # fmt: skip
+            memory["C" if api_url else "D"] = float(payload["peak_rss_mb"])
+            notes = [f"flow process peak RSS {payload['peak_rss_mb']:.0f} MB"]
+            if max(payload["calls"]) != CALLS:
+                notes.append(f"{max(payload['calls'])} calls per rep (item_limit not honoured)")
+            if payload["failed"]:
+                notes.append(f"{payload['failed']} units failed")
+            return list(payload["walls"]), "; ".join(notes)
+
+        if "C" in cases:
+            try:
+                with prefect_server(workdir) as api_url:
+                    add("C", lambda: prefect(api_url))
+            except Exception as exc:
+                rows.append(Row(CASE_NAMES["C"], None, "A", a, TARGETS["C"], error=str(exc)))
+        add("D", lambda: prefect(None))
+        add("E", lambda: counted(lambda: asyncio.run(nats_batches(workdir, home, base_url, reps)), 8))
+        add(
+            "F",
+            lambda: counted(
+                lambda: asyncio.run(temporal_batches(workdir, home, base_url, reps)), 8
+            ),
+        )
+    return rows
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -63,3 +64,27 @@ async def test_nats_runner_is_selected_by_name_when_its_server_answers(
     assert isinstance(runner, HarnessRunner)
     assert runner.name == "nats"
     await runner.aclose()
+
+
+@pytest.mark.parametrize("runner", ["temporal", "nats"])
+def test_swarm_command_with_its_server_down_exits_non_zero_with_one_line_and_no_ledger(
+    runner: str, mapelite_home
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MAPELITE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        "MAPELITE_NATS_URL": f"nats://127.0.0.1:{port}",
+        "MAPELITE_CONNECT_TIMEOUT_S": "1",
+    }
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "swarm", ":10", "--tier", "demo",
+         "--runner", runner, "--yes"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert time.monotonic() - started < 60, "fails fast, before any run"
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(port) in lines[0], done.stderr
+    assert not (mapelite_home / "ledger.jsonl").exists()
