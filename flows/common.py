@@ -17,7 +17,7 @@ from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
 from tasks.harness import failed_result, run_harness_task
 from tasks.ledger import append_results_task
-from tasks.limits import ensure_provider_limits, prefect_server_configured
+from tasks.limits import ensure_provider_limits, global_limits_enabled
 from tasks.runtime import open_runner
 
 _task_runs_started = 0
@@ -145,7 +145,7 @@ async def unit_session(
         limit_usd=settings.budget_usd if budget_usd is None else budget_usd,
         spent_usd=sum(r.metadata.cost_usd for r in recorded.values()),
     )
-    global_limits = prefect_server_configured()
+    global_limits = global_limits_enabled(settings)
     if global_limits:
         await ensure_provider_limits(providers, settings)
     progress = current_progress()

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     budget_usd: float = Field(default=1.00, ge=0)
 
     provider_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PROVIDER_LIMITS))
+    prefect_global_limits: bool = Field(
+        default=True,
+        description="with a Prefect server configured, also hold the provider's Prefect global "
+        "concurrency limit around each model call (false: in-process limits only)",
+    )
     max_agents: int = Field(default=4096, ge=1, description="cap on total agents of a pattern")
     mockllm_seed: int = 0
     mockllm_latency_s: float = Field(default=0.0, ge=0)

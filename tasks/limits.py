@@ -34,6 +34,13 @@ def prefect_server_configured() -> bool:
     return bool(get_current_settings().api.url)
 
 
+def global_limits_enabled(settings: Settings) -> bool:
+    """Global limits apply when a server is configured, unless MAPELITE_PREFECT_GLOBAL_LIMITS is
+    false (measured: on a SQLite-backed server each slot's three API round trips make limited
+    calls 17-50x slower; a Postgres-backed server is what scale-out needs anyway)."""
+    return settings.prefect_global_limits and prefect_server_configured()
+
+
 def global_limit_names(providers: Iterable[str]) -> list[str]:
     return sorted({p for p in providers if p not in GLOBAL_LIMIT_EXEMPT})
 

@@ -17,7 +17,12 @@ from tests.support.model_server_fixtures import TEST_KEY
 REPO = Path(__file__).resolve().parents[1]
 
 
-def use_model_server(monkeypatch: pytest.MonkeyPatch, server: ModelServer) -> Settings:
+def use_model_server(
+    monkeypatch: pytest.MonkeyPatch, server: ModelServer, *, global_limits: bool = False
+) -> Settings:
+    """Providers at ``server``; Prefect global limits off unless asked for (they make every call
+    3 round trips to the SQLite test API: slow, and tested on their own)."""
+    monkeypatch.setenv("MAPELITE_PREFECT_GLOBAL_LIMITS", "true" if global_limits else "false")
     monkeypatch.setenv("MAPELITE_OPENROUTER_BASE_URL", server.base_url)
     monkeypatch.setenv("MAPELITE_OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("MAPELITE_OPENROUTER_API_KEY", TEST_KEY)

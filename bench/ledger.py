@@ -1,0 +1,123 @@
+"""Ledger cases: `Ledger.verify` of a generated ledger vs `sha256sum` of the same file; append
+throughput (single `append`, batched `append_many`); the roll-up of that ledger vs polars only
+scanning it (engineer E's `bench.rollup` measurements, each in its own process for its peak RSS).
+
+The ledger is written by `bench.gen_ledger` (realistic batch and swarm entries, chained with
+`mapelite.ledger.encode_entry`) into a temp directory that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from bench.common import Row, median
+
+VERIFY_TARGET = 2.0
+ROLLUP_TARGET = 2.0
+SINGLE_APPENDS = 200
+BATCHES, BATCH_SIZE = 20, 100
+
+
+def generate(path: Path, entries: int) -> float:
+    from bench.gen_ledger import generate_ledger
+
+    started = time.perf_counter()
+    generate_ledger(path, entries)
+    return time.perf_counter() - started
+
+
+def time_sha256sum(path: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["sha256sum", str(path)], check=True, capture_output=True, timeout=120)
+    return time.perf_counter() - started
+
+
+def time_verify(path: Path) -> float:
+    from mapelite.ledger import Ledger
+
+    started = time.perf_counter()
+    report = Ledger(path).verify()
+    wall = time.perf_counter() - started
+    if not report.valid:
+        raise RuntimeError(f"generated ledger does not verify: {report}")
+    return wall
+
+
+def sample_results(path: Path, count: int) -> list[Any]:
+    """Realistic results to append: the first entries of the generated ledger, unchained."""
+    from mapelite.ledger import Ledger
+
+    return [
+        r.model_copy(update={"prev_hash": None, "hash": None})
+        for r in islice(Ledger(path).read(), count)
+    ]
+
+
+def append_rates(source: Path, workdir: Path) -> tuple[float, float, float, float]:
+    """(seconds, entries/s) for single appends and for batched appends to a fresh ledger."""
+    from mapelite.ledger import Ledger
+
+    results = sample_results(source, max(SINGLE_APPENDS, BATCH_SIZE))
+    single = Ledger(workdir / "append-single.jsonl")
+    started = time.perf_counter()
+    for i in range(SINGLE_APPENDS):
+        single.append(results[i % len(results)])
+    single_s = time.perf_counter() - started
+    batched = Ledger(workdir / "append-many.jsonl")
+    started = time.perf_counter()
+    for _ in range(BATCHES):
+        batched.append_many(results[:BATCH_SIZE])
+    many_s = time.perf_counter() - started
+    return single_s, SINGLE_APPENDS / single_s, many_s, BATCHES * BATCH_SIZE / many_s
+
+
+def ledger_rows(path: Path, entries: int, reps: int, workdir: Path) -> list[Row]:
+    rows: list[Row] = []
+    size_mb = path.stat().st_size / 1e6
+    time_sha256sum(path)  # both measurements read the file from the page cache
+    sha = median([time_sha256sum(path) for _ in range(reps)])
+    verify = median([time_verify(path) for _ in range(reps)])
+    rows.append(
+        Row(
+            f"ledger verify, {entries:,} entries", verify, "sha256sum", sha, VERIFY_TARGET, reps,
+            f"{size_mb:.0f} MB, {entries / verify:,.0f} entries/s",
+        )
+    )  # fmt: skip
+    single_s, single_rate, many_s, many_rate = append_rates(path, workdir)
+    rows.append(
+        Row(
+            f"ledger append × {SINGLE_APPENDS}", single_s, note=f"{single_rate:,.0f} entries/s "
+            "(validate + lock + fsync each)",
+        )
+    )  # fmt: skip
+    rows.append(
+        Row(
+            f"ledger append_many {BATCHES} × {BATCH_SIZE}", many_s,
+            note=f"{many_rate:,.0f} entries/s (one lock + fsync per batch)",
+        )
+    )  # fmt: skip
+    return rows
+
+
+def rollup_rows(path: Path, entries: int, reps: int, memory: dict[str, float]) -> list[Row]:
+    """Engineer E's roll-up measurement (each step in a fresh process): polars scan + count as
+    the baseline, the profile roll-up as the case; ``memory`` receives the roll-up's peak RSS."""
+    from bench.rollup import _run_child as rollup_step
+
+    base = [rollup_step("baseline", path) for _ in range(reps)]
+    rollup = [rollup_step("rollup", path) for _ in range(reps)]
+    base_s = median([r["seconds"] for r in base])
+    rollup_s = median([r["seconds"] for r in rollup])
+    peak = max(r["peak_rss_mb"] for r in rollup)
+    memory["rollup"] = peak
+    memory["rollup_baseline"] = max(r["peak_rss_mb"] for r in base)
+    return [
+        Row(
+            f"roll-up, {entries:,} entries", rollup_s, "polars scan+count", base_s,
+            ROLLUP_TARGET, reps, f"peak RSS {peak:.0f} MB",
+        )
+    ]  # fmt: skip
