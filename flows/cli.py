@@ -149,8 +149,10 @@ def swarm_command(
     ),
     budget: float | None = typer.Option(None, "--budget", min=0, help=BUDGET_HELP),
 ) -> None:
-    """Run a swarm pattern over a tier: every agent answers every chosen harness, stage by
-    stage; each agent's result goes to the ledger.
+    """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
+
+    Agent i of a stage uses model i of the tier (cycling); width-1 stages use the lead. Re-run
+    with --run-id to resume an interrupted run without paying twice.
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """

@@ -61,7 +61,7 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
             str(stage.index + 1),
             stage.role,
             str(stage.width),
-            models if len(models) < 60 else f"{len(stage.models)} models",
+            models if len(stage.models) <= 2 else f"{len(stage.models)} models",
             f"{stage.completed}/{stage.units}",
             str(stage.failed),
             str(stage.reused),

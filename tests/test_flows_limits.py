@@ -1,0 +1,53 @@
+"""Per-provider limits: a Prefect global limit holds across a whole flow."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.eval import eval_flow
+from mapelite.testing.scripts import ModelScript
+from tests.flow_helpers import ledger_entries, use_model_server
+
+pytestmark = pytest.mark.prefect
+
+
+async def test_server_never_sees_more_calls_in_flight_than_the_prefect_limit(
+    prefect_api, model_server, monkeypatch
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    model_server.script("*", ModelScript(latency_s=0.05))
+    use_model_server(monkeypatch, model_server, global_limits=True)  # in-process limit stays 8
+    async with get_client() as client:
+        await client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name="openai", limit=2)
+        )
+    try:
+        result = await eval_flow("openai/limit-probe", harness="0,1", run_id="lim-1")
+    finally:
+        async with get_client() as client:
+            await client.delete_global_concurrency_limit_by_name("openai")
+
+    stats = model_server.stats("limit-probe")
+    assert stats.requests == 12
+    assert stats.max_in_flight <= 2
+    assert len(ledger_entries()) == 2 and not result.failed
+
+
+async def test_missing_provider_limits_are_created_with_the_settings_defaults(
+    prefect_api, monkeypatch
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from mapelite.settings import get_settings
+    from tasks.limits import ensure_provider_limits
+
+    monkeypatch.setenv("MAPELITE_PROVIDER_LIMITS", '{"ollama": 3}')
+    get_settings.cache_clear()
+    names = await ensure_provider_limits(["ollama", "mockllm"], get_settings())
+    async with get_client() as client:
+        created = await client.read_global_concurrency_limit_by_name("ollama")
+        await client.delete_global_concurrency_limit_by_name("ollama")
+    assert names == ["ollama"], "mockllm is simulated in-process and has no global limit"
+    assert created.limit == 3
