@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mapelite.schemas import AgentContext, HarnessRunnerOptions
 from mapelite.settings import Settings
-from runners._remote import UnitRequest
+from runners.base import UnitRequest
 from tests.support.server_fixtures import free_port, spawn_worker, stop_process, temporal_binary
 
 # SENSE: cheap to score (SHAPE would run each answer's tests in a subprocess and dominate).

@@ -212,7 +212,7 @@ def prefect_child(reps: int, profile_path: str | None, tier: str = BENCH_TIER) -
 def remote_units(run_id: str, models: list[str]) -> list[Any]:
     from mapelite.schemas import AgentContext
     from mapelite.swarm import unit_key
-    from runners._remote import UnitRequest
+    from runners.base import UnitRequest
 
     options = one_call_options()
     return [

@@ -16,22 +16,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
-
 from mapelite.errors import ConfigError
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import HarnessResult
+from runners.base import UnitRequest
 
 T = TypeVar("T")
-
-
-class UnitRequest(BaseModel):
-    """One harness run as shipped to a worker: what `HarnessRunner.run` takes, as JSON."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    harness_id: int
-    model: str
-    options: HarnessRunnerOptions
 
 
 def unit_identity(request: UnitRequest) -> str | None:

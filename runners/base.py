@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel, ConfigDict
+
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+
+
+class UnitRequest(BaseModel):
+    """One harness run as data: what `HarnessRunner.run` takes, shippable as JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    harness_id: int
+    model: str
+    options: HarnessRunnerOptions
 
 
 @runtime_checkable
@@ -23,6 +35,11 @@ class HarnessRunner(Protocol):
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
     ) -> list[HarnessResult]:
         """`run` for each model, concurrently within the provider limits, in input order."""
+        ...
+
+    async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
+        """Any mix of harness runs (each with its own options and context), in input order.
+        Remote runners ship them together, which costs far less than one `run` each."""
         ...
 
     async def aclose(self) -> None:

@@ -32,6 +32,7 @@ from mapelite.schemas import (
 )
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import unit_key
+from runners.base import UnitRequest
 from runners.calls import CallStats, ProviderSlots, call_with_retries
 from runners.prompts import build_messages
 
@@ -132,6 +133,13 @@ class LocalHarnessRunner:
             )
             runs.append(self._run(harness, model, api, options, context))
         return list(await asyncio.gather(*runs))
+
+    async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
+        for request in requests:  # config errors before any call
+            self.api_for(request.model)
+        return list(
+            await asyncio.gather(*(self.run(r.harness_id, r.model, r.options) for r in requests))
+        )
 
     # -- one harness run ---------------------------------------------------------------------
 

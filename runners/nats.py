@@ -27,7 +27,8 @@ from nats.js.errors import NotFoundError
 from mapelite.errors import MapEliteError
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
-from runners._remote import PerLoop, UnitRequest, request_token
+from runners._remote import PerLoop, request_token
+from runners.base import UnitRequest
 from runners.nats_topology import (
     MSG_ID,
     RESULT_STREAM,

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from mapelite.errors import MapEliteError
 from mapelite.schemas import HarnessResult, utc_now_iso
 from mapelite.settings import Settings
-from runners._remote import UnitRequest, failed_result, with_engine, worker_identity
+from runners._remote import failed_result, with_engine, worker_identity
+from runners.base import UnitRequest
 from runners.nats_topology import (
     CONSUMER,
     MSG_ID,

@@ -17,7 +17,8 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, Field
 
     from mapelite.schemas import HarnessResult
-    from runners._remote import UnitRequest, failed_result
+    from runners._remote import failed_result
+    from runners.base import UnitRequest
 
 ACTIVITY_NAME = "run_harness_unit"
 WORKFLOW_NAME = "HarnessBatch"

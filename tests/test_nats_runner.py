@@ -15,7 +15,7 @@ from mapelite.catalog import load_catalog
 from mapelite.errors import ConfigError
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
-from runners._remote import UnitRequest
+from runners.base import UnitRequest
 from runners.nats import NatsHarnessRunner
 from runners.nats_topology import RESULT_SUBJECTS, Topology, connect
 from tests.support.server_fixtures import NatsServer, free_port, spawn_worker, stop_process
