@@ -136,37 +136,18 @@ async def local_runner_batch(base_url: str, home: Path, models: list[str]) -> fl
 # -- C/D: the Prefect batch flow (child process) ---------------------------------------------
 
 
-async def _prefect_batch(models_tier: str, runs: int, warm: bool) -> dict[str, Any]:
-    import inspect
-
+async def _prefect_batch(models_tier: str, runs: int, warm: bool, base_url: str) -> dict[str, Any]:
     from flows.batch import batch_flow
 
-    kwargs: dict[str, Any] = {"tier": models_tier, "harness": "all", "runs": runs}
-    item_limit_supported = "item_limit" in inspect.signature(batch_flow.fn).parameters
-    if item_limit_supported:
-        kwargs["item_limit"] = 1
-    else:
-        # Bench-only shim while batch_flow has no item_limit parameter: the flow builds its
-        # options from this module-level name at call time, so every unit is one call.
-        import functools
-
-        import flows.batch
-        from mapelite.schemas import HarnessRunnerOptions
-
-        flows.batch.HarnessRunnerOptions = functools.partial(  # type: ignore[assignment, misc]
-            HarnessRunnerOptions, item_limit=1
-        )
+    kwargs: dict[str, Any] = {"tier": models_tier, "harness": "all", "runs": runs, "item_limit": 1}
     if warm:  # first flow run of a process pays Prefect start-up (ephemeral server, clients)
         await batch_flow(**{**kwargs, "harness": "0"})
+    before = server_requests(base_url)  # the warm-up's calls are not the timed flow's
     started = time.perf_counter()
     result = await batch_flow(**kwargs)
     wall = time.perf_counter() - started
-    return {
-        "wall_s": wall,
-        "units": result.units,
-        "failed": result.failed,
-        "item_limit_supported": item_limit_supported,
-    }
+    calls = server_requests(base_url) - before
+    return {"wall_s": wall, "calls": calls, "units": result.units, "failed": result.failed}
 
 
 def prefect_child(reps: int, profile_path: str | None, tier: str = BENCH_TIER) -> None:
@@ -182,24 +163,23 @@ def prefect_child(reps: int, profile_path: str | None, tier: str = BENCH_TIER) -
     calls: list[int] = []
     info: dict[str, Any] = {}
     for rep in range(reps):
-        before = server_requests(base_url)
+        batch = _prefect_batch(tier, 1, warm=rep == 0, base_url=base_url)
         if profile_path and rep == reps - 1:
             from pyinstrument import Profiler
 
             with Profiler(async_mode="enabled") as profiler:
-                info = asyncio.run(_prefect_batch(tier, 1, warm=rep == 0))
+                info = asyncio.run(batch)
             Path(profile_path).write_text(profiler.output_text(unicode=True, show_all=False))
         else:
-            info = asyncio.run(_prefect_batch(tier, 1, warm=rep == 0))
+            info = asyncio.run(batch)
         walls.append(info["wall_s"])
-        calls.append(server_requests(base_url) - before)
+        calls.append(info["calls"])
     emit_child_result(
         {
             "walls": walls,
             "calls": calls,
             "units": info["units"],
             "failed": info["failed"],
-            "item_limit_supported": info["item_limit_supported"],
             "import_s": import_s,
             "peak_rss_mb": peak_rss_mb(),
         }
@@ -348,17 +328,12 @@ def run_cases(cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]
             env["PREFECT_HOME"] = str(workdir / f"prefect-{'server' if api_url else 'embedded'}")
             if api_url:
                 env["PREFECT_API_URL"] = api_url
-            # One rep against the server: each model call takes a global-limit slot there
-            # (three API round trips on SQLite, serialised), so one rep takes tens of seconds.
-            child_reps = 1 if api_url else reps
             payload = run_child(
-                "bench.orchestration", ["--child", "prefect", "--reps", str(child_reps)], env,
+                "bench.orchestration", ["--child", "prefect", "--reps", str(reps)], env,
                 timeout_s=240, drop=("PREFECT_API_URL",),
             )  # fmt: skip
             memory["C" if api_url else "D"] = float(payload["peak_rss_mb"])
             notes = [f"flow process peak RSS {payload['peak_rss_mb']:.0f} MB"]
-            if not payload["item_limit_supported"]:
-                notes.append("item_limit=1 injected: batch_flow has no item_limit parameter")
             if max(payload["calls"]) != CALLS:
                 notes.append(f"{max(payload['calls'])} calls per rep")
             if payload["failed"]:

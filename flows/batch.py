@@ -8,7 +8,6 @@ providers' limits (runner) and the flow's scheduling bound (see `flows.common`).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 
@@ -57,13 +56,15 @@ async def batch_flow(
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
     retries: int = 3,
+    item_limit: int | None = None,
 ) -> BatchResult:
-    """Every model of ``tier`` runs the chosen harnesses ``runs`` times."""
+    """Every model of ``tier`` runs the chosen harnesses ``runs`` times (``item_limit``: only
+    the first N items of each harness, for smoke tests and benchmarks)."""
     settings = get_settings()
     request = resolve_batch(tier, harness, runs, settings)
     run_id = run_id or new_run_id()
     started = time.monotonic()
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries)
+    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
     found: dict[str, HarnessResult] = {}
     reused = 0
     async with unit_session(
@@ -83,10 +84,8 @@ async def batch_flow(
                         executor.progress.advance(executor.budget.spent_usd)
                         continue
                     context = AgentContext(run_id=run_id, unit_key=key, agent=index, repeat=repeat)
-                    pending.append(executor.run(harness_id, model, context, seed=repeat))
-        for stored in await asyncio.gather(*pending):
-            if stored is not None and stored.metadata.unit_key is not None:
-                found[stored.metadata.unit_key] = stored
+                    pending.append(executor.unit(harness_id, model, context, seed=repeat))
+        found.update(await executor.run_stage(pending, "batch"))
         budget = executor.budget
     per_model = []
     for model in request.models:

@@ -30,6 +30,7 @@ async def eval_flow(
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
     retries: int = 3,
+    item_limit: int | None = None,
 ) -> EvalResult:
     settings = get_settings()
     harness_ids = sorted(parse_harness_selection(harness))
@@ -38,7 +39,7 @@ async def eval_flow(
     estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd)
     run_id = run_id or new_run_id()
     started = time.monotonic()
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries)
+    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
     found: dict[int, HarnessResult] = {}
     async with unit_session(
         run_id, [model], runner, settings, budget_usd=budget_usd, options=options
@@ -52,12 +53,11 @@ async def eval_flow(
                 found[harness_id] = done
                 executor.progress.advance(executor.budget.spent_usd)
                 continue
-            stored = await executor.run(
-                harness_id, model, AgentContext(run_id=run_id, unit_key=key)
-            )
-            if stored is None:
-                break
-            found[harness_id] = stored
+            unit = executor.unit(harness_id, model, AgentContext(run_id=run_id, unit_key=key))
+            stored = await executor.run_stage([unit], f"h{harness_id}")
+            if key not in stored:
+                break  # the budget stopped it
+            found[harness_id] = stored[key]
         budget = executor.budget
     scores = {h: r.scores.normalized for h, r in found.items()}
     value = fitness(scores)

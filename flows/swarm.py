@@ -3,17 +3,17 @@
 ``python -m flows.swarm :10 --tier demo --harness all --yes`` (same options as
 ``map-elite swarm``).
 
-Every unit (agent x harness) is one `run_harness_task` and one `append_results_task`, so each
-result is in the ledger as soon as it exists. Resume: before running, the ledger's entries for
-the run id say which units are done; those are reused — their answers feed the next stage — and
-never paid for twice. Units recorded as failed (``metadata.error``) are run again; the ledger
-then holds the failed attempt and the new one, and the latest wins. An aggregator or consumer
-whose upstream agents all failed runs on the prompt alone (it has no answers to read).
+A stage's units (agent x harness) run together as a few `run_units_task` runs under one lease of
+each provider's global limit (`flows.common`); each result is in the ledger as soon as it exists,
+and a stage starts only when the one before is stored. Resume: before running, the ledger's
+entries for the run id say which units are done; those are reused — their answers feed the next
+stage — and never paid for twice. Units recorded as failed (``metadata.error``) are run again;
+the ledger then holds the failed attempt and the new one, and the latest wins. An aggregator or
+consumer whose upstream agents all failed runs on the prompt alone (it has no answers to read).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 
@@ -94,6 +94,7 @@ async def swarm_flow(
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
     retries: int = 3,
+    item_limit: int | None = None,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
     settings = get_settings()
@@ -103,7 +104,7 @@ async def swarm_flow(
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries)
+    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
     async with unit_session(
         run_id, request.agent_models, runner, settings, budget_usd=budget_usd, options=options
     ) as (executor, recorded):
@@ -177,13 +178,13 @@ async def _run_stage(
             context = agent_context(
                 run_id, request.pattern.code, agent, harness_id, previous.get(harness_id)
             )
-            pending.append(
-                (harness_id, agent.agent, executor.run(harness_id, agent.model, context))
-            )
-    outcomes = await asyncio.gather(*(coroutine for _, _, coroutine in pending))
-    for (harness_id, agent_index, _), stored in zip(pending, outcomes, strict=True):
-        if stored is not None:
-            current[harness_id][agent_index] = stored
+            pending.append(executor.unit(harness_id, agent.model, context))
+    stored = await executor.run_stage(pending, f"stage {plan.index + 1} {plan.role}")
+    for unit in pending:
+        assert unit.options.context is not None
+        result = stored.get(unit.options.context.unit_key)
+        if result is not None:
+            current[unit.harness_id][unit.options.context.agent] = result
     stage_results = [r for by_agent in current.values() for r in by_agent.values()]
     for result in stage_results:
         if result.metadata.unit_key is not None:

@@ -1,14 +1,26 @@
-"""The Prefect task that performs one unit: one agent's harness run through the chosen runner.
+"""The Prefect task that performs a chunk of units (agent harness runs) through the chosen
+runner and stores each result in the ledger.
+
+A task run covers up to a stage's worth of units, not one: a Prefect task run costs ≈6 ms of
+engine work and API traffic on a SQLite server, which at one task run per unit (plus one per
+ledger write) dominated a 512-unit batch. Inside the task the units run concurrently (local
+runner: each through `HarnessRunner.run`, stored as it completes; remote runners: the chunk in
+one `run_many`, whose results are durable engine-side, stored when it returns).
+
+The task is idempotent by the ledger: it skips units the session has recorded (from the ledger
+at start, or stored since), so a Prefect retry or a resumed run never repeats a stored unit.
 
 Attempts, and who bounds them:
 
 - model failures (HTTP errors, timeouts, rate limits) are retried INSIDE the runner, up to
   ``options.retries + 1`` calls per item, honouring Retry-After. The runner never raises for
-  them: it returns a score-0 result with ``metadata.error``, which the task returns unchanged
+  them: it returns a score-0 result with ``metadata.error``, which is stored like any result
   (so Prefect does not retry it);
-- the task's own ``retries=INFRA_RETRIES`` cover infrastructure faults only — the runner raised
+- the task's own ``retries=INFRA_RETRIES`` cover infrastructure faults only — a runner raised
   (a Temporal/NATS connection dropped, a worker lost, the Prefect API unreachable while taking a
-  limit slot). User errors (`MapEliteError`, e.g. a missing key) are never retried.
+  limit slot). The task first stores every unit that did finish, then raises; the retry runs
+  only the units still missing. User errors (`MapEliteError`, e.g. a missing key) are never
+  retried.
 
 So one item costs at most ``options.retries + 1`` model calls, and at most
 ``(INFRA_RETRIES + 1) * (options.retries + 1)`` only when the infrastructure fails mid-run.
@@ -16,6 +28,8 @@ So one item costs at most ``options.retries + 1`` model calls, and at most
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from prefect import task
@@ -24,21 +38,19 @@ from prefect.context import TaskRunContext
 
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
-from mapelite.schemas import (
-    HarnessResult,
-    HarnessRunnerOptions,
-    ResultMetadata,
-    Scores,
-    split_model_id,
-)
-from tasks.limits import provider_slot
-from tasks.runtime import runner_handle
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ResultMetadata, Scores
+from runners.base import UnitRequest
+from tasks.runtime import UnitSession, unit_key_of, unit_session
 
 INFRA_RETRIES = 2
 
 
+class HarnessRunsRaised(RuntimeError):
+    """Some runs of a chunk raised (an infrastructure fault); the others are stored."""
+
+
 async def _infrastructure_fault(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry when the runner raised something other than a user error."""
+    """Retry when a runner raised something other than a user error."""
     try:
         await state.aresult()
     except MapEliteError:
@@ -49,8 +61,8 @@ async def _infrastructure_fault(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @task(
-    name="harness-run",
-    task_run_name="h{harness_id} {model}",
+    name="harness-runs",
+    task_run_name="{label}",
     retries=INFRA_RETRIES,
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_infrastructure_fault,
@@ -58,23 +70,87 @@ async def _infrastructure_fault(task: Any, task_run: Any, state: Any) -> bool:
     cache_policy=NO_CACHE,
     persist_result=False,
 )
-async def run_harness_task(
-    runner_key: str, harness_id: int, model: str, options: HarnessRunnerOptions
-) -> HarnessResult:
-    handle = runner_handle(runner_key)
-    provider, _ = split_model_id(model)
-    async with provider_slot(provider, handle.unit_slot):
-        result = await handle.runner.run(harness_id, model, options)
-    context = TaskRunContext.get()
-    if context is not None:
-        engine_id = dict(result.metadata.engine_id)
-        engine_id.setdefault("prefect_task_run", str(context.task_run.id))
-        if context.task_run.flow_run_id is not None:
-            engine_id.setdefault("prefect_flow_run", str(context.task_run.flow_run_id))
-        result = result.model_copy(
-            update={"metadata": result.metadata.model_copy(update={"engine_id": engine_id})}
+async def run_units_task(
+    session_key: str, label: str, units: list[UnitRequest]
+) -> list[HarnessResult]:
+    """Run the units not yet stored; returns the stored result of every unit that has one
+    (units the budget stopped have none)."""
+    session = unit_session(session_key)
+    todo = [unit for unit in units if not session.is_done(unit)]
+    engine_ids = _prefect_ids()
+    if session.remote:
+        await _run_remote(session, todo, engine_ids)
+    else:
+        outcomes = await asyncio.gather(
+            *(_run_local(session, unit, engine_ids) for unit in todo), return_exceptions=True
         )
-    return result
+        _raise_first_fault(outcomes, len(todo))
+    keys = (unit_key_of(unit) for unit in units)
+    return [session.recorded[key] for key in keys if key in session.recorded]
+
+
+async def _run_local(session: UnitSession, unit: UnitRequest, engine_ids: dict[str, str]) -> None:
+    key = unit_key_of(unit)
+    async with session.gate:
+        if not session.budget.allows_more():
+            return
+        try:
+            result = await session.runner.run(unit.harness_id, unit.model, unit.options)
+        except MapEliteError:
+            raise
+        except Exception as exc:
+            session.faults[key] = str(exc)
+            raise
+        session.budget.add(result.metadata.cost_usd)
+    session.stored([await session.appender.append(with_engine_ids(result, engine_ids))])
+
+
+async def _run_remote(
+    session: UnitSession, units: Sequence[UnitRequest], engine_ids: dict[str, str]
+) -> None:
+    if not units or not session.budget.allows_more():
+        return
+    try:
+        results = await session.runner.run_many(units)
+    except MapEliteError:
+        raise
+    except Exception as exc:
+        session.faults.update((unit_key_of(unit), str(exc)) for unit in units)
+        raise
+    session.budget.add(sum(r.metadata.cost_usd for r in results))
+    stored = await session.appender.append_many([with_engine_ids(r, engine_ids) for r in results])
+    session.stored(stored)
+
+
+def _raise_first_fault(outcomes: Sequence[object], total: int) -> None:
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    for error in errors:
+        if isinstance(error, MapEliteError):
+            raise error
+    if errors:
+        first = errors[0]
+        raise HarnessRunsRaised(
+            f"{len(errors)} of {total} harness runs raised; first: {type(first).__name__}: {first}"
+        ) from first
+
+
+def _prefect_ids() -> dict[str, str]:
+    context = TaskRunContext.get()
+    if context is None:
+        return {}
+    ids = {"prefect_task_run": str(context.task_run.id)}
+    if context.task_run.flow_run_id is not None:
+        ids["prefect_flow_run"] = str(context.task_run.flow_run_id)
+    return ids
+
+
+def with_engine_ids(result: HarnessResult, engine_ids: dict[str, str]) -> HarnessResult:
+    """The result with the Prefect task and flow run that performed it (runner ids kept)."""
+    if not engine_ids:
+        return result
+    merged = {**engine_ids, **result.metadata.engine_id}
+    metadata = result.metadata.model_copy(update={"engine_id": merged})
+    return result.model_copy(update={"metadata": metadata})
 
 
 def failed_result(

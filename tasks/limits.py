@@ -7,17 +7,29 @@ Two layers hold a provider's quota:
 - across flow runs and worker machines, when a Prefect server is configured (``PREFECT_API_URL``
   set): a strict global concurrency limit named after the provider (``openrouter``, ``ollama``,
   ``openai``), created with ``settings.provider_limits`` when missing and tuned afterwards with
-  ``prefect gcl update openrouter --limit 12``. Only the model call holds a slot (not the task's
-  retry back-off nor the ledger write), unlike a tag limit that holds it for the whole task run.
+  ``prefect gcl update openrouter --limit 12``.
 
-``mockllm`` is exempt from global limits: it is simulated in-process and has no quota to protect,
-and a global limit costs three API round trips per use.
+The global limit is taken as a *lease*, once per stage, not once per model call. A slot costs
+three API round trips (acquire, renew, release), which a SQLite-backed server serialises
+(measured ≈76 ms a use under contention: 512 calls took 208 s). So before a stage the flow
+acquires ``k`` slots of each provider it needs in one ``concurrency(provider, occupy=k,
+strict=True)``, with ``k = min(what the stage can use at once, the limit, the slots free right
+now (at least 1))``, and every model call of the stage then waits for one of ``k`` in-process
+slots (`ProviderLeases`). The sum of the leases of all flow runs never exceeds the limit, so the
+quota still holds across flow runs and machines, and the server sees three round trips per
+stage and provider instead of per call. Taking only the slots free at that moment (instead of
+waiting for the full ``k``) lets concurrent flow runs share a provider instead of queueing
+behind each other; a lease is not enlarged later when slots free up. Leases are acquired in
+provider-name order, so two flows needing the same providers cannot deadlock.
+
+``mockllm`` is exempt from global limits: it is simulated in-process and has no quota to protect.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 
 from mapelite.providers.base import GenerateRequest, GenerateResponse, ModelAPI
 from mapelite.settings import Settings
@@ -36,8 +48,7 @@ def prefect_server_configured() -> bool:
 
 def global_limits_enabled(settings: Settings) -> bool:
     """Global limits apply when a server is configured, unless MAPELITE_PREFECT_GLOBAL_LIMITS is
-    false (measured: on a SQLite-backed server each slot's three API round trips make limited
-    calls 17-50x slower; a Postgres-backed server is what scale-out needs anyway)."""
+    false."""
     return settings.prefect_global_limits and prefect_server_configured()
 
 
@@ -68,46 +79,78 @@ async def ensure_provider_limits(providers: Iterable[str], settings: Settings) -
     return names
 
 
-@contextlib.asynccontextmanager
-async def provider_slot(provider: str, enabled: bool) -> AsyncIterator[None]:
-    """Hold one slot of the provider's global limit around one model call (no-op when global
-    limits are off or the provider is exempt). ``strict=True``: a missing limit is an error,
-    never a silent pass."""
-    if not enabled or provider in GLOBAL_LIMIT_EXEMPT:
-        yield
-        return
-    from prefect.concurrency.asyncio import concurrency
+class ProviderLeases:
+    """The slots of each provider's global limit that this flow run holds for the current stage,
+    as in-process semaphores the model calls wait on."""
 
-    async with concurrency(provider, occupy=1, strict=True):
-        yield
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.slots: dict[str, asyncio.Semaphore] = {}
+        self.sizes: dict[str, int] = {}
+        """Slots held per provider, while a lease is held."""
+
+    @contextlib.asynccontextmanager
+    async def hold(self, demand: Mapping[str, int]) -> AsyncIterator[dict[str, int]]:
+        """Lease slots for ``demand`` (provider -> calls the stage can make at once) until the
+        block ends; yields the slots held per provider (empty when global limits are off)."""
+        names = [n for n in global_limit_names(demand) if demand[n] > 0] if self.enabled else []
+        if not names:
+            yield {}
+            return
+        from prefect.concurrency.asyncio import concurrency
+
+        async with contextlib.AsyncExitStack() as stack:
+            for name, size in (await _lease_sizes(names, demand)).items():
+                await stack.enter_async_context(concurrency(name, occupy=size, strict=True))
+                self.slots[name] = asyncio.Semaphore(size)
+                self.sizes[name] = size
+            try:
+                yield dict(self.sizes)
+            finally:
+                self.slots.clear()
+                self.sizes.clear()
+
+    @contextlib.asynccontextmanager
+    async def call_slot(self, provider: str) -> AsyncIterator[None]:
+        """One of the leased slots around one model call. Outside a lease (a call the flow did
+        not announce) the call takes its own slot from the server: slower, never unlimited."""
+        if not self.enabled or provider in GLOBAL_LIMIT_EXEMPT:
+            yield
+            return
+        slots = self.slots.get(provider)
+        if slots is None:
+            from prefect.concurrency.asyncio import concurrency
+
+            async with concurrency(provider, occupy=1, strict=True):
+                yield
+            return
+        async with slots:
+            yield
 
 
-def _limited_local_runner(settings: Settings) -> HarnessRunner:
-    """A LocalHarnessRunner whose every model call (each attempt; not the back-off sleeps) also
-    holds a slot of the provider's global limit, after the in-process slot.
+async def _lease_sizes(names: list[str], demand: Mapping[str, int]) -> dict[str, int]:
+    """Slots to take per provider: the demand, capped by the limit and by what is free now."""
+    from prefect.client.orchestration import get_client
 
-    Note: the runner's per-call timeout includes the wait for the global slot, so a global limit
-    far below the demand shows up as timeouts (and retries) rather than as an endless queue.
-    """
-    from runners.local import LocalHarnessRunner
-
-    class GloballyLimitedLocalRunner(LocalHarnessRunner):
-        def api_for(self, model: str) -> ModelAPI:
-            api = super().api_for(model)
-            return api if api.provider in GLOBAL_LIMIT_EXEMPT else GloballyLimitedAPI(api)
-
-    return GloballyLimitedLocalRunner(settings)
+    sizes: dict[str, int] = {}
+    async with get_client() as client:
+        for name in names:
+            limit = await client.read_global_concurrency_limit_by_name(name)
+            free = max(1, limit.limit - limit.active_slots)
+            sizes[name] = max(1, min(demand[name], limit.limit, free))
+    return sizes
 
 
-class GloballyLimitedAPI(ModelAPI):
-    """Wraps a provider client: one global-limit slot per call."""
+class LeasedAPI(ModelAPI):
+    """Wraps a provider client: every call waits for a slot of the stage's lease."""
 
-    def __init__(self, inner: ModelAPI) -> None:
+    def __init__(self, inner: ModelAPI, leases: ProviderLeases) -> None:
         self.inner = inner
+        self.leases = leases
         self.provider = inner.provider
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        async with provider_slot(self.provider, enabled=True):
+        async with self.leases.call_slot(self.provider):
             return await self.inner.generate(request)
 
     def connection_key(self) -> str:
@@ -117,13 +160,30 @@ class GloballyLimitedAPI(ModelAPI):
         await self.inner.aclose()
 
 
-def create_limited_runner(name: str, settings: Settings, *, global_limits: bool) -> HarnessRunner:
-    """The runner ``name``; with ``global_limits`` the local runner takes a global slot per model
-    call. Remote runners (temporal, nats) make their calls in worker processes that do not talk
-    to Prefect, so for them the flow's task takes one slot per harness run instead
-    (`tasks.harness.run_harness_task`): it bounds concurrent harness runs per provider."""
-    if global_limits and name == "local":
-        return _limited_local_runner(settings)
+def _leased_local_runner(settings: Settings, leases: ProviderLeases) -> HarnessRunner:
+    """A LocalHarnessRunner whose every model call (each attempt; not the back-off sleeps) also
+    waits for a leased slot of the provider's global limit, after the in-process slot.
+
+    Note: the runner's per-call timeout includes the wait for the leased slot, so a global limit
+    far below the demand shows up as timeouts (and retries) rather than as an endless queue.
+    """
+    from runners.local import LocalHarnessRunner
+
+    class LeasedLocalRunner(LocalHarnessRunner):
+        def api_for(self, model: str) -> ModelAPI:
+            api = super().api_for(model)
+            return api if api.provider in GLOBAL_LIMIT_EXEMPT else LeasedAPI(api, leases)
+
+    return LeasedLocalRunner(settings)
+
+
+def create_limited_runner(name: str, settings: Settings, leases: ProviderLeases) -> HarnessRunner:
+    """The runner ``name``; with global limits on, the local runner's model calls wait for the
+    stage's leased slots. Remote runners (temporal, nats) make their calls in worker processes
+    that do not talk to Prefect: for them the flow bounds the harness runs in flight per provider
+    by the lease instead (`flows.common.UnitExecutor`)."""
+    if leases.enabled and name == "local":
+        return _leased_local_runner(settings, leases)
     from runners import create_runner
 
     return create_runner(name, settings)

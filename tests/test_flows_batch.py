@@ -38,3 +38,42 @@ async def test_eval_runs_the_harnesses_in_id_order_and_returns_their_fitness(pre
     assert [e.harness_id for e in entries] == [0, 3, 7]
     assert result.fitness == pytest.approx(fitness(result.scores))
     assert set(result.scores) == {0, 3, 7} and result.simulated
+
+
+async def test_a_batch_costs_one_task_run_per_chunk_of_units_not_one_per_unit(
+    prefect_api,
+) -> None:
+    from flows.common import CHUNK_UNITS
+
+    result = await batch_flow("demo", harness="all", runs=2, run_id="batch-chunks", item_limit=1)
+
+    entries = ledger_entries()
+    task_runs = {e.metadata.engine_id["prefect_task_run"] for e in entries}
+    assert result.completed == result.units == len(entries)
+    assert len(task_runs) <= -(-result.units // CHUNK_UNITS) + 1, "one task run per chunk"
+    assert {len(e.metadata.items) for e in entries} == {1}, "item_limit reaches the runner"
+    assert Ledger(get_settings().ledger).verify().valid
+
+
+async def test_results_completing_together_share_one_ledger_append(tmp_path) -> None:
+    import asyncio
+
+    from mapelite.schemas import HarnessResult, ResultMetadata, Scores
+    from tasks.ledger import LedgerAppender
+
+    appender = LedgerAppender(tmp_path / "ledger.jsonl")
+    results = [
+        HarnessResult(
+            harness_id=0,
+            harness_name="SENSE",
+            model="mockllm/atlas",
+            scores=Scores(raw=1, normalized=1),
+            metadata=ResultMetadata(run_id="coalesce", unit_key=f"coalesce/s0/a{i}/h0"),
+        )
+        for i in range(50)
+    ]
+    stored = await asyncio.gather(*(appender.append(r) for r in results))
+
+    assert [s.metadata.unit_key for s in stored] == [r.metadata.unit_key for r in results]
+    assert appender.appends < len(results) / 2, "concurrent results are written together"
+    assert Ledger(tmp_path / "ledger.jsonl").verify().entries == 50
