@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from mapelite.catalog import Catalog, load_catalog
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.harnesses.base import Harness, Item
@@ -41,20 +42,47 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def estimated_cost(model: str, tokens_in: int, tokens_out: int) -> float:
-    """Cost from catalog prices; 0 when the catalog cannot price the model."""
+def estimated_cost(
+    model: str, tokens_in: int, tokens_out: int, catalog: Catalog | None = None
+) -> float:
+    """Cost from catalog prices (the catalog in use unless given); 0 when it cannot price the
+    model."""
     from mapelite.cost import call_cost_usd
 
     try:
-        return max(0.0, float(call_cost_usd(model, tokens_in, tokens_out)))
+        return max(0.0, float(call_cost_usd(model, tokens_in, tokens_out, catalog=catalog)))
     except MapEliteError:
         return 0.0
 
 
-def catalog_hash() -> str | None:
-    from mapelite.catalog import load_catalog
+class ScoreCache:
+    """Scores by (harness, item, answer), each computed once per runner and event loop.
 
-    return load_catalog().hash
+    Scorers are deterministic (`mapelite.harnesses.base.Scorer`), and many models (or a swarm's
+    agents) often give the very same answer; SHAPE's scorer runs a sandbox subprocess (about
+    30 ms and 16 ms of CPU per answer), worth not repeating. Concurrent requests for one key
+    share one scoring. Scorers may block, so they run in a worker thread.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.capacity = capacity
+        self._scores: dict[tuple[int, str, str], asyncio.Future[float]] = {}
+
+    async def score(self, harness_id: int, item: Item, answer: str) -> float:
+        key = (harness_id, item.id, answer)
+        scoring = self._scores.get(key)
+        if scoring is None:
+            if len(self._scores) >= self.capacity:
+                del self._scores[next(iter(self._scores))]  # the oldest
+            scoring = asyncio.ensure_future(asyncio.to_thread(item.score, answer))
+            scoring.add_done_callback(lambda done: self._forget_failed(key, done))
+            self._scores[key] = scoring
+        # A cancelled caller (run timeout) must not cancel the scoring others wait for.
+        return await asyncio.shield(scoring)
+
+    def _forget_failed(self, key: tuple[int, str, str], done: asyncio.Future[float]) -> None:
+        if (done.cancelled() or done.exception() is not None) and self._scores.get(key) is done:
+            del self._scores[key]
 
 
 class LocalHarnessRunner:
@@ -67,6 +95,7 @@ class LocalHarnessRunner:
         self.limits = {**self.settings.provider_limits, **(limits or {})}
         self._apis: dict[str, ModelAPI] = {}
         self._slots: dict[str, ProviderSlots] = {}
+        self._scores = ScoreCache()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- clients and limits ------------------------------------------------------------------
@@ -87,6 +116,7 @@ class LocalHarnessRunner:
         if self._loop is not None and self._loop is not loop:
             self._apis.clear()
             self._slots.clear()
+            self._scores = ScoreCache()
         self._loop = loop
 
     def limit_for(self, provider: str) -> int:
@@ -106,8 +136,15 @@ class LocalHarnessRunner:
     # -- HarnessRunner -----------------------------------------------------------------------
 
     async def run(
-        self, harness_id: int, model: str, options: HarnessRunnerOptions
+        self,
+        harness_id: int,
+        model: str,
+        options: HarnessRunnerOptions,
+        *,
+        catalog: Catalog | None = None,
     ) -> HarnessResult:
+        """One harness run. ``catalog`` (prices, hash) defaults to the catalog in use; a batch
+        reads it once for all its runs."""
         self._bind_to_running_loop()
         harness = get_harness(harness_id)
         api = self.api_for(model)
@@ -115,7 +152,8 @@ class LocalHarnessRunner:
         context = options.context or AgentContext(
             run_id=run_id, unit_key=unit_key(run_id, 0, 0, harness_id)
         )
-        return await self._run(harness, model, api, options, context)
+        catalog = catalog if catalog is not None else load_catalog()
+        return await self._run(harness, model, api, options, context, catalog)
 
     run_unit = run
 
@@ -125,21 +163,22 @@ class LocalHarnessRunner:
         self._bind_to_running_loop()
         harness = get_harness(harness_id)
         apis = [self.api_for(model) for model in models]  # config errors before any call
+        catalog = load_catalog()
         batch_id = new_run_id()
         runs = []
         for index, (model, api) in enumerate(zip(models, apis, strict=True)):
             context = options.context or AgentContext(
                 run_id=batch_id, unit_key=unit_key(batch_id, 0, index, harness_id), agent=index
             )
-            runs.append(self._run(harness, model, api, options, context))
+            runs.append(self._run(harness, model, api, options, context, catalog))
         return list(await asyncio.gather(*runs))
 
     async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
         for request in requests:  # config errors before any call
             self.api_for(request.model)
-        return list(
-            await asyncio.gather(*(self.run(r.harness_id, r.model, r.options) for r in requests))
-        )
+        catalog = load_catalog()
+        runs = (self.run(r.harness_id, r.model, r.options, catalog=catalog) for r in requests)
+        return list(await asyncio.gather(*runs))
 
     # -- one harness run ---------------------------------------------------------------------
 
@@ -150,12 +189,15 @@ class LocalHarnessRunner:
         api: ModelAPI,
         options: HarnessRunnerOptions,
         context: AgentContext,
+        catalog: Catalog,
     ) -> HarnessResult:
         started = time.monotonic()
         items = list(harness.items[: options.item_limit])
         stats = {item.id: CallStats() for item in items}
         tasks = [
-            asyncio.create_task(self._run_item(harness, item, model, api, options, context, stats))
+            asyncio.create_task(
+                self._run_item(harness, item, model, api, options, context, stats, catalog)
+            )
             for item in items
         ]
         try:
@@ -183,7 +225,9 @@ class LocalHarnessRunner:
             else:
                 outcome = task.result()
             outcomes.append(outcome)
-        return self._result(harness, model, api, options, context, outcomes, stats, started)
+        return self._result(
+            harness, model, api, options, context, outcomes, stats, started, catalog
+        )
 
     async def _run_item(
         self,
@@ -194,6 +238,7 @@ class LocalHarnessRunner:
         options: HarnessRunnerOptions,
         context: AgentContext,
         stats: dict[str, CallStats],
+        catalog: Catalog,
     ) -> ItemOutcome:
         upstream = tuple(context.upstream_answers.get(item.id, ()))
         request = GenerateRequest(
@@ -230,9 +275,9 @@ class LocalHarnessRunner:
             cost = response.cost_usd
             item_stats.provider_cost = cost is not None
             if cost is None:
-                cost = estimated_cost(model, response.tokens_in, response.tokens_out)
+                cost = estimated_cost(model, response.tokens_in, response.tokens_out, catalog)
             # Scorers may block (SHAPE runs a subprocess for seconds): keep the loop free.
-            score = await asyncio.to_thread(item.score, response.text)
+            score = await self._scores.score(harness.id, item, response.text)
             return ItemOutcome(
                 item_id=item.id,
                 answer=response.text,
@@ -261,6 +306,7 @@ class LocalHarnessRunner:
         outcomes: list[ItemOutcome],
         stats: dict[str, CallStats],
         started: float,
+        catalog: Catalog,
     ) -> HarnessResult:
         failed = [o for o in outcomes if o.error is not None]
         attempts = sum(s.attempts for s in stats.values())
@@ -295,14 +341,14 @@ class LocalHarnessRunner:
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             cost_usd=sum(o.cost_usd for o in outcomes),
-            cost_estimated_usd=estimated_cost(model, tokens_in, tokens_out),
+            cost_estimated_usd=estimated_cost(model, tokens_in, tokens_out, catalog),
             cost_source=cost_source,
             attempts=attempts,
             queue_depth=max((s.queue_depth for s in stats.values()), default=0),
             wait_s=sum(s.wait_s for s in stats.values()),
             error=error,
             simulated=simulated,
-            catalog_hash=catalog_hash(),
+            catalog_hash=catalog.hash,
             seed=options.seed,
         )
         n = len(outcomes)

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from mapelite.providers.base import GenerateRequest, GenerateResponse, ModelAPI
 from mapelite.providers.errors import BadResponseError, ProviderError
 from mapelite.providers.http import (
+    PreparedPost,
     as_int,
     decode_json_object,
     error_detail,
@@ -43,6 +44,7 @@ class OpenAICompatAPI(ModelAPI):
         self._client = make_http_client(
             self.base_url, max_connections=max_connections, headers=self.headers()
         )
+        self._post = PreparedPost(self._client, self.path)
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -106,10 +108,8 @@ class OpenAICompatAPI(ModelAPI):
 
     async def _generate(self, request: GenerateRequest) -> GenerateResponse:
         try:
-            response = await self._client.post(
-                self.path, json=self.payload(request), timeout=httpx.Timeout(request.timeout_s)
-            )
-            await response.aread()
+            http_request = self._post.build(self.payload(request), request.timeout_s)
+            response = await self._client.send(http_request)  # reads the body
         except httpx.HTTPError as exc:
             raise transport_error(exc, provider=self.provider, base_url=self.base_url) from None
         if response.status_code >= 400:
