@@ -12,13 +12,17 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from mapelite.cli import app, run_app
 from mapelite.errors import BudgetExceededError, InvalidInputError, MapEliteError
+
+if TYPE_CHECKING:
+    from mapelite.cost import CostEstimate
+    from mapelite.settings import Settings
 
 T = TypeVar("T")
 console = Console()
@@ -86,6 +90,33 @@ async def _run_flow(flow_call: Callable[[], Awaitable[Any]], result_type: type[T
     return result
 
 
+async def _start_run(
+    runner: str,
+    models: list[str],
+    estimate: CostEstimate,
+    run_id: str | None,
+    yes: bool,
+    settings: Settings,
+) -> str:
+    """Everything a run checks before its first call: the runner's server, provider keys, the
+    cost gate. Prints the run id (to resume with) and the estimate; returns the run id."""
+    from flows.common import new_run_id, preflight_providers
+    from flows.summary import print_estimate
+
+    _check_runner(runner)
+    await preflight_providers(models, settings)
+    run_id = run_id or new_run_id()
+    console.print(f"run id {run_id}", markup=False, highlight=False)
+    print_estimate(estimate, console)
+    cost_gate(estimate.estimated_cost, settings.warn_usd, yes)
+    return run_id
+
+
+def _stop_if_over_budget(stopped_reason: str | None) -> None:
+    if stopped_reason:
+        raise BudgetExceededError(stopped_reason)
+
+
 async def _swarm(
     pattern: str,
     tier: str,
@@ -96,8 +127,7 @@ async def _swarm(
     yes: bool,
     budget: float | None,
 ) -> None:
-    from flows.common import new_run_id, preflight_providers
-    from flows.summary import print_estimate, print_swarm_summary
+    from flows.summary import print_swarm_summary
     from flows.swarm import resolve_swarm, swarm_flow
     from mapelite.catalog import load_catalog
     from mapelite.settings import get_settings
@@ -107,12 +137,7 @@ async def _swarm(
     if lead is not None:
         load_catalog().get(lead)
     request = resolve_swarm(pattern, tier, harness, lead, settings)
-    _check_runner(runner)
-    await preflight_providers(request.agent_models, settings)
-    run_id = run_id or new_run_id()
-    console.print(f"run id {run_id}", markup=False, highlight=False)
-    print_estimate(request.estimate, console)
-    cost_gate(request.estimate.estimated_cost, settings.warn_usd, yes)
+    run_id = await _start_run(runner, request.agent_models, request.estimate, run_id, yes, settings)
     result = await _run_flow(
         lambda: swarm_flow(
             pattern,
@@ -127,8 +152,7 @@ async def _swarm(
         SwarmResult,
     )
     print_swarm_summary(result, console)
-    if result.stopped_reason:
-        raise BudgetExceededError(result.stopped_reason)
+    _stop_if_over_budget(result.stopped_reason)
 
 
 def swarm_command(
@@ -169,19 +193,13 @@ async def _batch(
     budget: float | None,
 ) -> None:
     from flows.batch import batch_flow, resolve_batch
-    from flows.common import new_run_id, preflight_providers
-    from flows.summary import print_batch_summary, print_estimate
+    from flows.summary import print_batch_summary
     from mapelite.settings import get_settings
     from mapelite.swarm import BatchResult
 
     settings = get_settings()
     request = resolve_batch(tier, harness, runs, settings)
-    _check_runner(runner)
-    await preflight_providers(request.models, settings)
-    run_id = run_id or new_run_id()
-    console.print(f"run id {run_id}", markup=False, highlight=False)
-    print_estimate(request.estimate, console)
-    cost_gate(request.estimate.estimated_cost, settings.warn_usd, yes)
+    run_id = await _start_run(runner, request.models, request.estimate, run_id, yes, settings)
     result = await _run_flow(
         lambda: batch_flow(
             tier,
@@ -195,8 +213,7 @@ async def _batch(
         BatchResult,
     )
     print_batch_summary(result, console)
-    if result.stopped_reason:
-        raise BudgetExceededError(result.stopped_reason)
+    _stop_if_over_budget(result.stopped_reason)
 
 
 def batch_command(
@@ -224,9 +241,8 @@ def batch_command(
 async def _eval(
     model: str, harness: str, runner: str, run_id: str | None, yes: bool, budget: float | None
 ) -> None:
-    from flows.common import new_run_id, preflight_providers
     from flows.eval import eval_flow
-    from flows.summary import print_estimate, print_eval_summary
+    from flows.summary import print_eval_summary
     from mapelite.catalog import load_catalog
     from mapelite.cost import estimate_batch
     from mapelite.harnesses import parse_harness_selection
@@ -236,13 +252,8 @@ async def _eval(
     settings = get_settings()
     load_catalog().get(model)
     harness_ids = parse_harness_selection(harness)
-    _check_runner(runner)
-    await preflight_providers([model], settings)
-    run_id = run_id or new_run_id()
-    console.print(f"run id {run_id}", markup=False, highlight=False)
     estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd)
-    print_estimate(estimate, console)
-    cost_gate(estimate.estimated_cost, settings.warn_usd, yes)
+    run_id = await _start_run(runner, [model], estimate, run_id, yes, settings)
     result = await _run_flow(
         lambda: eval_flow(
             model,
@@ -255,8 +266,7 @@ async def _eval(
         EvalResult,
     )
     print_eval_summary(result, console)
-    if result.stopped_reason:
-        raise BudgetExceededError(result.stopped_reason)
+    _stop_if_over_budget(result.stopped_reason)
 
 
 def eval_command(
