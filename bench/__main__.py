@@ -4,7 +4,8 @@
     .venv/bin/python -m bench --quick         # one repetition, 100k-entry ledger
     .venv/bin/python -m bench --only B,ledger # some cases (A always runs with B-F: the baseline)
 
-Cases: A-F orchestration overhead (bench.orchestration), ledger verify and append (bench.ledger),
+Cases: transport (httpx's pool vs the aiohttp transport the providers use, bench.transport),
+A-F orchestration overhead (bench.orchestration), ledger verify and append (bench.ledger),
 rollup (bench.rollup via bench.ledger), memory (peak RSS of C and of the roll-up). The table is
 printed and written to bench/results/latest.md.
 """
@@ -23,7 +24,7 @@ from bench.common import REPO_ROOT, Row, format_table, temp_dir
 
 ORCHESTRATION = ["A", "B", "C", "D", "E", "F"]
 GROUPS = {"orchestration": ORCHESTRATION, "memory": ["C", "rollup", "memory"]}
-VALID = [*ORCHESTRATION, "orchestration", "ledger", "rollup", "memory"]
+VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory"]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
 
@@ -47,6 +48,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
     reps = 1 if quick else 3
     memory: dict[str, float] = {}
     rows: list[Row] = []
+    if "transport" in selected:
+        from bench.transport import transport_rows
+
+        print("transport: httpx pool vs aiohttp transport ...", flush=True)
+        rows += transport_rows(reps)
     cases = selected & set(ORCHESTRATION)
     if cases:
         print(f"orchestration cases {', '.join(sorted(cases | {'A'}))} ...", flush=True)

@@ -17,9 +17,37 @@ import time
 
 import httpx
 
+from bench.common import Row
+
 from mapelite.providers.http import make_http_client
 
+PROVIDER_TRANSPORT = "httpx + aiohttp transport"
 BODY = {"model": "bench", "messages": [{"role": "user", "content": "ping"}], "stream": False}
+
+
+def transport_rows(
+    reps: int, calls: int = 512, concurrency: int = 64, latency_s: float = 0.05
+) -> list[Row]:
+    """Table rows: both transports against the ideal wall time (the aiohttp one is what the
+    providers use; target 1.3x of ideal)."""
+    from bench.common import median, model_server_process
+
+    ideal = calls / concurrency * latency_s
+    with model_server_process(latency_s) as base_url:
+        runs = [asyncio.run(measure(base_url, calls, concurrency)) for _ in range(reps)]
+    note = f"{calls} calls, {concurrency} concurrent, {latency_s * 1000:.0f} ms"
+    return [
+        Row(
+            case=f"transport: {name}",
+            wall_s=median([run[name] for run in runs]),
+            baseline="ideal",
+            baseline_s=ideal,
+            target=1.3 if name == PROVIDER_TRANSPORT else None,
+            reps=reps,
+            note=note,
+        )
+        for name in runs[0]
+    ]
 
 
 def start_server(latency_s: float) -> tuple[subprocess.Popen[str], str]:
@@ -59,7 +87,7 @@ async def measure(base_url: str, calls: int, concurrency: int) -> dict[str, floa
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     clients = {
         "httpx pool": httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60),
-        "httpx + aiohttp transport": make_http_client(base_url, max_connections=concurrency),
+        PROVIDER_TRANSPORT: make_http_client(base_url, max_connections=concurrency),
     }
     walls: dict[str, float] = {}
     for name, client in clients.items():
