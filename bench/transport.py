@@ -18,7 +18,6 @@ import time
 import httpx
 
 from bench.common import Row
-
 from mapelite.providers.http import make_http_client
 
 PROVIDER_TRANSPORT = "httpx + aiohttp transport"
