@@ -2,8 +2,9 @@
 
 Starts nats-server and a Temporal dev server (in memory) on free ports, then measures:
 - NATS: 4 worker processes x 16 runs in flight;
-- Temporal, one worker (64 activities in flight): one workflow per batch (`run_many`, what the
-  runner does for batches) and one workflow per harness run (`run` called 512 times at once).
+- Temporal, one worker (64 harness runs in flight): what the runner does for a batch (`run_many`:
+  a workflow whose activities each run a chunk of units), the same with one activity per unit
+  (chunk size 1, the former design), and one workflow per harness run (`run` 512 times at once).
 Mockllm items of a run are answered concurrently, so a run takes about one call's latency and
 the ideal wall time is runs / runs-in-flight * latency. Prints wall time and ratio vs ideal.
 
@@ -130,10 +131,17 @@ async def bench(runs: int, latency_s: float) -> None:
         temporal_runner = TemporalHarnessRunner(Settings(temporal_address=temporal_address))
         await temporal_runner.run_many(units("warmup", 8, model))
         await timed(
-            "temporal, 1 worker, workflow per batch",
+            f"temporal, 1 worker, {temporal_runner.chunk_size}-run chunk activities",
             ideal,
             lambda: temporal_runner.run_many(units("t-batch", runs, model)),
         )
+        per_unit = TemporalHarnessRunner(Settings(temporal_address=temporal_address), chunk_size=1)
+        await timed(
+            "temporal, 1 worker, activity per run",
+            ideal,
+            lambda: per_unit.run_many(units("t-per-unit", runs, model)),
+        )
+        await per_unit.aclose()
 
         async def one_workflow_each() -> object:
             requests = units("t-single", runs, model)

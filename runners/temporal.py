@@ -1,9 +1,13 @@
-"""Temporal runner: harness runs as activities of a batch workflow, executed by workers.
+"""Temporal runner: harness runs in chunk activities of a batch workflow, executed by workers.
 
-Granularity (measured, see README): one workflow per batch that gathers its activities is 3-5x
-faster than one workflow per harness run, because the server, not the worker, is the bottleneck.
-So `run_many`/`run_batch` put up to `chunk_size` runs into one workflow (chunked to stay far
-below the 2000-pending-activities limit and the payload size limit); `run` is a batch of one.
+Granularity (measured, see README): the dev server's history writes, not the worker, bound
+throughput, so the cost of a unit is the events it adds. One workflow per batch beats one per
+harness run 3-5x; one activity per CHUNK of units (run concurrently by the worker's local
+runner) instead of one per unit cuts the events by the chunk size again. A chunk heartbeats the
+results it has finished, so a retry after a worker died re-runs only the units without one.
+
+Chunks are bounded by unit count and by payload bytes (requests plus an upper estimate of the
+results), and a workflow by payload bytes, to stay well under Temporal's 2 MB blob limit.
 
 Workflow ids are deterministic from the units' run id, unit key, harness and model, so a
 re-submission attaches to the running execution (USE_EXISTING) or, once it finished, returns
@@ -17,8 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
@@ -27,12 +33,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from mapelite.errors import MapEliteError
+from mapelite.providers.errors import ProviderError
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
 from runners._remote import (
     PerLoop,
     UnitRequest,
     batch_token,
+    failed_result,
     unreachable,
     with_engine,
     worker_identity,
@@ -41,12 +49,27 @@ from runners.temporal_workflows import (
     ACTIVITY_NAME,
     WORKFLOW_NAME,
     BatchInput,
+    ChunkInput,
+    ChunkProgress,
     HarnessBatchWorkflow,
 )
 
 log = logging.getLogger(__name__)
 ADDRESS_SETTING = "MAPELITE_TEMPORAL_ADDRESS"
-DEFAULT_CHUNK_SIZE = 100
+# Units per activity; see the module docstring and README for the measurements behind it.
+DEFAULT_CHUNK_SIZE = 32
+# Payload budget of one activity and of one workflow (input or result): half the 2 MB limit.
+DEFAULT_PAYLOAD_BYTES = 1_000_000
+# Upper estimate of a result's JSON size: metadata plus, per item, the answer (4 characters a
+# token, at most max_tokens) and the item's own fields.
+RESULT_BASE_BYTES = 2_000
+ITEM_BASE_BYTES = 400
+BYTES_PER_TOKEN = 4
+# A chunk activity reports finished results at most this often (each report carries them all),
+# checking for new ones every tick; the SDK's own heartbeat throttle is kept below the tick so
+# it does not delay a report.
+PROGRESS_INTERVAL_S = 1.0
+PROGRESS_TICK_S = 0.2
 
 
 async def connect_client(settings: Settings) -> Client:
@@ -68,6 +91,55 @@ async def connect_client(settings: Settings) -> Client:
         ) from None
 
 
+def estimated_result_bytes(request: UnitRequest) -> int:
+    """An upper estimate of the unit's result payload, from its harness's items and tokens."""
+    from mapelite.harnesses import get_harness
+
+    harness = get_harness(request.harness_id)
+    items = len(harness.items)
+    if request.options.item_limit is not None:
+        items = min(items, request.options.item_limit)
+    max_tokens = request.options.max_tokens or harness.max_tokens
+    return RESULT_BASE_BYTES + items * (ITEM_BASE_BYTES + max_tokens * BYTES_PER_TOKEN)
+
+
+def payload_bytes(request: UnitRequest) -> int:
+    """What a unit adds to a chunk's input plus its result (upstream answers make it vary)."""
+    return len(request.model_dump_json()) + estimated_result_bytes(request)
+
+
+def split_by_budget(
+    sizes: Sequence[int], *, max_count: int, max_bytes: int
+) -> list[tuple[int, int]]:
+    """Consecutive (start, end) ranges of at most ``max_count`` entries and ``max_bytes``; an
+    entry bigger than the budget alone gets a range of its own."""
+    ranges: list[tuple[int, int]] = []
+    start, total = 0, 0
+    for index, size in enumerate(sizes):
+        if index > start and (index - start >= max_count or total + size > max_bytes):
+            ranges.append((start, index))
+            start, total = index, 0
+        total += size
+    if start < len(sizes):
+        ranges.append((start, len(sizes)))
+    return ranges
+
+
+def plan_workflows(
+    requests: Sequence[UnitRequest], *, chunk_size: int, payload_bytes_limit: int
+) -> list[list[list[UnitRequest]]]:
+    """Workflows (lists of chunks) in input order. Deterministic for the same requests, so a
+    re-submission maps to the same workflow ids."""
+    sizes = [payload_bytes(request) for request in requests]
+    chunks = split_by_budget(sizes, max_count=chunk_size, max_bytes=payload_bytes_limit)
+    chunk_sizes = [sum(sizes[start:end]) for start, end in chunks]
+    # 1000 chunks stay far below the 2000-pending-activities limit of a workflow.
+    groups = split_by_budget(chunk_sizes, max_count=1000, max_bytes=payload_bytes_limit)
+    return [
+        [list(requests[start:end]) for start, end in chunks[first:last]] for first, last in groups
+    ]
+
+
 class TemporalHarnessRunner:
     name = "temporal"
 
@@ -77,12 +149,14 @@ class TemporalHarnessRunner:
         *,
         task_queue: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        payload_bytes_limit: int = DEFAULT_PAYLOAD_BYTES,
         heartbeat_timeout_s: float = 30.0,
         max_retries: int = 3,
     ) -> None:
         self.settings = settings or get_settings()
         self.task_queue = task_queue or self.settings.temporal_task_queue
-        self.chunk_size = chunk_size
+        self.chunk_size = max(1, chunk_size)
+        self.payload_bytes_limit = payload_bytes_limit
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.max_retries = max_retries
         self._clients: PerLoop[Client] = PerLoop(lambda: connect_client(self.settings))
@@ -102,14 +176,20 @@ class TemporalHarnessRunner:
         return await self.run_many(requests)
 
     async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
-        """Any mix of harness runs, in input order; one workflow per chunk."""
+        """Any mix of harness runs, in input order; one activity per chunk of units."""
+        if not requests:
+            return []
         client = await self._clients.get()
-        chunks = [
-            list(requests[i : i + self.chunk_size])
-            for i in range(0, len(requests), self.chunk_size)
-        ]
-        per_chunk = await asyncio.gather(*(self._run_chunk(client, chunk) for chunk in chunks))
-        return [result for chunk_results in per_chunk for result in chunk_results]
+        workflows = self.plan(requests)
+        per_workflow = await asyncio.gather(
+            *(self._run_workflow(client, chunks) for chunks in workflows)
+        )
+        return [result for results in per_workflow for result in results]
+
+    def plan(self, requests: Sequence[UnitRequest]) -> list[list[list[UnitRequest]]]:
+        return plan_workflows(
+            requests, chunk_size=self.chunk_size, payload_bytes_limit=self.payload_bytes_limit
+        )
 
     def workflow_id(self, requests: Sequence[UnitRequest]) -> str:
         context = requests[0].options.context
@@ -119,10 +199,12 @@ class TemporalHarnessRunner:
             return f"mapelite-{run_part}-{unit}-{batch_token(requests)[:16]}"
         return f"mapelite-{run_part}-batch-{batch_token(requests)}"
 
-    async def _run_chunk(self, client: Client, requests: list[UnitRequest]) -> list[HarnessResult]:
-        workflow_id = self.workflow_id(requests)
+    async def _run_workflow(
+        self, client: Client, chunks: list[list[UnitRequest]]
+    ) -> list[HarnessResult]:
+        workflow_id = self.workflow_id([request for chunk in chunks for request in chunk])
         batch = BatchInput(
-            requests=requests,
+            chunks=chunks,
             heartbeat_timeout_s=self.heartbeat_timeout_s,
             max_retries=self.max_retries,
         )
@@ -150,6 +232,8 @@ class TemporalHarnessRunner:
 # --- worker side -------------------------------------------------------------------------
 
 _local_runner: object | None = None
+# Harness runs in flight on this worker, over all its chunk activities (``--concurrency``).
+_unit_slots: asyncio.Semaphore | None = None
 
 
 def _get_local_runner() -> object:
@@ -161,44 +245,125 @@ def _get_local_runner() -> object:
     return _local_runner
 
 
-async def _heartbeat_until_cancelled(interval_s: float) -> None:
+def _get_unit_slots() -> asyncio.Semaphore:
+    global _unit_slots
+    if _unit_slots is None:
+        _unit_slots = asyncio.Semaphore(64)
+    return _unit_slots
+
+
+def resumed_results(details: Sequence[Any], count: int) -> dict[int, HarnessResult]:
+    """Results a previous attempt of this chunk reported in its last heartbeat."""
+    if not details:
+        return {}
+    # Details arrive without type hints: plain JSON, validated here.
+    progress = ChunkProgress.model_validate(details[0])
+    return {index: result for index, result in progress.results.items() if 0 <= index < count}
+
+
+class _Progress:
+    """Finished results of a chunk, and a version that changes whenever one is added."""
+
+    def __init__(self, results: dict[int, HarnessResult]) -> None:
+        self.results = results
+        self.version = 0
+
+    def add(self, index: int, result: HarnessResult) -> None:
+        self.results[index] = result
+        self.version += 1
+
+
+async def _report_progress(progress: _Progress, liveness_s: float) -> None:
+    """Heartbeats carrying the finished results: soon after new ones arrive, but at most every
+    PROGRESS_INTERVAL_S, and otherwise every ``liveness_s`` so the server knows the worker lives.
+
+    Every heartbeat carries all of them: the server keeps only the latest details."""
+    sent_version = progress.version
+    beat_at, reported_at = time.monotonic(), float("-inf")
     while True:
-        activity.heartbeat()
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(PROGRESS_TICK_S)
+        now = time.monotonic()
+        news = progress.version != sent_version and now - reported_at >= PROGRESS_INTERVAL_S
+        if news or now - beat_at >= liveness_s:
+            activity.heartbeat(ChunkProgress(results=dict(progress.results)))
+            sent_version, beat_at = progress.version, now
+            reported_at = now if news else reported_at
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """Retrying cannot help: a bad setting or request, a rejected key, no credits."""
+    if isinstance(exc, ProviderError):
+        return not exc.retryable
+    return isinstance(exc, MapEliteError)
+
+
+def _utc_timestamp() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 @activity.defn(name=ACTIVITY_NAME)
-async def run_harness_unit(request: UnitRequest) -> HarnessResult:
-    """One harness run on this worker; model failures come back as score-0 results."""
+async def run_harness_chunk(chunk: ChunkInput) -> list[HarnessResult]:
+    """A chunk of harness runs on this worker, concurrently; results in input order.
+
+    Model failures come back as score-0 results (the local runner's contract); a permanent
+    error of one unit (config, auth, credits) too, at once. Any other exception fails the
+    attempt so Temporal retries it; the retry re-runs only units without a reported result,
+    and the last attempt turns what still fails into score-0 results."""
     info = activity.info()
-    interval = (info.heartbeat_timeout or timedelta(seconds=30)).total_seconds() / 3
-    heartbeat = asyncio.create_task(_heartbeat_until_cancelled(interval))
+    requests = chunk.requests
+    progress = _Progress(resumed_results(info.heartbeat_details, len(requests)))
+    engine = {
+        "workflow_id": info.workflow_id or "",
+        "workflow_run_id": info.workflow_run_id or "",
+        "activity_id": info.activity_id,
+        "attempt": str(info.attempt),
+        "worker": worker_identity(),
+    }
     runner = _get_local_runner()
+    slots = _get_unit_slots()
+    unexpected: dict[int, str] = {}
+
+    async def run_one(index: int, request: UnitRequest) -> None:
+        async with slots:
+            try:
+                [result] = await runner.run_many([request])  # type: ignore[attr-defined]
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if not _is_permanent(exc):  # a bug or a lost connection: let Temporal retry
+                    unexpected[index] = error
+                    return
+                result = failed_result(
+                    request, error, runner="temporal", timestamp=_utc_timestamp()
+                )
+        progress.add(index, with_engine(result, "temporal", engine))
+
+    interval = (info.heartbeat_timeout or timedelta(seconds=30)).total_seconds() / 3
+    reporter = asyncio.create_task(_report_progress(progress, interval))
     try:
-        result: HarnessResult = await runner.run(  # type: ignore[attr-defined]
-            request.harness_id, request.model, request.options
+        await asyncio.gather(
+            *(run_one(i, r) for i, r in enumerate(requests) if i not in progress.results)
         )
-    except MapEliteError as exc:
-        raise ApplicationError(exc.message, type=type(exc).__name__, non_retryable=True) from None
+        if unexpected and info.attempt < chunk.max_attempts:
+            # Report what finished before failing, so the retry does not run it again.
+            activity.heartbeat(ChunkProgress(results=dict(progress.results)))
+            first = next(iter(unexpected.values()))
+            raise ApplicationError(f"{len(unexpected)} of {len(requests)} runs failed: {first}")
     finally:
-        heartbeat.cancel()
-    return with_engine(
-        result,
-        "temporal",
-        {
-            "workflow_id": info.workflow_id or "",
-            "workflow_run_id": info.workflow_run_id or "",
-            "activity_id": info.activity_id,
-            "attempt": str(info.attempt),
-            "worker": worker_identity(),
-        },
-    )
+        reporter.cancel()
+    for index, error in unexpected.items():
+        failed = failed_result(
+            requests[index], error, runner="temporal", timestamp=_utc_timestamp()
+        )
+        progress.add(index, with_engine(failed, "temporal", engine))
+    return [progress.results[index] for index in range(len(requests))]
 
 
 async def run_worker(settings: Settings, task_queue: str, concurrency: int) -> None:
     from temporalio.worker import Worker
     from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+    global _unit_slots
+    _unit_slots = asyncio.Semaphore(max(1, concurrency))
     client = await connect_client(settings)
     # Our models are plain pydantic: import them once, outside the sandbox.
     restrictions = SandboxRestrictions.default.with_passthrough_modules("mapelite", "pydantic")
@@ -207,8 +372,11 @@ async def run_worker(settings: Settings, task_queue: str, concurrency: int) -> N
         task_queue=task_queue,
         workflows=[HarnessBatchWorkflow],
         workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
-        activities=[run_harness_unit],
-        max_concurrent_activities=concurrency,
+        activities=[run_harness_chunk],
+        # A chunk holds at least one unit, so this never starves the unit slots.
+        max_concurrent_activities=max(1, concurrency),
+        # The activities pace their heartbeats themselves (_report_progress).
+        max_heartbeat_throttle_interval=timedelta(seconds=PROGRESS_TICK_S / 2),
         # If this worker dies, its cached workflows move to another worker after this long.
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
     )
@@ -223,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="execute harness runs from a task queue")
     worker.add_argument("--task-queue", default=None)
     worker.add_argument("--address", default=None, help="overrides MAPELITE_TEMPORAL_ADDRESS")
-    worker.add_argument("--concurrency", type=int, default=64, help="activities in flight")
+    worker.add_argument("--concurrency", type=int, default=64, help="harness runs in flight")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.address:
