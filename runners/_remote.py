@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from mapelite.errors import ConfigError
-from mapelite.schemas import HarnessResult
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 from runners.base import UnitRequest
 
 T = TypeVar("T")
@@ -159,3 +159,27 @@ def failed_result(
         timestamp=timestamp,
         metadata=metadata,
     )
+
+
+class ShippingRunner:
+    """Base of the runners that ship harness runs to workers: `run` and `run_batch` are
+    `run_many` of one or several requests, which is what a remote runner batches well."""
+
+    name: str
+
+    async def run(
+        self, harness_id: int, model: str, options: HarnessRunnerOptions
+    ) -> HarnessResult:
+        [result] = await self.run_many(
+            [UnitRequest(harness_id=harness_id, model=model, options=options)]
+        )
+        return result
+
+    async def run_batch(
+        self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
+    ) -> list[HarnessResult]:
+        requests = [UnitRequest(harness_id=harness_id, model=m, options=options) for m in models]
+        return await self.run_many(requests)
+
+    async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
+        raise NotImplementedError

@@ -25,9 +25,9 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from mapelite.errors import MapEliteError
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import HarnessResult
 from mapelite.settings import Settings, get_settings
-from runners._remote import PerLoop, request_token
+from runners._remote import PerLoop, ShippingRunner, request_token
 from runners.base import UnitRequest
 from runners.nats_topology import (
     MSG_ID,
@@ -54,7 +54,7 @@ class _Connection:
     pending: dict[str, asyncio.Future[HarnessResult]] = field(default_factory=dict)
 
 
-class NatsHarnessRunner:
+class NatsHarnessRunner(ShippingRunner):
     name = "nats"
 
     def __init__(
@@ -83,20 +83,6 @@ class NatsHarnessRunner:
 
         conn.subscription = await nc.subscribe(RESULT_SUBJECTS, cb=on_result)
         return conn
-
-    async def run(
-        self, harness_id: int, model: str, options: HarnessRunnerOptions
-    ) -> HarnessResult:
-        [result] = await self.run_many(
-            [UnitRequest(harness_id=harness_id, model=model, options=options)]
-        )
-        return result
-
-    async def run_batch(
-        self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
-    ) -> list[HarnessResult]:
-        requests = [UnitRequest(harness_id=harness_id, model=m, options=options) for m in models]
-        return await self.run_many(requests)
 
     async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
         """Any mix of harness runs, in input order, exactly one result each."""

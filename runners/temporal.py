@@ -34,17 +34,19 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from mapelite.errors import MapEliteError
 from mapelite.providers.errors import ProviderError
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import HarnessResult
 from mapelite.settings import Settings, get_settings
 from runners._remote import (
     PerLoop,
-    UnitRequest,
+    ShippingRunner,
     batch_token,
     failed_result,
     unreachable,
     with_engine,
     worker_identity,
 )
+from runners.base import UnitRequest
+from runners.temporal_chunks import DEFAULT_CHUNK_SIZE, DEFAULT_PAYLOAD_BYTES, plan_workflows
 from runners.temporal_workflows import (
     ACTIVITY_NAME,
     WORKFLOW_NAME,
@@ -56,15 +58,6 @@ from runners.temporal_workflows import (
 
 log = logging.getLogger(__name__)
 ADDRESS_SETTING = "MAPELITE_TEMPORAL_ADDRESS"
-# Units per activity; see the module docstring and README for the measurements behind it.
-DEFAULT_CHUNK_SIZE = 32
-# Payload budget of one activity and of one workflow (input or result): half the 2 MB limit.
-DEFAULT_PAYLOAD_BYTES = 1_000_000
-# Upper estimate of a result's JSON size: metadata plus, per item, the answer (4 characters a
-# token, at most max_tokens) and the item's own fields.
-RESULT_BASE_BYTES = 2_000
-ITEM_BASE_BYTES = 400
-BYTES_PER_TOKEN = 4
 # A chunk activity reports finished results at most this often (each report carries them all),
 # checking for new ones every tick; the SDK's own heartbeat throttle is kept below the tick so
 # it does not delay a report.
@@ -91,56 +84,7 @@ async def connect_client(settings: Settings) -> Client:
         ) from None
 
 
-def estimated_result_bytes(request: UnitRequest) -> int:
-    """An upper estimate of the unit's result payload, from its harness's items and tokens."""
-    from mapelite.harnesses import get_harness
-
-    harness = get_harness(request.harness_id)
-    items = len(harness.items)
-    if request.options.item_limit is not None:
-        items = min(items, request.options.item_limit)
-    max_tokens = request.options.max_tokens or harness.max_tokens
-    return RESULT_BASE_BYTES + items * (ITEM_BASE_BYTES + max_tokens * BYTES_PER_TOKEN)
-
-
-def payload_bytes(request: UnitRequest) -> int:
-    """What a unit adds to a chunk's input plus its result (upstream answers make it vary)."""
-    return len(request.model_dump_json()) + estimated_result_bytes(request)
-
-
-def split_by_budget(
-    sizes: Sequence[int], *, max_count: int, max_bytes: int
-) -> list[tuple[int, int]]:
-    """Consecutive (start, end) ranges of at most ``max_count`` entries and ``max_bytes``; an
-    entry bigger than the budget alone gets a range of its own."""
-    ranges: list[tuple[int, int]] = []
-    start, total = 0, 0
-    for index, size in enumerate(sizes):
-        if index > start and (index - start >= max_count or total + size > max_bytes):
-            ranges.append((start, index))
-            start, total = index, 0
-        total += size
-    if start < len(sizes):
-        ranges.append((start, len(sizes)))
-    return ranges
-
-
-def plan_workflows(
-    requests: Sequence[UnitRequest], *, chunk_size: int, payload_bytes_limit: int
-) -> list[list[list[UnitRequest]]]:
-    """Workflows (lists of chunks) in input order. Deterministic for the same requests, so a
-    re-submission maps to the same workflow ids."""
-    sizes = [payload_bytes(request) for request in requests]
-    chunks = split_by_budget(sizes, max_count=chunk_size, max_bytes=payload_bytes_limit)
-    chunk_sizes = [sum(sizes[start:end]) for start, end in chunks]
-    # 1000 chunks stay far below the 2000-pending-activities limit of a workflow.
-    groups = split_by_budget(chunk_sizes, max_count=1000, max_bytes=payload_bytes_limit)
-    return [
-        [list(requests[start:end]) for start, end in chunks[first:last]] for first, last in groups
-    ]
-
-
-class TemporalHarnessRunner:
+class TemporalHarnessRunner(ShippingRunner):
     name = "temporal"
 
     def __init__(
@@ -160,20 +104,6 @@ class TemporalHarnessRunner:
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.max_retries = max_retries
         self._clients: PerLoop[Client] = PerLoop(lambda: connect_client(self.settings))
-
-    async def run(
-        self, harness_id: int, model: str, options: HarnessRunnerOptions
-    ) -> HarnessResult:
-        [result] = await self.run_many(
-            [UnitRequest(harness_id=harness_id, model=model, options=options)]
-        )
-        return result
-
-    async def run_batch(
-        self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
-    ) -> list[HarnessResult]:
-        requests = [UnitRequest(harness_id=harness_id, model=m, options=options) for m in models]
-        return await self.run_many(requests)
 
     async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
         """Any mix of harness runs, in input order; one activity per chunk of units."""

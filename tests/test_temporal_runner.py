@@ -20,9 +20,8 @@ from mapelite.errors import ConfigError
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
 from runners.base import UnitRequest
-from runners.temporal import (
-    TemporalHarnessRunner,
-    connect_client,
+from runners.temporal import TemporalHarnessRunner, connect_client
+from runners.temporal_chunks import (
     estimated_result_bytes,
     payload_bytes,
     plan_workflows,
