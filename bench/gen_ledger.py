@@ -4,7 +4,9 @@ Entries come in the shapes the flows write: batch runs (each model of a tier × 
 role ``single``) and swarm runs (``:10`` scatter-gather: 8 workers + 1 aggregator; ``:01``
 broadcast: 1 source + 8 consumers), each with per-item outcomes, tokens, costs, ~3 % failed
 runs, mockllm rows marked simulated. Lines are encoded with the ledger's own `encode_entry`, so
-`Ledger.verify` accepts the file, but pydantic validation is skipped (it would dominate).
+`Ledger.verify` accepts the file, but pydantic validation is skipped (it would dominate). The
+summary index beside it (`mapelite.ledger_summary`) is written row by row as `Ledger.append`
+writes it, so a roll-up finds it in step.
 
     python -m bench.gen_ledger /tmp/ledger.jsonl --entries 1000000
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 from mapelite.catalog import load_catalog
 from mapelite.ledger import GENESIS_HASH, encode_entry
+from mapelite.ledger_summary import SUMMARY_HEADER, summary_path, summary_row
 from mapelite.schemas import HARNESS_NAMES
 
 FAILURE_RATE = 0.03
@@ -136,15 +139,29 @@ def _runs(maker: _EntryMaker) -> Iterator[dict[str, Any]]:
                                   stage=1, agent=agent, role="consumer")  # fmt: skip
 
 
-def generate_ledger(path: Path, entries: int, *, seed: int = 0, items_per_entry: int = 5) -> Path:
-    """Write ``entries`` chained entries to ``path`` (replacing it)."""
+def generate_ledger(
+    path: Path, entries: int, *, seed: int = 0, items_per_entry: int = 5, summary: bool = True
+) -> Path:
+    """Write ``entries`` chained entries to ``path`` (replacing it) and its summary index
+    (skipped with ``summary=False``: a roll-up then rebuilds it)."""
     maker = _EntryMaker(random.Random(seed), items_per_entry)
     prev = GENESIS_HASH
     path.parent.mkdir(parents=True, exist_ok=True)
+    index_path = summary_path(path)
+    index_path.unlink(missing_ok=True)  # a summary of the file being replaced
     with path.open("wb", buffering=1 << 22) as handle:
-        for _, fields in zip(range(entries), _runs(maker), strict=False):
-            line, prev = encode_entry(fields, prev)
-            handle.write(line)
+        index = index_path.open("wb", buffering=1 << 22) if summary else None
+        try:
+            if index is not None:
+                index.write(SUMMARY_HEADER)
+            for seq, fields in zip(range(entries), _runs(maker), strict=False):
+                line, prev = encode_entry(fields, prev)
+                handle.write(line)
+                if index is not None:
+                    index.write(summary_row(fields, seq, prev))
+        finally:
+            if index is not None:
+                index.close()
     return path
 
 
@@ -154,9 +171,16 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--items", type=int, default=5, help="item outcomes per entry")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-summary", action="store_true", help="leave the summary index out")
     args = parser.parse_args()
     started = time.perf_counter()
-    generate_ledger(args.path, args.entries, seed=args.seed, items_per_entry=args.items)
+    generate_ledger(
+        args.path,
+        args.entries,
+        seed=args.seed,
+        items_per_entry=args.items,
+        summary=not args.no_summary,
+    )
     size_mb = args.path.stat().st_size / 1e6
     print(f"wrote {args.entries} entries ({size_mb:.0f} MB) to {args.path} "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip

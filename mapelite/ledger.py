@@ -7,6 +7,8 @@ position is fixed too. The first entry's ``prev_hash`` is sha256("MAP-ELITE-GENE
 
 Appends from several processes are serialised with ``flock`` on the ledger itself; each append
 is one ``write`` of whole lines followed by flush and ``fsync``. Old lines are never rewritten.
+Right after, under the same lock, the derived summary index (`mapelite.ledger_summary`) gets one
+row per new entry, so roll-ups need not parse the per-item answers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mapelite.errors import LedgerError
+from mapelite.ledger_summary import append_summary
 from mapelite.schemas import HarnessResult
 
 GENESIS_HASH = hashlib.sha256(b"MAP-ELITE-GENESIS").hexdigest()
@@ -112,21 +115,43 @@ class Ledger:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             prev_hash = self._tail_hash(fd)
+            first_prev = prev_hash
             lines: list[bytes] = []
             stored: list[HarnessResult] = []
+            summarised: list[tuple[dict[str, Any], str]] = []
             for result in validated:
-                line, entry_hash = encode_entry(result.ledger_fields(), prev_hash)
+                fields = result.ledger_fields()
+                line, entry_hash = encode_entry(fields, prev_hash)
                 lines.append(line)
                 # The returned copy is parsed from the stored bytes: exactly what read() gives.
                 stored.append(HarnessResult.model_validate_json(line))
+                summarised.append((fields, entry_hash))
                 prev_hash = entry_hash
             _write_all(fd, b"".join(lines))
             os.fsync(fd)
+            # Still under the lock; not fsynced: a lost summary row is detected and rebuilt.
+            append_summary(
+                self.path, None if first_prev == GENESIS_HASH else first_prev, summarised
+            )
         finally:
             os.close(fd)  # closing releases the flock
         if created:
             _fsync_dir(self.path.parent)
         return stored
+
+    def tail_hash(self) -> str:
+        """The last entry's hash (the genesis hash for a missing or empty ledger).
+
+        LedgerError when the last line is torn or corrupt.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return GENESIS_HASH
+        try:
+            return self._tail_hash(fd)
+        finally:
+            os.close(fd)
 
     def _tail_hash(self, fd: int) -> str:
         """The hash of the last line, read from the end of the file; refuses a bad tail."""

@@ -30,18 +30,29 @@ class _Group:
 
 
 def pattern_profiles(entries: pl.DataFrame) -> list[PatternProfile]:
-    swarm = entries.filter(pl.col("pattern").is_not_null()).with_columns(
-        pl.col("stage").fill_null(0)
+    lazy = entries.lazy()
+    swarm = lazy.filter(pl.col("pattern").is_not_null()).with_columns(pl.col("stage").fill_null(0))
+    solo = lazy.filter(SOLO).group_by("model", "harness_id").agg(pl.col("score").mean())
+    single_runs = lazy.filter(SINGLE_MODEL_RUN).select(
+        "model", "run_id", "repeat", "harness_id", "score", "cost_usd"
     )
-    if swarm.height == 0:
+    # One run for the three queries: each reads only its columns and they overlap.
+    runs, solo_scores, single = pl.collect_all([_runs(swarm), solo, single_runs])
+    if runs.height == 0:
         return []
-    groups = _group_runs(_runs(swarm), _solo_scores(entries))
-    single = entries.filter(SINGLE_MODEL_RUN)
-    profiles = [_profile(pattern, tier, group, single) for (pattern, tier), group in groups.items()]
+    groups = _group_runs(runs, {(m, h): score for m, h, score in solo_scores.iter_rows()})
+    # Patterns of one tier usually share (models, harnesses): work each best single out once.
+    best_singles: dict[tuple[tuple[str, ...], frozenset[int]], tuple[str, float, float] | None] = {}
+    profiles = []
+    for (pattern, tier), group in groups.items():
+        key = (tuple(_tier_models(tier, group)), frozenset(group.harnesses))
+        if key not in best_singles:
+            best_singles[key] = _best_single(single, list(key[0]), group.harnesses)
+        profiles.append(_profile(pattern, tier, group, best_singles[key]))
     return sorted(profiles, key=lambda p: (p.tier, p.pattern))
 
 
-def _runs(swarm: pl.DataFrame) -> pl.DataFrame:
+def _runs(swarm: pl.LazyFrame) -> pl.LazyFrame:
     """One row per swarm run: first/last stage means, cost, members, harnesses, tier."""
     stage_means = swarm.group_by([*RUN_KEY, "stage"]).agg(pl.col("score").mean())
     runs = swarm.group_by(RUN_KEY).agg(
@@ -62,17 +73,13 @@ def _runs(swarm: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _solo_scores(entries: pl.DataFrame) -> dict[tuple[str, int], float]:
-    """Mean solo score of every (model, harness) over the whole (filtered) ledger."""
-    frame = entries.filter(SOLO).group_by("model", "harness_id").agg(pl.col("score").mean())
-    return {(m, h): s for m, h, s in frame.iter_rows()}
-
-
 def _group_runs(
     runs: pl.DataFrame, solo: dict[tuple[str, int], float]
 ) -> dict[tuple[str, str], _Group]:
     groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
     inferred: dict[frozenset[str], str] = {}
+    # Runs of one tier and harness share their members: work each best member out once.
+    best_members: dict[tuple[frozenset[str], frozenset[int]], float | None] = {}
     for run in runs.iter_rows(named=True):
         models: list[str] = run["models"]
         harnesses: list[int] = run["harnesses"]
@@ -87,7 +94,10 @@ def _group_runs(
         group.models.update(models)
         group.harnesses.update(harnesses)
         group.simulated = group.simulated or run["simulated"]
-        best_member = _best_member_score(models, harnesses, solo)
+        member_key = (members, frozenset(harnesses))
+        if member_key not in best_members:
+            best_members[member_key] = _best_member_score(models, harnesses, solo)
+        best_member = best_members[member_key]
         if best_member is not None:
             group.member_gains.append(run["last_score"] - best_member)
     return groups
@@ -127,11 +137,13 @@ def _best_single(
 ) -> tuple[str, float, float] | None:
     """(model, mean run score, mean run cost) of the best single-model runs, or None."""
     per_model = (
-        single.filter(pl.col("model").is_in(models) & pl.col("harness_id").is_in(list(harnesses)))
+        single.lazy()
+        .filter(pl.col("model").is_in(models) & pl.col("harness_id").is_in(list(harnesses)))
         .group_by("model", "run_id", "repeat")
         .agg(pl.col("score").mean(), pl.col("cost_usd").sum())
         .group_by("model")
         .agg(pl.col("score").mean(), pl.col("cost_usd").mean())
+        .collect()
     )
     if per_model.height == 0:
         return None
@@ -144,10 +156,11 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-def _profile(pattern: str, tier: str, group: _Group, single: pl.DataFrame) -> PatternProfile:
+def _profile(
+    pattern: str, tier: str, group: _Group, best: tuple[str, float, float] | None
+) -> PatternProfile:
     swarm_score = _mean(group.swarm_scores)
     cost = _mean(group.costs)
-    best = _best_single(single, _tier_models(tier, group), group.harnesses)
     per_extra_dollar: float | None = None
     if best is not None and cost - best[2] > 0:
         per_extra_dollar = round((swarm_score - best[1]) / (cost - best[2]), SCORE_DIGITS)

@@ -29,13 +29,21 @@ def build_report(
     ledger_path: Path,
     filters: EntryFilters | None = None,
     weights: FitnessWeights | None = None,
+    *,
+    use_summary: bool = True,
 ) -> Report:
-    """Verify the ledger, then roll it up. Missing/corrupt ledger -> LedgerError (exit 1)."""
+    """Verify the ledger, then roll it up. Missing/corrupt ledger -> LedgerError (exit 1).
+
+    The entries are read from the ledger's summary index (`profiles.frame`) unless
+    ``use_summary`` is False; the report is the same either way.
+    """
     filters = filters or EntryFilters()
     weights = weights or FitnessWeights()
     total = verified_entry_count(ledger_path)
     tier_models = load_catalog().tier(filters.tier) if filters.tier is not None else None
-    entries = load_entries(ledger_path, filters, tier_models)
+    entries = load_entries(
+        ledger_path, filters, tier_models, entries=total, use_summary=use_summary
+    )
     models = model_profiles(entries, weights)
     return Report(
         generated_at=utc_now_iso(),
@@ -51,18 +59,20 @@ def build_report(
 
 
 def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[ModelProfile]:
-    solo = entries.filter(SOLO)
-    if solo.height == 0:
-        return []
-    per_harness = _per_harness(solo)
-    evaluations = _evaluations(solo, weights)
-    stats = solo.group_by("model").agg(
+    solo = entries.lazy().filter(SOLO)
+    stats_query = solo.group_by("model").agg(
         pl.len().alias("entries"),
         pl.col("failed").sum().alias("failed_entries"),
         pl.col("ts").min().alias("first"),
         pl.col("ts").max().alias("last"),
         pl.col("simulated").any().alias("simulated"),
     )
+    # One run for the three queries: the solo filter is shared and they overlap.
+    stats, per_harness, evaluations = pl.collect_all(
+        [stats_query, _per_harness(solo), _evaluations(solo, weights)]
+    )
+    if stats.height == 0:
+        return []
     harness_rows = _by_model(per_harness)
     history_rows = _by_model(evaluations)
     unranked: list[dict[str, object]] = []
@@ -106,7 +116,7 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
     return _rank_and_frontier(unranked)
 
 
-def _per_harness(solo: pl.DataFrame) -> pl.DataFrame:
+def _per_harness(solo: pl.LazyFrame) -> pl.LazyFrame:
     return (
         solo.sort("ts", "seq")
         .group_by("model", "harness_id")
@@ -119,7 +129,7 @@ def _per_harness(solo: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _evaluations(solo: pl.DataFrame, weights: FitnessWeights) -> pl.DataFrame:
+def _evaluations(solo: pl.LazyFrame, weights: FitnessWeights) -> pl.LazyFrame:
     """Fitness of every (model, run, repeat), in time order.
 
     Same formula as `mapelite.fitness.fitness` (a harness without a weight weighs 0; no weight
@@ -132,7 +142,7 @@ def _evaluations(solo: pl.DataFrame, weights: FitnessWeights) -> pl.DataFrame:
     return (
         solo.group_by("model", "run_id", "repeat", "harness_id")
         .agg(pl.col("score").mean(), pl.col("ts").max(), pl.col("seq").max())
-        .join(table, on="harness_id", how="left")
+        .join(table.lazy(), on="harness_id", how="left")
         .with_columns(pl.col("weight").fill_null(0.0), pl.col("score").clip(0.0, 1.0))
         .group_by("model", "run_id", "repeat")
         .agg(
