@@ -29,8 +29,8 @@ PATTERN_TABLE_ARTIFACT_KEY = "mapelite-pattern-profiles"
 
 
 @task(name="roll-up-ledger")
-def roll_up(ledger_path: Path, filters: EntryFilters) -> Report:
-    return build_report(ledger_path, filters)
+def roll_up(ledger_path: Path, filters: EntryFilters, use_summary: bool = True) -> Report:
+    return build_report(ledger_path, filters, use_summary=use_summary)
 
 
 @task(name="export-profiles")
@@ -76,13 +76,14 @@ def report_flow(
     until: str | None = None,
     run_id: str | None = None,
     plots: bool = True,
+    from_ledger: bool = False,
 ) -> dict[str, Any]:
     """Roll the ledger up, write the exports, publish the artifacts; returns a summary."""
     settings = get_settings()
     ledger = Path(ledger_path) if ledger_path else settings.ledger
     out = Path(out_dir) if out_dir else settings.home / "reports"
     filters = filters_from_options(tier, provider, since, until, run_id)
-    report = roll_up(ledger, filters)
+    report = roll_up(ledger, filters, use_summary=not from_ledger)
     files = export(report, out, plots)
     artifacts = publish(report)
     return {
@@ -104,8 +105,16 @@ def report_command(
     run_id: str | None = typer.Option(None, "--run-id", help="only entries of this run"),
     ledger: Path | None = typer.Option(None, help="ledger file (default MAPELITE_LEDGER_PATH)"),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="write the PNG/SVG plots"),
+    from_ledger: bool = typer.Option(
+        False,
+        "--from-ledger",
+        help="read the ledger itself, not its summary index (slower; for audits)",
+    ),
 ) -> None:
-    """Run the report flow: profiles as JSON, Markdown, plots and Prefect artifacts."""
+    """Run the report flow: profiles as JSON, Markdown, plots and Prefect artifacts.
+
+    Example: map-elite report --tier demo --out reports/
+    """
     ledger_path = ledger or get_settings().ledger
     # Check before starting Prefect so a bad ledger or option is one line, not a failed flow run.
     verified_entry_count(ledger_path)
@@ -121,6 +130,7 @@ def report_command(
         until=until,
         run_id=run_id,
         plots=plots,
+        from_ledger=from_ledger,
     )
     console = Console()
     if summary["simulated"]:

@@ -62,12 +62,20 @@ def profile_command(
     until: str | None = typer.Option(None, help="only entries at or before"),
     run_id: str | None = typer.Option(None, "--run-id", help="only entries of this run"),
     ledger: Path | None = typer.Option(None, help="ledger file (default MAPELITE_LEDGER_PATH)"),
+    from_ledger: bool = typer.Option(
+        False,
+        "--from-ledger",
+        help="read the ledger itself, not its summary index (slower; for audits)",
+    ),
 ) -> None:
-    """Show one model's profile, or every profile with --all."""
+    """Show one model's profile, or every profile with --all.
+
+    Example: map-elite profile --all --format md --tier demo
+    """
     if (model is None) == (not all_models):
         raise InvalidInputError("give either a MODEL or --all, e.g. `map-elite profile --all`")
     filters = filters_from_options(tier, provider, since, until, run_id)
-    report = build_report(ledger or get_settings().ledger, filters)
+    report = build_report(ledger or get_settings().ledger, filters, use_summary=not from_ledger)
     console = Console()
     if out is not None:
         paths = write_exports(report, out)

@@ -155,3 +155,30 @@ def test_empty_ledger_is_an_empty_report_not_an_error(
     code, out, _ = run(["profile", "--all", "--format", "json"], capsys)
     assert code == 0
     assert json.loads(out)["models"] == []
+
+
+def test_from_ledger_audits_the_ledger_itself_when_the_summary_index_was_edited(
+    ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+
+    from mapelite.ledger_summary import summary_path
+
+    index = summary_path(ledger)
+    rows = pl.read_csv(index, infer_schema=False)
+    # An edit in the middle that keeps the row sequence and the last hash: not detectable
+    # from the tails, which is why audits read the ledger.
+    edited = rows.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("1.0" if rows["normalized"][0] != "1.0" else "0.0"))
+        .otherwise(pl.col("normalized"))
+        .alias("normalized")
+    )
+    edited.write_csv(index)
+
+    _, trusting, _ = run(["profile", "--all", "--format", "json"], capsys)
+    code, audited, _ = run(["profile", "--all", "--format", "json", "--from-ledger"], capsys)
+    assert code == 0
+    truth = json.loads(audited)
+    assert json.loads(trusting)["models"] != truth["models"]
+    assert [m["model"] for m in truth["models"]][:2] == ["mockllm/birch", ATLAS]
