@@ -108,8 +108,14 @@ def rollup_rows(path: Path, entries: int, reps: int, memory: dict[str, float]) -
     the baseline, the profile roll-up as the case; ``memory`` receives the roll-up's peak RSS."""
     from bench.rollup import _run_child as rollup_step
 
-    base = [rollup_step("baseline", path) for _ in range(reps)]
-    rollup = [rollup_step("rollup", path) for _ in range(reps)]
+    # Alternate the two, several pairs even for 1M entries: each step is under a second, and on
+    # a shared machine back-to-back blocks of one kind catch different load.
+    pairs = max(reps, 5)
+    base, rollup = [], []
+    for _ in range(pairs):
+        base.append(rollup_step("baseline", path))
+        rollup.append(rollup_step("rollup", path))
+    reps = pairs
     base_s = median([r["seconds"] for r in base])
     rollup_s = median([r["seconds"] for r in rollup])
     peak = max(r["peak_rss_mb"] for r in rollup)
