@@ -19,7 +19,15 @@ from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
-from mapelite.swarm import BatchResult, ModelSummary, RunCost, is_done, mean_score, unit_key
+from mapelite.swarm import (
+    BatchResult,
+    ModelSummary,
+    RunCost,
+    RunPlan,
+    mean_score,
+    reusable,
+    unit_key,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,15 @@ class BatchRequest:
     @property
     def units(self) -> int:
         return len(self.models) * len(self.harness_ids) * self.runs
+
+    def run_plan(self, run_id: str) -> RunPlan:
+        models = {
+            unit_key(run_id, 0, index, harness_id, repeat): model
+            for repeat in range(self.runs)
+            for harness_id in self.harness_ids
+            for index, model in enumerate(self.models)
+        }
+        return RunPlan(run_id=run_id, kind="batch", pattern=None, models=models)
 
 
 def resolve_batch(tier: str, harness: str, runs: int, settings: Settings) -> BatchRequest:
@@ -68,7 +85,12 @@ async def batch_flow(
     found: dict[str, HarnessResult] = {}
     reused = 0
     async with unit_session(
-        run_id, request.models, runner, settings, budget_usd=budget_usd, options=options
+        request.run_plan(run_id),
+        request.models,
+        runner,
+        settings,
+        budget_usd=budget_usd,
+        options=options,
     ) as (executor, recorded):
         executor.progress.start(request.units)
         pending = []
@@ -76,9 +98,8 @@ async def batch_flow(
             for harness_id in request.harness_ids:
                 for index, model in enumerate(request.models):
                     key = unit_key(run_id, 0, index, harness_id, repeat)
-                    done = recorded.get(key)
-                    if is_done(done):
-                        assert done is not None
+                    done = reusable(recorded.get(key), model)
+                    if done is not None:
                         found[key] = done
                         reused += 1
                         executor.progress.advance(executor.budget.spent_usd)
@@ -122,3 +143,9 @@ async def batch_flow(
         complete=budget.stopped_reason is None,
         stopped_reason=budget.stopped_reason,
     )
+
+
+if __name__ == "__main__":
+    from flows.cli import batch_main
+
+    batch_main()

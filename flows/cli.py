@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
 
-from mapelite.cli import app, run_app
+from mapelite.cli import Terminated, app, make_console, note_run_started, run_app
 from mapelite.errors import BudgetExceededError, InvalidInputError, MapEliteError
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from mapelite.settings import Settings
 
 T = TypeVar("T")
-console = Console()
+console = make_console()
 
 RUNNER_HELP = "where harness runs execute: local | temporal | nats"
 BUDGET_HELP = "hard stop: no new harness runs once this run's actual spend reaches USD"
@@ -106,10 +105,21 @@ async def _start_run(
     _check_runner(runner)
     await preflight_providers(models, settings)
     run_id = run_id or new_run_id()
+    note_run_started(run_id)  # an interrupted run prints how to resume it
     console.print(f"run id {run_id}", markup=False, highlight=False)
     print_estimate(estimate, console)
     cost_gate(estimate.estimated_cost, settings.warn_usd, yes)
     return run_id
+
+
+def _run_async(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run``; Prefect's SIGTERM exception becomes the CLI's one-line `Terminated`."""
+    from prefect.exceptions import TerminationSignal
+
+    try:
+        asyncio.run(main)
+    except TerminationSignal as exc:
+        raise Terminated from exc
 
 
 def _stop_if_over_budget(stopped_reason: str | None) -> None:
@@ -180,7 +190,7 @@ def swarm_command(
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
-    asyncio.run(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget))
+    _run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget))
 
 
 async def _batch(
@@ -235,7 +245,7 @@ def batch_command(
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
     """
-    asyncio.run(_batch(tier, harness, runs, runner, run_id, yes, budget))
+    _run_async(_batch(tier, harness, runs, runner, run_id, yes, budget))
 
 
 async def _eval(
@@ -285,7 +295,7 @@ def eval_command(
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
-    asyncio.run(_eval(model, harness, runner, run_id, yes, budget))
+    _run_async(_eval(model, harness, runner, run_id, yes, budget))
 
 
 def register(typer_app: typer.Typer) -> None:
@@ -313,11 +323,25 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run_app(build_app(), argv))
 
 
+def _single_command_main(command: Callable[..., None], argv: list[str] | None) -> None:
+    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    single.command()(command)
+    sys.exit(run_app(single, argv))
+
+
 def swarm_main(argv: list[str] | None = None) -> None:
     """``python -m flows.swarm PATTERN --tier T ...``: the swarm command alone."""
-    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    single.command()(swarm_command)
-    sys.exit(run_app(single, argv))
+    _single_command_main(swarm_command, argv)
+
+
+def batch_main(argv: list[str] | None = None) -> None:
+    """``python -m flows.batch TIER ...``: the batch command alone."""
+    _single_command_main(batch_command, argv)
+
+
+def eval_main(argv: list[str] | None = None) -> None:
+    """``python -m flows.eval MODEL ...``: the eval command alone."""
+    _single_command_main(eval_command, argv)
 
 
 if __name__ == "__main__":

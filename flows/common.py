@@ -27,6 +27,7 @@ from mapelite.ledger import Ledger
 from mapelite.providers import create_model_api, provider_of
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
+from mapelite.swarm import RunPlan, check_run_id_reuse
 from runners.base import UnitRequest
 from tasks.budget import Budget
 from tasks.harness import failed_result, run_units_task
@@ -122,12 +123,14 @@ class UnitExecutor:
             by_provider[provider_of(unit.model)].append(unit)
         demand = {p: sum(self._calls_at_once(u) for u in us) for p, us in by_provider.items()}
         async with self.session.leases.hold(demand) as leased:
-            await asyncio.gather(
+            outcomes = await asyncio.gather(
                 *(
                     self._run_provider(f"{label} {provider}", provider_units, leased.get(provider))
                     for provider, provider_units in by_provider.items()
-                )
+                ),
+                return_exceptions=True,  # every part settles before a failure is raised
             )
+        _raise_first(outcomes)
         keys = (unit_key_of(unit) for unit in units)
         return {key: self.session.recorded[key] for key in keys if key in self.session.recorded}
 
@@ -143,8 +146,14 @@ class UnitExecutor:
         if not self.session.remote:
             # Local: the runner's slots and the lease bound the calls; the chunks only group.
             parts = chunks(units, CHUNK_UNITS)
-            await asyncio.gather(
-                *(self._run_chunk(f"{label} {i + 1}/{len(parts)}", c) for i, c in enumerate(parts))
+            _raise_first(
+                await asyncio.gather(
+                    *(
+                        self._run_chunk(f"{label} {i + 1}/{len(parts)}", c)
+                        for i, c in enumerate(parts)
+                    ),
+                    return_exceptions=True,
+                )
             )
             return
         # Remote: a chunk is one `run_many`, so harness runs in flight = chunks in flight x size.
@@ -157,7 +166,11 @@ class UnitExecutor:
             async with window:
                 await self._run_chunk(f"{label} {index + 1}/{len(parts)}", chunk)
 
-        await asyncio.gather(*(windowed(i, c) for i, c in enumerate(parts)))
+        _raise_first(
+            await asyncio.gather(
+                *(windowed(i, c) for i, c in enumerate(parts)), return_exceptions=True
+            )
+        )
 
     async def _run_chunk(self, label: str, chunk: list[UnitRequest]) -> None:
         _count_task_run()
@@ -181,9 +194,18 @@ class UnitExecutor:
         session.stored(await session.appender.append_many(failed))
 
 
+def _raise_first(outcomes: Sequence[object]) -> None:
+    """Raise the first failure of parts awaited together, once all of them have settled (so no
+    part is left running against a runner the flow is about to close). A failure here is a
+    user-facing error (e.g. the ledger could not be written, which also stopped the others)."""
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 @contextlib.asynccontextmanager
 async def unit_session(
-    run_id: str,
+    plan: RunPlan,
     models: Iterable[str],
     runner: str,
     settings: Settings,
@@ -191,12 +213,17 @@ async def unit_session(
     budget_usd: float | None,
     options: HarnessRunnerOptions,
 ) -> AsyncIterator[tuple[UnitExecutor, dict[str, HarnessResult]]]:
-    """Everything a flow needs to run units: provider preflight, the run's recorded units (for
-    resume), its budget (counting what they cost), global limits when a server is configured,
-    and the runner opened in this event loop. Yields the executor and the recorded units (kept
-    up to date as units are stored)."""
+    """Everything a flow needs to run units, checked before its first model call: the ledger
+    can take appends (path, permissions, an intact tail), the providers' keys, and a reused run
+    id belongs to this very run. Then the run's recorded units (for resume), its budget
+    (counting what they cost), global limits when a server is configured, and the runner
+    opened in this event loop. Yields the executor and the recorded units (kept up to date as
+    units are stored); on a normal exit the budget's stop reason is final."""
+    ledger = Ledger(settings.ledger)
+    await asyncio.to_thread(ledger.check_appendable)
     providers = await preflight_providers(models, settings)
-    recorded = await asyncio.to_thread(Ledger(settings.ledger).results_for_run, run_id)
+    recorded = await asyncio.to_thread(ledger.results_for_run, plan.run_id)
+    check_run_id_reuse(plan, recorded)
     budget = Budget(
         limit_usd=settings.budget_usd if budget_usd is None else budget_usd,
         spent_usd=sum(r.metadata.cost_usd for r in recorded.values()),
@@ -225,5 +252,6 @@ async def unit_session(
                 ),
                 recorded,
             )
+            budget.finish()
     finally:
         progress.close()

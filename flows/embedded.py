@@ -13,8 +13,9 @@ find and stop again, which would leave a background process behind):
    to the ledger, ``$MAPELITE_HOME/prefect.db`` (unless the user chose ``PREFECT_HOME`` or a
    database: then Prefect's persistent ``$PREFECT_HOME/prefect.db`` is used). It is kept across
    runs; ``prefect server start`` with ``PREFECT_SERVER_DATABASE_CONNECTION_URL`` set to it
-   shows the history. The server's
-   log level to CRITICAL so its shutdown noise is not printed (our own errors are still shown);
+   shows the history. The server's log level goes to CRITICAL and the client's event-worker
+   drain warnings ("Still processing items") to ERROR, so shutdown noise is not printed (our
+   own errors are still shown);
 2. after a flow returns, drain Prefect's event worker and wait, bounded, until every task run
    of the flow run is recorded in a final state (`settle_history`). Measured: 512 of 512 task
    runs kept, in ≈5-8 s for 512 tasks (≈0.5 s for a ``:10`` run). If the bound is hit, one line
@@ -26,6 +27,7 @@ imported at module level, so `prepare_environment` can run before Prefect loads 
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -38,8 +40,25 @@ USER_CHOSE_LOG_LEVEL = "PREFECT_LOGGING_LEVEL" in os.environ
 """Whether the user set Prefect's log level (then the CLI leaves Prefect's run logs alone)."""
 
 
+QUIET_SERVICE_LOGGERS = ("EventsWorker", "APILogWorker")
+"""Loggers of Prefect's background services (named after their class). At exit they warn
+"Still processing items: N items remaining..." while the queued events drain into the local
+database: progress noise for a run whose results are already in the ledger."""
+
+
+def quiet_service_loggers() -> None:
+    """Hide the services' drain warnings (errors still show), unless the user chose a level."""
+    if USER_CHOSE_LOG_LEVEL:
+        return
+    for name in QUIET_SERVICE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def prepare_environment(home: Path | None = None) -> None:
     """Defaults for Prefect; must run before ``import prefect``. User-set values win."""
+    # Needed most on the embedded default (its drain into SQLite is slow), but the warning is
+    # the same shutdown noise against a server.
+    quiet_service_loggers()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -69,7 +88,10 @@ async def settle_history(
     """Wait until the embedded server has recorded ``expected_task_runs`` finished task runs of
     the flow run; returns how many are still missing (0 when all are kept). No-op (0) when a
     server is configured: it keeps running and records them itself."""
-    if not is_embedded() or expected_task_runs <= 0:
+    if not is_embedded():
+        return 0
+    quiet_service_loggers()
+    if expected_task_runs <= 0:
         return 0
     import asyncio
     import inspect

@@ -18,7 +18,7 @@ from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import get_settings
-from mapelite.swarm import EvalResult, RunCost, is_done, unit_key
+from mapelite.swarm import EvalResult, RunCost, RunPlan, reusable, unit_key
 
 
 @flow(name="eval", persist_result=False, log_prints=False)
@@ -41,15 +41,20 @@ async def eval_flow(
     started = time.monotonic()
     options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
     found: dict[int, HarnessResult] = {}
+    plan = RunPlan(
+        run_id=run_id,
+        kind="eval",
+        pattern=None,
+        models={unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids},
+    )
     async with unit_session(
-        run_id, [model], runner, settings, budget_usd=budget_usd, options=options
+        plan, [model], runner, settings, budget_usd=budget_usd, options=options
     ) as (executor, recorded):
         executor.progress.start(len(harness_ids))
         for harness_id in harness_ids:
             key = unit_key(run_id, 0, 0, harness_id)
-            done = recorded.get(key)
-            if is_done(done):
-                assert done is not None
+            done = reusable(recorded.get(key), model)
+            if done is not None:
                 found[harness_id] = done
                 executor.progress.advance(executor.budget.spent_usd)
                 continue
@@ -80,3 +85,9 @@ async def eval_flow(
         complete=budget.stopped_reason is None,
         stopped_reason=budget.stopped_reason,
     )
+
+
+if __name__ == "__main__":
+    from flows.cli import eval_main
+
+    eval_main()

@@ -13,9 +13,9 @@ from typing import Any
 import typer
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from rich.console import Console
 
 from mapelite.catalog import load_catalog
+from mapelite.cli import make_console
 from mapelite.settings import get_settings
 from profiles.cli import SIMULATED_NOTE, filters_from_options
 from profiles.export import model_row, pattern_row, to_markdown, write_exports
@@ -132,7 +132,7 @@ def report_command(
         plots=plots,
         from_ledger=from_ledger,
     )
-    console = Console()
+    console = make_console()
     if summary["simulated"]:
         console.print(SIMULATED_NOTE, style="bold yellow", markup=False)
     console.print(

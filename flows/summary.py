@@ -7,6 +7,7 @@ from rich.table import Table
 
 from mapelite.cost import CostEstimate
 from mapelite.swarm import BatchResult, EvalResult, RunCost, SwarmResult
+from tasks.budget import usd
 
 SIMULATED_NOTE = (
     "SIMULATED: these numbers come from mockllm models (offline simulation with simulated "
@@ -30,7 +31,8 @@ def print_estimate(estimate: CostEstimate, console: Console) -> None:
 
 
 def _cost_line(cost: RunCost) -> str:
-    budget = f", budget ${cost.budget_usd:.2f}" if cost.budget_usd is not None else ""
+    # A budget of $0.001 must not print as $0.00: as many digits as it has (up to 6).
+    budget = f", budget {usd(cost.budget_usd)}" if cost.budget_usd is not None else ""
     return (
         f"cost: estimated ${cost.estimated_usd:.4f}, actual ${cost.actual_usd:.4f}"
         f" (worst case ${cost.worst_case_usd:.4f}{budget})"

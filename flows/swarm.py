@@ -29,13 +29,14 @@ from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunCost,
+    RunPlan,
     StagePlan,
     StageSummary,
     SwarmResult,
     agent_context,
-    is_done,
     mean_score,
     plan_stages,
+    reusable,
     swarm_scores,
     unit_key,
 )
@@ -60,6 +61,15 @@ class SwarmRequest:
     @property
     def agent_models(self) -> list[str]:
         return list(dict.fromkeys(a.model for p in self.plans for a in p.agents))
+
+    def run_plan(self, run_id: str) -> RunPlan:
+        models = {
+            unit_key(run_id, plan.index, agent.agent, harness_id): agent.model
+            for plan in self.plans
+            for agent in plan.agents
+            for harness_id in self.harness_ids
+        }
+        return RunPlan(run_id=run_id, kind="swarm", pattern=self.pattern.code, models=models)
 
 
 def resolve_swarm(
@@ -106,7 +116,12 @@ async def swarm_flow(
     summaries: list[StageSummary] = []
     options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
     async with unit_session(
-        run_id, request.agent_models, runner, settings, budget_usd=budget_usd, options=options
+        request.run_plan(run_id),
+        request.agent_models,
+        runner,
+        settings,
+        budget_usd=budget_usd,
+        options=options,
     ) as (executor, recorded):
         budget = executor.budget
         progress.start(request.units)
@@ -168,9 +183,8 @@ async def _run_stage(
     for agent in plan.agents:
         for harness_id in request.harness_ids:
             key = unit_key(run_id, plan.index, agent.agent, harness_id)
-            done = recorded.get(key)
-            if is_done(done):
-                assert done is not None
+            done = reusable(recorded.get(key), agent.model)
+            if done is not None:
                 current[harness_id][agent.agent] = done
                 reused += 1
                 executor.progress.advance(executor.budget.spent_usd)

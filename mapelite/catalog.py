@@ -23,8 +23,9 @@ from mapelite.schemas import split_model_id
 
 SHIPPED_CATALOG = Path(__file__).parent / "data" / "catalog.json"
 CATALOG_FILE_NAME = "catalog.json"
-FREE_PROVIDERS = ("ollama", "openai", "mockllm")
-"""Providers whose models may be used without a catalog entry (local or simulated: price 0)."""
+FREE_PROVIDERS = ("ollama", "openai")
+"""Providers whose models may be used without a catalog entry (local servers: price 0).
+Simulated ``mockllm`` models must be catalog entries (`Catalog.get`)."""
 
 
 class ModelEntry(BaseModel):
@@ -70,7 +71,8 @@ class Catalog:
         self.snapshot_date = snapshot_date
 
     def get(self, model_id: str) -> ModelEntry:
-        """The entry for ``model_id``; local/simulated models not listed are priced at 0."""
+        """The entry for ``model_id``; local (ollama/openai) models not listed are priced at 0,
+        an unlisted mockllm model is an InvalidInputError naming the simulated models."""
         entry = self.models.get(model_id)
         if entry is not None:
             return entry
@@ -78,10 +80,15 @@ class Catalog:
             provider, name = split_model_id(model_id)
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from None
-        if provider in FREE_PROVIDERS:
-            return ModelEntry(
-                id=model_id, provider=provider, name=name, simulated=provider == "mockllm"
+        if provider == "mockllm":
+            # Simulated models exist only as catalog entries (their skill and prices live
+            # there): an unknown name would silently run with a default skill.
+            simulated = sorted(m for m, e in self.models.items() if e.provider == "mockllm")
+            raise InvalidInputError(
+                f"unknown simulated model {model_id!r}; mockllm models: {', '.join(simulated)}"
             )
+        if provider in FREE_PROVIDERS:
+            return ModelEntry(id=model_id, provider=provider, name=name)
         if provider == "openrouter":
             raise InvalidInputError(
                 f"model {model_id!r} is not in the catalog; run `map-elite models` to list "

@@ -6,10 +6,16 @@ flows/cli.py); the console script is ``flows.cli:main``, which composes them all
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -24,39 +30,153 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)  # one error = one line, never wrapped
+# Tables wider than this are rare; off a terminal (pipes, files, CI logs) Rich would otherwise
+# squeeze every table into 80 columns and cut model ids to a few characters.
+PIPE_WIDTH = 1000
+INTERRUPTED_EXIT = 128 + signal.SIGINT
+SIGTERM_EXIT = 128 + signal.SIGTERM
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The console every command prints with: the terminal's width on a terminal; off one, wide
+    enough that tables keep whole cells (unless the user set COLUMNS)."""
+    stream = sys.stderr if stderr else sys.stdout
+    on_terminal = stream is not None and stream.isatty()
+    width = None if on_terminal or "COLUMNS" in os.environ else PIPE_WIDTH
+    return Console(stderr=stderr, width=width, soft_wrap=stderr)
+
+
+console = make_console()
+err_console = make_console(stderr=True)  # soft wrap: one error = one line, never wrapped
+
+
+class Terminated(BaseException):
+    """SIGTERM reached the CLI. A BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` on the way up swallows it."""
+
+
+_current_run_id: str | None = None
+
+
+def note_run_started(run_id: str) -> None:
+    """Remember the run in progress so an interrupted run can say how to resume it."""
+    global _current_run_id
+    _current_run_id = run_id
+
+
+def _stopped_line(what: str) -> str:
+    line = f"{what}; results written so far are in the ledger"
+    if _current_run_id is not None:
+        line += f"; re-run with --run-id {_current_run_id} to resume"
+    return line
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated
+
+
+def _usage_error_line(exc: Exception) -> str | None:
+    """The one line of a click/typer usage error, a setting that does not parse, or None.
+
+    Typer bundles its own click (``typer._click``); all its errors derive from the public
+    `typer.TyperException`, whatever click the environment also has."""
+    from pydantic_settings import SettingsError
+
+    if isinstance(exc, typer.TyperException):
+        lines = exc.format_message().replace("Value error, ", "").strip().splitlines()
+        return f"error: {lines[0] if lines else type(exc).__name__}"
+    if isinstance(exc, SettingsError):
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"MAPELITE_{field.group(1).upper()}" if field else "a setting"
+        cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+        return f"error: cannot read {name} (expected JSON){cause}"
+    return None
+
+
+def _validation_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = [str(p) for p in first.get("loc", ())]
+    if exc.title == "Settings" and loc:
+        # Name the environment variable the user sets, not the field.
+        where = f"MAPELITE_{loc[0].upper()}" + "".join(f"[{p}]" for p in loc[1:])
+    else:
+        where = ".".join(loc)
+    message = str(first.get("msg")).removeprefix("Value error, ")
+    return f"error: invalid {where}: {message}"
 
 
 def run_app(typer_app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and a non-zero exit code."""
+    global _current_run_id
+    _current_run_id = None
+    # Signal handlers can only be set from the main thread (tests may call from others).
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous_sigterm: Any = None
+    if in_main_thread:
+        previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _run_app(typer_app, argv)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous_sigterm or signal.SIG_DFL)
+
+
+def _say(line: str) -> None:
+    err_console.print(line, markup=False, highlight=False)
+
+
+def _run_app(typer_app: typer.Typer, argv: list[str] | None) -> int:
     try:
         # Without standalone mode click returns (not raises) the code of a `typer.Exit`.
         result = typer_app(args=argv, standalone_mode=False)
     except MapEliteError as exc:
-        err_console.print(f"error: {exc.message}", markup=False, highlight=False)
+        _say(f"error: {exc.message}")
         return exc.exit_code
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        err_console.print(f"error: invalid {where}: {first.get('msg')}", markup=False)
+        _say(_validation_line(exc))
         return 2
     except KeyboardInterrupt:
-        err_console.print("interrupted; results written so far are in the ledger", markup=False)
-        return 130
+        _say(_stopped_line("interrupted"))
+        return INTERRUPTED_EXIT
+    except Terminated:
+        _say(_stopped_line("terminated"))
+        return SIGTERM_EXIT
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
         return 1
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            msg = exc.format_message().splitlines()[0]
-            err_console.print(f"error: {msg}", markup=False, highlight=False)
-            return exc.exit_code
-        raise
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # A bare `map-elite` (or group): the help is the answer, on stdout; still exit 2.
+            console.print(exc.format_message(), markup=False, highlight=False)  # type: ignore[attr-defined]
+            return 2
+        line = _usage_error_line(exc)
+        if line is None:
+            raise
+        _say(line)
+        return getattr(exc, "exit_code", 2) if isinstance(exc, typer.TyperException) else 2
+    if result == INTERRUPTED_EXIT:
+        # Typer catches Ctrl-C itself and returns 130 (no command returns 130 on its own).
+        _say(_stopped_line("interrupted"))
     return result if isinstance(result, int) else 0
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """argparse for the worker commands, with the CLI's error style: one line, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type of counts such as ``--concurrency``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,7 +194,10 @@ Command = Callable[..., Any]
 def verify_command(
     ledger: Path | None = typer.Argument(None, help="ledger file (default: the settings' one)"),
 ) -> None:
-    """Check the ledger's hash chain; exit 0 when intact, 1 when corrupt or missing."""
+    """Check the ledger's hash chain; exit 0 when intact, 1 when corrupt or missing.
+
+    Example: map-elite verify
+    """
     from mapelite.ledger import Ledger
     from mapelite.settings import get_settings
 
@@ -105,7 +228,10 @@ def cost_estimate_command(
     lead: str | None = typer.Option(None, "--lead", help="model of the width-1 stages"),
     runs: int = typer.Option(1, "--runs", min=1, help="how many times the swarm runs"),
 ) -> None:
-    """Estimate what a swarm costs before running it."""
+    """Estimate what a swarm costs before running it.
+
+    Example: map-elite cost-estimate :1010 --tier demo --harness all --runs 4
+    """
     from mapelite.catalog import load_catalog
     from mapelite.cost import estimate_swarm
     from mapelite.harnesses import parse_harness_selection
@@ -159,7 +285,10 @@ def _print_estimate(estimate: Any) -> None:
         console.print(f"WARNING: {estimate.warning}", markup=False, soft_wrap=True)
 
 
-models_app = typer.Typer(help="List catalog models and tiers; `models refresh` updates prices.")
+models_app = typer.Typer(
+    help="List catalog models and tiers; `models refresh` updates prices.\n\n"
+    "Example: map-elite models --tier demo"
+)
 app.add_typer(models_app, name="models")
 
 
@@ -169,7 +298,10 @@ def models_command(
     tier: str | None = typer.Option(None, "--tier", "-t", help="only this tier"),
     show_all: bool = typer.Option(False, "--all", help="also models in no tier"),
 ) -> None:
-    """List models with prices (USD per M tokens), context length and tiers."""
+    """List models with prices (USD per M tokens), context length and tiers.
+
+    Example: map-elite models --tier demo
+    """
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
@@ -210,7 +342,10 @@ def models_command(
 
 @models_app.command("refresh")
 def models_refresh_command() -> None:
-    """Fetch OpenRouter's model list and write $MAPELITE_HOME/catalog.json."""
+    """Fetch OpenRouter's model list and write $MAPELITE_HOME/catalog.json.
+
+    Example: map-elite models refresh
+    """
     from mapelite.catalog import (
         CATALOG_FILE_NAME,
         parse_openrouter_models,
@@ -240,7 +375,10 @@ def models_refresh_command() -> None:
 
 @app.command("harnesses")
 def harnesses_command() -> None:
-    """List the eight harnesses: id, name, item count and what each measures."""
+    """List the eight harnesses: id, name, item count and what each measures.
+
+    Example: map-elite harnesses
+    """
     from rich.table import Table
 
     from mapelite.harnesses import HARNESSES

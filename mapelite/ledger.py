@@ -17,10 +17,11 @@ import fcntl
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mapelite.errors import LedgerError
 from mapelite.ledger_summary import append_summary
@@ -139,6 +140,38 @@ class Ledger:
             _fsync_dir(self.path.parent)
         return stored
 
+    def check_appendable(self) -> None:
+        """Raise LedgerError (one line) unless `append` can work here: the parent directory
+        exists or can be created, the file can be opened for appending (or created), and its
+        last line is whole and intact. Flows call it before their first model call, so a bad
+        path or a torn ledger costs nothing.
+
+        A missing ledger is not created (an empty file would be a side effect of a check):
+        a temporary file in its directory proves it could be.
+        """
+        parent = self.path.parent
+        if parent.exists() and not parent.is_dir():
+            raise LedgerError(
+                f"cannot write the ledger at {self.path}: {parent} is not a directory"
+            )
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                with tempfile.TemporaryFile(dir=parent, prefix=".ledger-check-"):
+                    return
+            if not self.path.is_file():
+                raise LedgerError(f"cannot write the ledger: {self.path} is not a regular file")
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot write the ledger at {self.path}: {exc.strerror or exc} "
+                "(set MAPELITE_LEDGER_PATH to a writable file)"
+            ) from None
+        try:
+            self._tail_hash(fd)
+        finally:
+            os.close(fd)
+
     def tail_hash(self) -> str:
         """The last entry's hash (the genesis hash for a missing or empty ledger).
 
@@ -202,8 +235,15 @@ class Ledger:
     def _lines(self) -> Iterator[tuple[int, bytes]]:
         if not self.path.exists():
             return
-        with self.path.open("rb") as handle:
+        with self._open_to_read() as handle:
             yield from enumerate(handle)
+
+    def _open_to_read(self, buffering: int = -1) -> BinaryIO:
+        """The ledger opened for reading; a directory or unreadable file is a LedgerError."""
+        try:
+            return self.path.open("rb", buffering=buffering)
+        except OSError as exc:
+            raise LedgerError(f"cannot read ledger {self.path}: {exc.strerror or exc}") from exc
 
     # -- verifying -----------------------------------------------------------------------------
 
@@ -214,7 +254,7 @@ class Ledger:
         expected = GENESIS_HASH.encode()
         index = 0
         check = _check_line
-        with self.path.open("rb", buffering=1 << 20) as handle:
+        with self._open_to_read(buffering=1 << 20) as handle:
             for line in handle:
                 if line[-1:] != b"\n":
                     reason = "torn last line (no trailing newline): a write was interrupted"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PROVIDER_LIMITS: dict[str, int] = {"openrouter": 8, "ollama": 4, "openai": 8, "mockllm": 64}
@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     max_agents: int = Field(default=4096, ge=1, description="cap on total agents of a pattern")
     mockllm_seed: int = 0
     mockllm_latency_s: float = Field(default=0.0, ge=0)
+
+    @field_validator("provider_limits")
+    @classmethod
+    def _limits_are_positive(cls, limits: dict[str, int]) -> dict[str, int]:
+        # A limit of 0 would make every call to that provider wait forever.
+        bad = {provider: limit for provider, limit in limits.items() if limit < 1}
+        if bad:
+            listed = ", ".join(f"{provider}={limit}" for provider, limit in bad.items())
+            raise ValueError(f"every provider limit must be at least 1, got {listed}")
+        return limits
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -146,6 +147,57 @@ def upstream_answers(results: Iterable[HarnessResult]) -> dict[str, list[str]]:
 def is_done(result: HarnessResult | None) -> bool:
     """A recorded unit counts as done unless it failed: failed units are re-run on resume."""
     return result is not None and result.metadata.error is None
+
+
+def reusable(result: HarnessResult | None, model: str) -> HarnessResult | None:
+    """``result`` when it is a done unit of ``model``: a recorded unit is reused only for the
+    very model the run plans for it."""
+    return result if is_done(result) and result is not None and result.model == model else None
+
+
+RunKind = Literal["swarm", "batch", "eval"]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run will do, for checking that a reused run id belongs to the same run."""
+
+    run_id: str
+    kind: RunKind
+    pattern: str | None
+    """The swarm's pattern code; None for batch and eval."""
+    models: Mapping[str, str]
+    """Unit key -> model, for every unit the run plans."""
+
+    def describe(self) -> str:
+        return {"swarm": f"a swarm {self.pattern}", "batch": "a batch", "eval": "an eval"}[
+            self.kind
+        ]
+
+
+def check_run_id_reuse(plan: RunPlan, recorded: Mapping[str, HarnessResult]) -> None:
+    """Refuse (InvalidInputError, before any call) a run id whose recorded units belong to a
+    different run: another kind (swarm pattern, batch, eval) or another model for a unit key.
+    Otherwise a re-used run id would report another run's results as this run's.
+
+    Batch and eval units share a key shape (stage 0, agent = model index): an eval is told
+    apart by its units being agent 0 with seed 0, so the only batch an eval accepts is one
+    model's single repeat (the very same harness runs)."""
+    for key, result in sorted(recorded.items()):
+        meta = result.metadata
+        problem: str | None = None
+        if meta.pattern != plan.pattern:
+            found = f"a swarm {meta.pattern}" if meta.pattern else "a batch or eval"
+            problem = f"it holds {found}, this is {plan.describe()}"
+        elif plan.kind == "eval" and (meta.agent or meta.seed):
+            problem = f"it holds a batch, this is {plan.describe()}"
+        elif key in plan.models and result.model != plan.models[key]:
+            problem = f"unit {key} ran {result.model}, this run plans {plan.models[key]}"
+        if problem is not None:
+            raise InvalidInputError(
+                f"run id {plan.run_id} was used for a different run ({problem}); "
+                "choose another run id or omit --run-id"
+            )
 
 
 def mean_score(results: Iterable[HarnessResult]) -> float | None:

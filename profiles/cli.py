@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mapelite.cli import make_console
 from mapelite.errors import InvalidInputError
 from mapelite.settings import get_settings
 from profiles.export import (
@@ -50,7 +51,7 @@ def filters_from_options(
 
 
 def profile_command(
-    model: str | None = typer.Argument(None, help="model id, e.g. mockllm/strong"),
+    model: str | None = typer.Argument(None, help="model id, e.g. mockllm/atlas"),
     all_models: bool = typer.Option(False, "--all", help="every model and pattern"),
     output_format: OutputFormat = typer.Option(
         OutputFormat.table, "--format", help="table|md|json"
@@ -70,13 +71,14 @@ def profile_command(
 ) -> None:
     """Show one model's profile, or every profile with --all.
 
+    Example: map-elite profile mockllm/atlas
     Example: map-elite profile --all --format md --tier demo
     """
     if (model is None) == (not all_models):
         raise InvalidInputError("give either a MODEL or --all, e.g. `map-elite profile --all`")
     filters = filters_from_options(tier, provider, since, until, run_id)
     report = build_report(ledger or get_settings().ledger, filters, use_summary=not from_ledger)
-    console = Console()
+    console = make_console()
     if out is not None:
         paths = write_exports(report, out)
         for path in paths.all():

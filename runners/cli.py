@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import Sequence
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mapelite.cli import err_console, make_console
 from mapelite.errors import InvalidInputError
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
@@ -71,7 +71,11 @@ def result_table(results: Sequence[HarnessResult]) -> Table:
     simulated = any(r.simulated for r in results)
     table = Table(title="map-elite run" + (" (SIMULATED)" if simulated else ""))
     for column in ("harness", "model", "score", "latency s", "cost $", "error"):
-        table.add_column(column, justify="right" if column in ("score", "latency s") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("score", "latency s") else "left",
+            overflow="fold" if column == "model" else "ellipsis",  # ids are copied: never cut
+        )
     for r in results:
         meta = r.metadata
         error = meta.error or ""
@@ -100,7 +104,10 @@ def run_command(
     seed: int = typer.Option(0, "--seed", help="seed passed to the models (and simulator)"),
     yes: bool = typer.Option(False, "--yes", help="run even above MAPELITE_WARN_USD"),
 ) -> None:
-    """Run a harness on some models through the local runner and append to the ledger."""
+    """Run a harness on some models through the local runner and append to the ledger.
+
+    Example: map-elite run SENSE --tier demo
+    """
     from mapelite.harnesses import parse_harness_selection
     from mapelite.ledger import Ledger
 
@@ -112,7 +119,7 @@ def run_command(
     results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings))
     stored = Ledger(settings.ledger).append_many(results)
 
-    console = Console()
+    console = make_console()
     simulated = any(r.simulated for r in results)
     if simulated:
         console.print(f"[bold yellow]{SIMULATED_BANNER}[/]")
@@ -121,7 +128,7 @@ def run_command(
         console.print(f"[bold yellow]{SIMULATED_BANNER}[/]")
     console.print(f"appended {len(stored)} entries to {settings.ledger}", highlight=False)
     if results and all(r.failed for r in results):
-        Console(stderr=True).print("error: every run failed; see the error column", markup=False)
+        err_console.print("error: every run failed; see the error column", markup=False)
         raise typer.Exit(1)
 
 

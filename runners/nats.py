@@ -11,7 +11,6 @@ the server's duplicate window.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import time
@@ -178,13 +177,16 @@ class NatsHarnessRunner(ShippingRunner):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mapelite.cli import OneLineArgumentParser, positive_int
     from runners.nats_worker import serve
 
-    parser = argparse.ArgumentParser(prog="python -m runners.nats")
+    parser = OneLineArgumentParser(prog="python -m runners.nats")
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="answer harness-run requests from JetStream")
     worker.add_argument("--url", default=None, help="overrides MAPELITE_NATS_URL")
-    worker.add_argument("--concurrency", type=int, default=16, help="harness runs in flight")
+    worker.add_argument(
+        "--concurrency", type=positive_int, default=16, help="harness runs in flight"
+    )
     worker.add_argument(
         "--ack-wait",
         type=float,

@@ -18,7 +18,6 @@ Worker: ``python -m runners.temporal worker --task-queue Q``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import time
@@ -316,12 +315,16 @@ async def run_worker(settings: Settings, task_queue: str, concurrency: int) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runners.temporal")
+    from mapelite.cli import OneLineArgumentParser, positive_int
+
+    parser = OneLineArgumentParser(prog="python -m runners.temporal")
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="execute harness runs from a task queue")
     worker.add_argument("--task-queue", default=None)
     worker.add_argument("--address", default=None, help="overrides MAPELITE_TEMPORAL_ADDRESS")
-    worker.add_argument("--concurrency", type=int, default=64, help="harness runs in flight")
+    worker.add_argument(
+        "--concurrency", type=positive_int, default=64, help="harness runs in flight"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.address:

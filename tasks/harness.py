@@ -36,10 +36,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from mapelite.errors import MapEliteError
+from mapelite.errors import LedgerError, MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ResultMetadata, Scores
 from runners.base import UnitRequest
+from tasks.budget import UnitCost, unit_cost
 from tasks.runtime import UnitSession, unit_key_of, unit_session
 
 INFRA_RETRIES = 2
@@ -92,33 +93,75 @@ async def run_units_task(
 async def _run_local(session: UnitSession, unit: UnitRequest, engine_ids: dict[str, str]) -> None:
     key = unit_key_of(unit)
     async with session.gate:
-        if not session.budget.allows_more():
+        if session.halted is not None:
             return
+        cost = unit_cost(unit)
+        reserved = await session.budget.reserve(cost)
+        if reserved is None:
+            return
+        actual = 0.0
         try:
             result = await session.runner.run(unit.harness_id, unit.model, unit.options)
+            actual = result.metadata.cost_usd
         except MapEliteError:
             raise
         except Exception as exc:
             session.faults[key] = str(exc)
             raise
-        session.budget.add(result.metadata.cost_usd)
-    session.stored([await session.appender.append(with_engine_ids(result, engine_ids))])
+        finally:
+            session.budget.settle(cost, reserved, actual)
+    await _store(session, [with_engine_ids(result, engine_ids)])
 
 
 async def _run_remote(
     session: UnitSession, units: Sequence[UnitRequest], engine_ids: dict[str, str]
 ) -> None:
-    if not units or not session.budget.allows_more():
-        return
+    """Units go to the remote runner in rounds: each round is as many of the remaining units as
+    the budget admits together (the first may wait for other chunks to settle)."""
+    budget = session.budget
+    remaining = list(units)
+    while remaining and session.halted is None:
+        admitted: list[tuple[UnitRequest, UnitCost, float]] = []
+        for unit in remaining:
+            cost = unit_cost(unit)
+            reserved = await budget.reserve(cost, wait=not admitted)
+            if reserved is None:
+                break
+            admitted.append((unit, cost, reserved))
+        if not admitted:
+            budget.skipped += len(remaining) - 1  # the budget stopped: none of them starts
+            return
+        remaining = remaining[len(admitted) :]
+        batch = [unit for unit, _, _ in admitted]
+        results: list[HarnessResult] = []
+        try:
+            results = await session.runner.run_many(batch)
+        except MapEliteError:
+            raise
+        except Exception as exc:
+            session.faults.update((unit_key_of(unit), str(exc)) for unit in batch)
+            raise
+        finally:
+            costs = {r.metadata.unit_key: r.metadata.cost_usd for r in results}
+            for unit, cost, reserved in admitted:
+                budget.settle(cost, reserved, costs.get(unit_key_of(unit), 0.0))
+        await _store(session, [with_engine_ids(r, engine_ids) for r in results])
+
+
+async def _store(session: UnitSession, results: list[HarnessResult]) -> None:
+    """Append paid-for results. A failed append stops the whole run (no unit starts after it)
+    and raises a LedgerError, which is never retried: a retry would pay for the lost results
+    again and could not record them either."""
     try:
-        results = await session.runner.run_many(units)
-    except MapEliteError:
-        raise
+        stored = await session.appender.append_many(results)
     except Exception as exc:
-        session.faults.update((unit_key_of(unit), str(exc)) for unit in units)
-        raise
-    session.budget.add(sum(r.metadata.cost_usd for r in results))
-    stored = await session.appender.append_many([with_engine_ids(r, engine_ids) for r in results])
+        error = exc if isinstance(exc, LedgerError) else LedgerError(f"{type(exc).__name__}: {exc}")
+        session.halt(
+            f"{error}; the run stopped scheduling harness runs (results that could not be "
+            "written are not in the ledger: once it is writable, re-run with the same --run-id)"
+        )
+        assert session.halted is not None
+        raise LedgerError(session.halted) from None
     session.stored(stored)
 
 

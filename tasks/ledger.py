@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+from mapelite.errors import LedgerError
 from mapelite.ledger import Ledger
 from mapelite.schemas import HarnessResult
 
@@ -51,9 +52,15 @@ class LedgerAppender:
                 # The file lock and fsync run in a thread: the loop keeps serving other units.
                 stored = await asyncio.to_thread(self.ledger.append_many, [r for r, _ in batch])
             except Exception as exc:  # every waiter of this batch sees the failure
+                failure = exc
+                if isinstance(exc, OSError):  # disk full, read-only...: one line for the user
+                    failure = LedgerError(
+                        f"could not append to the ledger at {self.ledger.path}: "
+                        f"{exc.strerror or exc}"
+                    )
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(exc)
+                        future.set_exception(failure)
                 continue
             self.appends += 1
             for (_, future), entry in zip(batch, stored, strict=True):

@@ -42,6 +42,8 @@ class UnitSession:
     faults: dict[str, str] = field(default_factory=dict)
     """Unit key -> error of units whose runner raised (an infrastructure fault) and that have
     not succeeded since."""
+    halted: str | None = None
+    """Why no unit may start any more (the ledger could not be written), once that happened."""
 
     @property
     def remote(self) -> bool:
@@ -49,6 +51,11 @@ class UnitSession:
 
     def is_done(self, unit: UnitRequest) -> bool:
         return is_done(self.recorded.get(unit_key_of(unit)))
+
+    def halt(self, reason: str) -> None:
+        """Stop scheduling units: the first reason is kept (later failures repeat it)."""
+        if self.halted is None:
+            self.halted = reason
 
     def stored(self, results: list[HarnessResult]) -> None:
         for result in results:

@@ -71,13 +71,17 @@ def test_unknown_tier_lists_the_valid_tiers():
         load_catalog().tier("nope")
 
 
-def test_local_and_simulated_models_outside_the_catalog_cost_nothing():
+def test_local_models_outside_the_catalog_cost_nothing():
     catalog = load_catalog()
-    for model_id in ("ollama/llama3.2:1b", "openai/local-model", "mockllm/unlisted"):
+    for model_id in ("ollama/llama3.2:1b", "openai/local-model"):
         entry = catalog.get(model_id)
         assert (entry.input_price_per_m, entry.output_price_per_m) == (0.0, 0.0)
-    assert catalog.get("mockllm/unlisted").simulated
-    assert catalog.get("mockllm/unlisted").skill is None
+        assert not entry.simulated
+
+
+def test_unknown_simulated_model_is_an_input_error_listing_the_demo_models():
+    with pytest.raises(InvalidInputError, match=r"'mockllm/unlisted'.*mockllm/atlas.*harbor"):
+        load_catalog().get("mockllm/unlisted")
 
 
 def test_unknown_openrouter_model_and_bad_ids_are_input_errors():

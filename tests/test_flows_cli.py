@@ -32,6 +32,7 @@ def test_readme_main_command_runs_offline_and_says_simulated(tmp_path) -> None:
         "not in the Prefect history",
     ):
         assert noise not in output
+    assert "EventsWorker" not in output and "WARNING" not in output, output
     report = Ledger(get_settings().ledger).verify()
     assert report.valid and report.entries == 9 * 8
 
