@@ -13,6 +13,7 @@ row per new entry, so roll-ups need not parse the per-item answers.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -128,8 +129,19 @@ class Ledger:
                 stored.append(HarnessResult.model_validate_json(line))
                 summarised.append((fields, entry_hash))
                 prev_hash = entry_hash
-            _write_all(fd, b"".join(lines))
-            os.fsync(fd)
+            size_before = os.fstat(fd).st_size
+            try:
+                _write_all(fd, b"".join(lines))
+                os.fsync(fd)
+            except OSError as exc:
+                # Nothing of this append was reported: cut its partial bytes (disk full) so the
+                # ledger keeps a whole last line. Lines already reported are never touched.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size_before)
+                raise LedgerError(
+                    f"could not append to the ledger at {self.path}: {exc.strerror or exc}; "
+                    "nothing of this append was kept"
+                ) from None
             # Still under the lock; not fsynced: a lost summary row is detected and rebuilt.
             append_summary(
                 self.path, None if first_prev == GENESIS_HASH else first_prev, summarised

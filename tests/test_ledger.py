@@ -201,3 +201,36 @@ def test_a_lone_surrogate_in_an_answer_is_stored_as_replacement_characters(tmp_p
     assert answer.startswith("a\ufffd") and answer.endswith("b") and "\ud800" not in answer
     assert list(ledger.read()) == [stored]
     assert ledger.verify().valid
+
+
+def test_an_append_cut_short_by_a_full_disk_leaves_no_partial_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path).append(make_result())
+    before = path.read_bytes()
+    # A child whose file-size limit stops the batch's single write partway (EFBIG: CPython
+    # ignores SIGXFSZ), as a full disk would.
+    child = textwrap.dedent(
+        f"""
+        import resource, sys
+        from mapelite.errors import LedgerError
+        from mapelite.ledger import Ledger
+        from tests.test_ledger import make_result
+        limit = {len(before) + 1000}
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        try:
+            Ledger({str(path)!r}).append_many([make_result() for _ in range(50)])
+        except LedgerError as exc:
+            print(exc)
+            sys.exit(7)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
+    assert done.returncode == 7, done.stderr
+    assert "nothing of this append was kept" in done.stdout
+    assert path.read_bytes() == before
+    report = Ledger(path).verify()
+    assert report.valid and report.entries == 1

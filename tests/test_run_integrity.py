@@ -217,8 +217,11 @@ def test_an_append_failing_mid_run_stops_the_run_with_one_line(prefect_api) -> N
     assert len(lines) == 1 and "could not append to the ledger" in lines[0], done.stderr
     assert "re-run with the same --run-id" in lines[0] and "Traceback" not in done.stdout
     ledger = Ledger(get_settings().ledger)
-    intact = ledger.verify().entries
-    assert 0 < intact < 128 // 2, "the run stopped scheduling instead of paying for every unit"
+    report = ledger.verify()
+    # A failed append keeps nothing of itself (no partial line), so this may be 0 when the very
+    # first batch of results was already past the limit.
+    assert report.valid
+    assert report.entries < 128 // 2, "the run stopped scheduling instead of paying for every unit"
 
 
 # -- 3. a run id belongs to one run ------------------------------------------------------------
