@@ -9,14 +9,23 @@ cost estimate, applies the cost gate, and only then starts the flow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from mapelite.cli import Terminated, app, make_console, note_run_started, run_app
+from mapelite.cli import (
+    Terminated,
+    app,
+    install_sigterm_handler,
+    make_console,
+    note_run_started,
+    run_app,
+)
 from mapelite.errors import BudgetExceededError, InvalidInputError, MapEliteError
 
 if TYPE_CHECKING:
@@ -113,13 +122,39 @@ async def _start_run(
 
 
 def _run_async(main: Coroutine[Any, Any, None]) -> None:
-    """``asyncio.run``; Prefect's SIGTERM exception becomes the CLI's one-line `Terminated`."""
+    """``asyncio.run`` that stops cleanly on SIGTERM and then raises the CLI's `Terminated`.
+
+    During a flow run Prefect raises its `TerminationSignal` wherever the main thread is, and
+    asyncio can swallow it there (inside a callback or a gathered task). The loop's own signal
+    handler still sees the signal (through its wakeup fd) and cancels the main task, as
+    asyncio does for Ctrl-C."""
     from prefect.exceptions import TerminationSignal
 
+    terminated = False
+
+    async def stoppable() -> None:
+        main_task = asyncio.current_task()
+
+        def on_sigterm() -> None:
+            nonlocal terminated
+            terminated = True
+            if main_task is not None:
+                main_task.cancel()
+
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
+        await main
+
     try:
-        asyncio.run(main)
+        asyncio.run(stoppable())
     except TerminationSignal as exc:
         raise Terminated from exc
+    except BaseException:
+        if terminated:
+            raise Terminated from None
+        raise
+    finally:
+        install_sigterm_handler()  # closing the loop left SIGTERM at its default
 
 
 def _stop_if_over_budget(stopped_reason: str | None) -> None:

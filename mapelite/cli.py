@@ -109,16 +109,20 @@ def run_app(typer_app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and a non-zero exit code."""
     global _current_run_id
     _current_run_id = None
-    # Signal handlers can only be set from the main thread (tests may call from others).
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous_sigterm: Any = None
-    if in_main_thread:
-        previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_sigterm = install_sigterm_handler()
     try:
         return _run_app(typer_app, argv)
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous_sigterm or signal.SIG_DFL)
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def install_sigterm_handler() -> Any:
+    """Make SIGTERM raise `Terminated`; returns the handler it replaced (None off the main
+    thread, where handlers cannot be set, e.g. tests calling `run_app` from a thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated) or signal.SIG_DFL
 
 
 def _say(line: str) -> None:
