@@ -21,6 +21,7 @@ import typer
 from mapelite.cli import (
     Terminated,
     app,
+    arm_exit_watchdog,
     install_sigterm_handler,
     make_console,
     note_run_started,
@@ -138,6 +139,7 @@ def _run_async(main: Coroutine[Any, Any, None]) -> None:
         def on_sigterm() -> None:
             nonlocal terminated
             terminated = True
+            arm_exit_watchdog()
             if main_task is not None:
                 main_task.cancel()
 

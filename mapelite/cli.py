@@ -71,7 +71,28 @@ def _stopped_line(what: str) -> str:
     return line
 
 
+SIGTERM_GRACE_S = 15.0
+_termination_said = threading.Event()
+
+
+def arm_exit_watchdog(grace_s: float = SIGTERM_GRACE_S) -> None:
+    """After a SIGTERM the process exits within ``grace_s`` whatever it is waiting on (a
+    library's shutdown can block). Every result reported so far is already fsynced in the
+    ledger, so a forced exit loses nothing the user was told about."""
+
+    def force_exit() -> None:
+        if not _termination_said.is_set():
+            sys.stderr.write(_stopped_line("terminated") + "\n")
+            sys.stderr.flush()
+        os._exit(SIGTERM_EXIT)
+
+    timer = threading.Timer(grace_s, force_exit)
+    timer.daemon = True
+    timer.start()
+
+
 def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:
+    arm_exit_watchdog()
     raise Terminated
 
 
@@ -144,6 +165,7 @@ def _run_app(typer_app: typer.Typer, argv: list[str] | None) -> int:
         return INTERRUPTED_EXIT
     except Terminated:
         _say(_stopped_line("terminated"))
+        _termination_said.set()
         return SIGTERM_EXIT
     except typer.Exit as exc:
         return int(exc.exit_code)

@@ -240,3 +240,18 @@ def test_a_signal_mid_run_ends_with_one_line_naming_the_run_id_to_resume(
     assert err.strip() == (
         f"{word}; results written so far are in the ledger; re-run with --run-id {run_id} to resume"
     )
+
+
+def test_after_sigterm_a_blocked_shutdown_is_ended_by_the_watchdog_with_the_same_line():
+    child = (
+        "import time\n"
+        "from mapelite import cli\n"
+        "cli.note_run_started('R1')\n"
+        "cli.arm_exit_watchdog(0.2)\n"
+        "time.sleep(30)  # a shutdown that never returns\n"
+    )
+    done = subprocess.run([PYTHON, "-c", child], capture_output=True, text=True, timeout=20)
+    assert done.returncode == 143
+    assert done.stderr.strip() == (
+        "terminated; results written so far are in the ledger; re-run with --run-id R1 to resume"
+    )
