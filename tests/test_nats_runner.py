@@ -15,28 +15,15 @@ from mapelite.catalog import load_catalog
 from mapelite.errors import ConfigError
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
-from runners.base import UnitRequest
 from runners.nats import NatsHarnessRunner
 from runners.nats_topology import RESULT_SUBJECTS, Topology, connect
 from tests.support.server_fixtures import NatsServer, free_port, spawn_worker, stop_process
+from tests.support.units import units
 
 pytestmark = [pytest.mark.nats, pytest.mark.timeout(120)]
 
 ACK_WAIT_S = 1.5
 LATENCY_S = 0.1
-
-
-def units(run_id: str, count: int, models: list[str]) -> list[UnitRequest]:
-    return [
-        UnitRequest(
-            harness_id=i % 8,
-            model=models[i % len(models)],
-            options=HarnessRunnerOptions(
-                context=AgentContext(run_id=run_id, unit_key=f"{run_id}/s0/a{i}/h{i % 8}", agent=i)
-            ),
-        )
-        for i in range(count)
-    ]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from mapelite.catalog import load_catalog
 from mapelite.errors import ConfigError
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
-from runners.base import UnitRequest
 from runners.temporal import TemporalHarnessRunner, connect_client
 from runners.temporal_chunks import (
     estimated_result_bytes,
@@ -29,23 +28,11 @@ from runners.temporal_chunks import (
 )
 from runners.temporal_workflows import ChunkProgress
 from tests.support.server_fixtures import TemporalServer, free_port, spawn_worker, stop_process
+from tests.support.units import units
 
 pytestmark = [pytest.mark.temporal, pytest.mark.timeout(120)]
 
 HEARTBEAT_TIMEOUT_S = 1.5
-
-
-def units(run_id: str, count: int, models: list[str]) -> list[UnitRequest]:
-    return [
-        UnitRequest(
-            harness_id=i % 8,
-            model=models[i % len(models)],
-            options=HarnessRunnerOptions(
-                context=AgentContext(run_id=run_id, unit_key=f"{run_id}/s0/a{i}/h{i % 8}", agent=i)
-            ),
-        )
-        for i in range(count)
-    ]
 
 
 @pytest.fixture(scope="module")
