@@ -117,12 +117,13 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
 
 
 def _per_harness(solo: pl.LazyFrame) -> pl.LazyFrame:
+    # The latest score per group, by time then ledger order: an arg-max inside each group
+    # instead of sorting the whole ledger first.
     return (
-        solo.sort("ts", "seq")
-        .group_by("model", "harness_id")
+        solo.group_by("model", "harness_id")
         .agg(
             pl.col("score").mean().alias("average"),
-            pl.col("score").last().alias("latest"),
+            pl.col("score").sort_by("ts", "seq").last().alias("latest"),
             pl.len().alias("entries"),
         )
         .sort("model", "harness_id")
