@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 
-from mapelite.providers.base import GenerateRequest, GenerateResponse, ModelAPI
+from mapelite.providers.base import ModelAPI
 from mapelite.settings import Settings
 from runners.base import HarnessRunner
+from runners.calls import CallStats, ProviderSlots
 
 GLOBAL_LIMIT_EXEMPT = frozenset({"mockllm"})
 
@@ -141,38 +143,38 @@ async def _lease_sizes(names: list[str], demand: Mapping[str, int]) -> dict[str,
     return sizes
 
 
-class LeasedAPI(ModelAPI):
-    """Wraps a provider client: every call waits for a slot of the stage's lease."""
+class LeasedSlots(ProviderSlots):
+    """The runner's in-process slot, then one of the stage's leased slots of the provider's
+    global limit. Both are waited for before the call's timeout starts, so waiting for the
+    quota is recorded as queue wait, never as the model's timeout."""
 
-    def __init__(self, inner: ModelAPI, leases: ProviderLeases) -> None:
-        self.inner = inner
+    def __init__(self, limit: int, leases: ProviderLeases, provider: str) -> None:
+        super().__init__(limit)
         self.leases = leases
-        self.provider = inner.provider
+        self.provider = provider
 
-    async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        async with self.leases.call_slot(self.provider):
-            return await self.inner.generate(request)
-
-    def connection_key(self) -> str:
-        return self.inner.connection_key()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    @contextlib.asynccontextmanager
+    async def hold(self, stats: CallStats) -> AsyncIterator[None]:
+        async with super().hold(stats):
+            started = time.monotonic()
+            async with self.leases.call_slot(self.provider):
+                stats.wait_s += time.monotonic() - started
+                yield
 
 
 def _leased_local_runner(settings: Settings, leases: ProviderLeases) -> HarnessRunner:
     """A LocalHarnessRunner whose every model call (each attempt; not the back-off sleeps) also
-    waits for a leased slot of the provider's global limit, after the in-process slot.
-
-    Note: the runner's per-call timeout includes the wait for the leased slot, so a global limit
-    far below the demand shows up as timeouts (and retries) rather than as an endless queue.
-    """
+    holds a leased slot of the provider's global limit, after the in-process slot."""
     from runners.local import LocalHarnessRunner
 
     class LeasedLocalRunner(LocalHarnessRunner):
-        def api_for(self, model: str) -> ModelAPI:
-            api = super().api_for(model)
-            return api if api.provider in GLOBAL_LIMIT_EXEMPT else LeasedAPI(api, leases)
+        def slots_for(self, api: ModelAPI) -> ProviderSlots:
+            if api.provider in GLOBAL_LIMIT_EXEMPT:
+                return super().slots_for(api)
+            key = api.connection_key()
+            if key not in self._slots:
+                self._slots[key] = LeasedSlots(self.limit_for(api.provider), leases, api.provider)
+            return self._slots[key]
 
     return LeasedLocalRunner(settings)
 

@@ -51,3 +51,29 @@ async def test_missing_provider_limits_are_created_with_the_settings_defaults(
         await client.delete_global_concurrency_limit_by_name("ollama")
     assert names == ["ollama"], "mockllm is simulated in-process and has no global limit"
     assert created.limit == 3
+
+
+async def test_waiting_for_a_leased_slot_is_queue_wait_not_the_models_timeout(
+    model_server, monkeypatch
+) -> None:
+    import asyncio
+
+    from mapelite.schemas import HarnessRunnerOptions
+    from tasks.limits import ProviderLeases, create_limited_runner
+
+    model_server.script("*", ModelScript(latency_s=0.3))
+    settings = use_model_server(monkeypatch, model_server, global_limits=True)
+    leases = ProviderLeases(enabled=True)
+    leases.slots["openai"] = asyncio.Semaphore(1)  # a stage's lease of one slot
+    runner = create_limited_runner("local", settings, leases)
+    # Six items queue behind one slot (~1.8 s) with a per-call timeout of 0.6 s: only the
+    # model's own time may count against it.
+    options = HarnessRunnerOptions(timeout_s=30, call_timeout_s=0.6, retries=0)
+    try:
+        result = await runner.run(0, "openai/lease-probe", options)
+    finally:
+        await runner.aclose()
+
+    assert result.metadata.error is None, result.metadata.error
+    assert model_server.stats("lease-probe").max_in_flight == 1
+    assert result.metadata.wait_s > 1.0
