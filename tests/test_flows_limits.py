@@ -77,3 +77,32 @@ async def test_waiting_for_a_leased_slot_is_queue_wait_not_the_models_timeout(
     assert result.metadata.error is None, result.metadata.error
     assert model_server.stats("lease-probe").max_in_flight == 1
     assert result.metadata.wait_s > 1.0
+
+
+async def test_one_quota_holds_across_concurrent_flow_runs(
+    prefect_api, model_server, monkeypatch
+) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    model_server.script("*", ModelScript(latency_s=0.05))
+    use_model_server(monkeypatch, model_server, global_limits=True)  # in-process limit stays 8
+    async with get_client() as client:
+        await client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name="openai", limit=2)
+        )
+    try:
+        results = await asyncio.gather(
+            eval_flow("openai/quota-a", harness="0", run_id="quota-a"),
+            eval_flow("openai/quota-b", harness="0", run_id="quota-b"),
+        )
+    finally:
+        async with get_client() as client:
+            await client.delete_global_concurrency_limit_by_name("openai")
+
+    assert not any(r.failed for r in results)
+    assert model_server.stats("quota-a").requests == 6
+    assert model_server.stats("quota-b").requests == 6
+    assert model_server.total_stats().max_in_flight <= 2
