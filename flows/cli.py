@@ -39,6 +39,13 @@ console = make_console()
 RUNNER_HELP = "where harness runs execute: local | temporal | nats"
 BUDGET_HELP = "hard stop: no new harness runs once this run's actual spend reaches USD"
 
+# Options the flow commands share (typer reads them as metadata; sharing them is safe).
+HARNESS_OPTION = typer.Option("all", "--harness", "-H", help="harness id, name, list or 'all'")
+RUNNER_OPTION = typer.Option("local", "--runner", "-r", help=RUNNER_HELP)
+RUN_ID_OPTION = typer.Option(None, "--run-id", help="resume this run id (printed at start)")
+YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD")
+BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
+
 
 def cost_gate(estimated_usd: float, warn_usd: float, yes: bool) -> None:
     """Above ``warn_usd`` a run needs ``--yes``; on a terminal the user may confirm instead."""
@@ -207,18 +214,14 @@ def swarm_command(
         ..., help="swarm pattern: ':' then digits, e.g. :10 :01 :1010 :20"
     ),
     tier: str = typer.Option(..., "--tier", "-t", help="model tier: tier1 tier2 tier3 best8 demo"),
-    harness: str = typer.Option("all", "--harness", "-H", help="harness id, name, list or 'all'"),
+    harness: str = HARNESS_OPTION,
     lead: str | None = typer.Option(
         None, "--lead", help="model of width-1 stages (default: the tier's first)"
     ),
-    runner: str = typer.Option("local", "--runner", "-r", help=RUNNER_HELP),
-    run_id: str | None = typer.Option(
-        None, "--run-id", help="resume this run id (printed at start)"
-    ),
-    yes: bool = typer.Option(
-        False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD"
-    ),
-    budget: float | None = typer.Option(None, "--budget", min=0, help=BUDGET_HELP),
+    runner: str = RUNNER_OPTION,
+    run_id: str | None = RUN_ID_OPTION,
+    yes: bool = YES_OPTION,
+    budget: float | None = BUDGET_OPTION,
 ) -> None:
     """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
 
@@ -265,18 +268,14 @@ async def _batch(
 
 def batch_command(
     tier: str = typer.Argument(..., help="model tier: tier1 tier2 tier3 best8 demo"),
-    harness: str = typer.Option("all", "--harness", "-H", help="harness id, name, list or 'all'"),
+    harness: str = HARNESS_OPTION,
     runs: int = typer.Option(
         1, "--runs", "-n", min=1, help="repeats per model and harness (8, 64, 512...)"
     ),
-    runner: str = typer.Option("local", "--runner", "-r", help=RUNNER_HELP),
-    run_id: str | None = typer.Option(
-        None, "--run-id", help="resume this run id (printed at start)"
-    ),
-    yes: bool = typer.Option(
-        False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD"
-    ),
-    budget: float | None = typer.Option(None, "--budget", min=0, help=BUDGET_HELP),
+    runner: str = RUNNER_OPTION,
+    run_id: str | None = RUN_ID_OPTION,
+    yes: bool = YES_OPTION,
+    budget: float | None = BUDGET_OPTION,
 ) -> None:
     """Run every model of a tier on a harness (or all), --runs times each.
 
@@ -317,16 +316,12 @@ async def _eval(
 
 
 def eval_command(
-    model: str = typer.Argument(..., help="model id with provider prefix, e.g. mockllm/demo-a"),
-    harness: str = typer.Option("all", "--harness", "-H", help="harness id, name, list or 'all'"),
-    runner: str = typer.Option("local", "--runner", "-r", help=RUNNER_HELP),
-    run_id: str | None = typer.Option(
-        None, "--run-id", help="resume this run id (printed at start)"
-    ),
-    yes: bool = typer.Option(
-        False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD"
-    ),
-    budget: float | None = typer.Option(None, "--budget", min=0, help=BUDGET_HELP),
+    model: str = typer.Argument(..., help="model id with provider prefix, e.g. mockllm/atlas"),
+    harness: str = HARNESS_OPTION,
+    runner: str = RUNNER_OPTION,
+    run_id: str | None = RUN_ID_OPTION,
+    yes: bool = YES_OPTION,
+    budget: float | None = BUDGET_OPTION,
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness.
 
