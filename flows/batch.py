@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from prefect import flow
 
-from flows.common import new_run_id, unit_session
+from flows.common import new_run_id, run_cost, unit_session
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
@@ -22,7 +22,6 @@ from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
     ModelSummary,
-    RunCost,
     RunPlan,
     mean_score,
     reusable,
@@ -133,12 +132,7 @@ async def batch_flow(
         reused=reused,
         per_model=per_model,
         duration_s=time.monotonic() - started,
-        cost=RunCost(
-            estimated_usd=request.estimate.estimated_cost,
-            worst_case_usd=request.estimate.worst_case_cost,
-            actual_usd=budget.spent_usd,
-            budget_usd=budget.limit_usd,
-        ),
+        cost=run_cost(request.estimate, budget),
         simulated=any(catalog.get(m).simulated for m in request.models),
         complete=budget.stopped_reason is None,
         stopped_reason=budget.stopped_reason,

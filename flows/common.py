@@ -21,13 +21,14 @@ from typing import TypeVar, cast
 from prefect.utilities.annotations import quote
 
 from flows.progress import ProgressSink, current_progress
+from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
 from mapelite.providers import create_model_api, provider_of
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
-from mapelite.swarm import RunPlan, check_run_id_reuse
+from mapelite.swarm import RunCost, RunPlan, check_run_id_reuse
 from runners.base import UnitRequest
 from tasks.budget import Budget
 from tasks.harness import failed_result, run_units_task
@@ -255,3 +256,13 @@ async def unit_session(
             budget.finish()
     finally:
         progress.close()
+
+
+def run_cost(estimate: CostEstimate, budget: Budget) -> RunCost:
+    """What a run was estimated to cost and what it spent, against its budget."""
+    return RunCost(
+        estimated_usd=estimate.estimated_cost,
+        worst_case_usd=estimate.worst_case_cost,
+        actual_usd=budget.spent_usd,
+        budget_usd=budget.limit_usd,
+    )

@@ -11,14 +11,14 @@ import time
 
 from prefect import flow, get_run_logger
 
-from flows.common import new_run_id, unit_session
+from flows.common import new_run_id, run_cost, unit_session
 from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import get_settings
-from mapelite.swarm import EvalResult, RunCost, RunPlan, reusable, unit_key
+from mapelite.swarm import EvalResult, RunPlan, reusable, unit_key
 
 
 @flow(name="eval", persist_result=False, log_prints=False)
@@ -75,12 +75,7 @@ async def eval_flow(
         failed=[h for h, r in found.items() if r.failed],
         fitness=value,
         duration_s=time.monotonic() - started,
-        cost=RunCost(
-            estimated_usd=estimate.estimated_cost,
-            worst_case_usd=estimate.worst_case_cost,
-            actual_usd=budget.spent_usd,
-            budget_usd=budget.limit_usd,
-        ),
+        cost=run_cost(estimate, budget),
         simulated=catalog.get(model).simulated,
         complete=budget.stopped_reason is None,
         stopped_reason=budget.stopped_reason,

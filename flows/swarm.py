@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from prefect import flow
 
-from flows.common import UnitExecutor, new_run_id, unit_session
+from flows.common import UnitExecutor, new_run_id, run_cost, unit_session
 from flows.progress import current_progress
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_swarm
@@ -28,7 +28,6 @@ from mapelite.patterns import Pattern, parse_pattern
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
-    RunCost,
     RunPlan,
     StagePlan,
     StageSummary,
@@ -150,12 +149,7 @@ async def swarm_flow(
         runner=runner,
         stages=summaries,
         duration_s=time.monotonic() - started,
-        cost=RunCost(
-            estimated_usd=request.estimate.estimated_cost,
-            worst_case_usd=request.estimate.worst_case_cost,
-            actual_usd=budget.spent_usd,
-            budget_usd=budget.limit_usd,
-        ),
+        cost=run_cost(request.estimate, budget),
         swarm_score=score,
         coordination_gain=gain,
         best_single_agent=best,
