@@ -50,12 +50,25 @@ class Scores(BaseModel):
     normalized: float = Field(ge=0, le=1)
 
 
+LEDGER_FORMAT_VERSION = 2
+"""Version written on new entries; an entry without a ``version`` field reads as version 1."""
+
+
 class ItemOutcome(BaseModel):
-    """One item of a harness run: what the model answered and what it scored."""
+    """One item of a harness run: what the model answered and what it scored.
+
+    An item whose call failed carries ``error``: it is not a score (its ``score`` is ignored),
+    it is missing coverage. ``bank``/``bank_version`` name where the item came from (entries
+    written before item banks read as bank ``core``, version ``1``); ``family`` groups items that
+    share a template or passage, for clustered intervals (``None``: the item is its own family).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     item_id: str
+    bank: str = "core"
+    bank_version: str = "1"
+    family: str | None = None
     answer: str | None = None
     score: float = Field(ge=0, le=1)
     latency_s: float = Field(default=0.0, ge=0)
@@ -64,6 +77,16 @@ class ItemOutcome(BaseModel):
     cost_usd: float = Field(default=0.0, ge=0)
     attempts: int = Field(default=1, ge=0)
     error: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        """True when the item was answered and scored (errors are not scores)."""
+        return self.error is None
+
+    @property
+    def cluster(self) -> str:
+        """The cluster this item's score belongs to for clustered intervals."""
+        return self.family or f"{self.bank}:{self.item_id}"
 
 
 class AgentContext(BaseModel):
@@ -145,6 +168,7 @@ class HarnessResult(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    version: int = Field(default=1, ge=1, description="ledger entry format; absent reads as 1")
     harness_id: int = Field(ge=0, le=7)
     harness_name: str
     model: str

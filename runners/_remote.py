@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from mapelite.errors import ConfigError
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import LEDGER_FORMAT_VERSION, HarnessResult, HarnessRunnerOptions
 from runners.base import UnitRequest
 
 T = TypeVar("T")
@@ -152,6 +152,7 @@ def failed_result(
         seed=request.options.seed,
     )
     return HarnessResult(
+        version=LEDGER_FORMAT_VERSION,
         harness_id=request.harness_id,
         harness_name=HARNESS_NAMES[request.harness_id],
         model=request.model,

@@ -22,6 +22,7 @@ from mapelite.providers.base import GenerateRequest, ModelAPI, SimulationHint
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
 from mapelite.schemas import (
     HARNESS_NAMES,
+    LEDGER_FORMAT_VERSION,
     AgentContext,
     CostSource,
     HarnessResult,
@@ -353,6 +354,7 @@ class LocalHarnessRunner:
         )
         n = len(outcomes)
         return HarnessResult(
+            version=LEDGER_FORMAT_VERSION,
             harness_id=harness.id,
             harness_name=HARNESS_NAMES[harness.id],
             model=model,

@@ -38,7 +38,13 @@ from prefect.context import TaskRunContext
 
 from mapelite.errors import LedgerError, MapEliteError
 from mapelite.harnesses import get_harness
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ResultMetadata, Scores
+from mapelite.schemas import (
+    LEDGER_FORMAT_VERSION,
+    HarnessResult,
+    HarnessRunnerOptions,
+    ResultMetadata,
+    Scores,
+)
 from runners.base import UnitRequest
 from tasks.budget import UnitCost, unit_cost
 from tasks.runtime import UnitSession, unit_key_of, unit_session
@@ -214,6 +220,7 @@ def failed_result(
             upstream=list(context.upstream),
         )
     return HarnessResult(
+        version=LEDGER_FORMAT_VERSION,
         harness_id=harness_id,
         harness_name=harness.name,
         model=model,
