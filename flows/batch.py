@@ -73,6 +73,7 @@ async def batch_flow(
     timeout_s: float = 300.0,
     retries: int = 3,
     item_limit: int | None = None,
+    cache: bool = False,
 ) -> BatchResult:
     """Every model of ``tier`` runs the chosen harnesses ``runs`` times (``item_limit``: only
     the first N items of each harness, for smoke tests and benchmarks)."""
@@ -80,7 +81,9 @@ async def batch_flow(
     request = resolve_batch(tier, harness, runs, settings)
     run_id = run_id or new_run_id()
     started = time.monotonic()
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+    )
     found: dict[str, HarnessResult] = {}
     reused = 0
     async with unit_session(

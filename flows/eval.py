@@ -31,6 +31,7 @@ async def eval_flow(
     timeout_s: float = 300.0,
     retries: int = 3,
     item_limit: int | None = None,
+    cache: bool = False,
 ) -> EvalResult:
     settings = get_settings()
     harness_ids = sorted(parse_harness_selection(harness))
@@ -39,7 +40,9 @@ async def eval_flow(
     estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd)
     run_id = run_id or new_run_id()
     started = time.monotonic()
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+    )
     found: dict[int, HarnessResult] = {}
     plan = RunPlan(
         run_id=run_id,

@@ -104,6 +104,7 @@ async def swarm_flow(
     timeout_s: float = 300.0,
     retries: int = 3,
     item_limit: int | None = None,
+    cache: bool = False,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
     settings = get_settings()
@@ -113,7 +114,9 @@ async def swarm_flow(
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+    )
     async with unit_session(
         request.run_plan(run_id),
         request.agent_models,

@@ -77,6 +77,14 @@ class ItemOutcome(BaseModel):
     cost_usd: float = Field(default=0.0, ge=0)
     attempts: int = Field(default=1, ge=0)
     error: str | None = None
+    cache_key: str | None = Field(default=None, description="response-cache key, when cached")
+    cached: bool = Field(default=False, description="answer served from the response cache")
+    cached_from: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="hash of the entry first storing it"
+    )
+    original_cost_usd: float | None = Field(
+        default=None, ge=0, description="what the original call cost (cached answers cost 0)"
+    )
 
     @property
     def scored(self) -> bool:
@@ -126,6 +134,7 @@ class HarnessRunnerOptions(BaseModel):
     item_limit: int | None = Field(
         default=None, gt=0, description="run only the first N items (smoke tests, benchmarks)"
     )
+    cache: bool = Field(default=False, description="serve and store answers in the cache")
     context: AgentContext | None = None
 
     @property

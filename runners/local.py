@@ -20,6 +20,7 @@ from mapelite.harnesses.base import Harness, Item
 from mapelite.providers import create_model_api, provider_of
 from mapelite.providers.base import GenerateRequest, ModelAPI, SimulationHint
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
+from mapelite.response_cache import ResponseCache, cache_key
 from mapelite.schemas import (
     HARNESS_NAMES,
     LEDGER_FORMAT_VERSION,
@@ -98,6 +99,7 @@ class LocalHarnessRunner:
         self._slots: dict[str, ProviderSlots] = {}
         self._scores = ScoreCache()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._response_cache: ResponseCache | None = None
 
     # -- clients and limits ------------------------------------------------------------------
 
@@ -128,6 +130,23 @@ class LocalHarnessRunner:
         if key not in self._slots:
             self._slots[key] = ProviderSlots(self.limit_for(api.provider))
         return self._slots[key]
+
+    @property
+    def response_cache(self) -> ResponseCache:
+        if self._response_cache is None:
+            self._response_cache = ResponseCache.in_home(self.settings.home)
+        return self._response_cache
+
+    @staticmethod
+    def _cache_key(api: ModelAPI, request: GenerateRequest, options: HarnessRunnerOptions) -> str:
+        return cache_key(
+            endpoint=api.endpoint(),
+            model=request.model,
+            messages=[(m.role, m.content) for m in request.messages],
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            seed=options.seed,
+        )
 
     async def aclose(self) -> None:
         apis, self._apis = list(self._apis.values()), {}
@@ -258,6 +277,24 @@ class LocalHarnessRunner:
         )
         item_stats = stats[item.id]
         started = time.monotonic()
+        key = self._cache_key(api, request, options) if options.cache else None
+        hit = await asyncio.to_thread(self.response_cache.get, key) if key else None
+        if hit is not None:
+            score = await self._scores.score(harness.id, item, hit.text)
+            return ItemOutcome(
+                item_id=item.id,
+                answer=hit.text,
+                score=min(1.0, max(0.0, float(score))),
+                latency_s=time.monotonic() - started,
+                tokens_in=hit.tokens_in,
+                tokens_out=hit.tokens_out,
+                cost_usd=0.0,
+                attempts=0,
+                cache_key=key,
+                cached=True,
+                cached_from=hit.entry_hash,
+                original_cost_usd=hit.cost_usd,
+            )
         try:
             response = await call_with_retries(
                 api,
@@ -288,6 +325,7 @@ class LocalHarnessRunner:
                 tokens_out=response.tokens_out,
                 cost_usd=cost,
                 attempts=item_stats.attempts,
+                cache_key=key,
             )
         return ItemOutcome(
             item_id=item.id,

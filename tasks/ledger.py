@@ -9,12 +9,16 @@ next one: under load an fsync covers many results, alone it covers one (no added
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 from mapelite.errors import LedgerError
 from mapelite.ledger import Ledger
+from mapelite.response_cache import ResponseCache, responses_to_cache
 from mapelite.schemas import HarnessResult
+
+log = logging.getLogger("mapelite.tasks.ledger")
 
 _Waiting = tuple[HarnessResult, "asyncio.Future[HarnessResult]"]
 
@@ -22,8 +26,9 @@ _Waiting = tuple[HarnessResult, "asyncio.Future[HarnessResult]"]
 class LedgerAppender:
     """Coalescing appends to one ledger; use from one event loop."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cache: ResponseCache | None = None) -> None:
         self.ledger = Ledger(path)
+        self.cache = cache
         self._queue: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
         self.appends = 0
@@ -63,6 +68,19 @@ class LedgerAppender:
                         future.set_exception(failure)
                 continue
             self.appends += 1
+            if self.cache is not None:
+                await self._remember_answers(stored)
             for (_, future), entry in zip(batch, stored, strict=True):
                 if not future.done():
                     future.set_result(entry)
+
+    async def _remember_answers(self, stored: Sequence[HarnessResult]) -> None:
+        """Answers that asked to be cached go into the cache once they are in the ledger; a
+        cache that cannot be written costs a later re-call, never a result."""
+        fresh = responses_to_cache(stored)
+        if not fresh or self.cache is None:
+            return
+        try:
+            await asyncio.to_thread(self.cache.put_many, fresh)
+        except Exception as exc:
+            log.warning("response cache at %s not updated: %s", self.cache.path, exc)

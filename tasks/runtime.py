@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from mapelite.response_cache import ResponseCache
 from mapelite.schemas import HarnessResult
 from mapelite.settings import Settings
 from mapelite.swarm import is_done
@@ -94,7 +95,7 @@ async def open_session(
     session = UnitSession(
         runner=runner,
         runner_name=runner_name,
-        appender=LedgerAppender(settings.ledger),
+        appender=LedgerAppender(settings.ledger, ResponseCache.in_home(settings.home)),
         budget=budget,
         leases=leases,
         gate=asyncio.Semaphore(bound),

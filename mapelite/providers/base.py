@@ -65,5 +65,10 @@ class ModelAPI(ABC):
         """What the concurrency limit is keyed on (one slot pool per key)."""
         return self.provider
 
+    def endpoint(self) -> str:
+        """Which server answers: the provider and its base URL (part of a response-cache key)."""
+        base_url = getattr(self, "base_url", "")
+        return f"{self.provider}@{base_url}" if base_url else self.provider
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
