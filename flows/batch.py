@@ -140,6 +140,7 @@ async def batch_flow(
 
 
 if __name__ == "__main__":
-    from flows.cli import batch_main
+    # The entry point `python -m flows.batch` runs the command line's batch command.
+    from cli.flows import batch_main
 
     batch_main()

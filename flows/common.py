@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TypeVar, cast
 
 from prefect.utilities.annotations import quote
@@ -26,6 +24,7 @@ from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
 from mapelite.providers import create_model_api, provider_of
+from mapelite.runid import new_run_id
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
 from mapelite.swarm import RunCost, RunPlan, check_run_id_reuse
@@ -54,11 +53,6 @@ def task_runs_started() -> int:
 def _count_task_run() -> None:
     global _task_runs_started
     _task_runs_started += 1
-
-
-def new_run_id() -> str:
-    """Sortable and unique enough: ``20250101-120000-1a2b3c``."""
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 async def preflight_providers(models: Iterable[str], settings: Settings) -> list[str]:

@@ -83,6 +83,7 @@ async def eval_flow(
 
 
 if __name__ == "__main__":
-    from flows.cli import eval_main
+    # The entry point `python -m flows.eval` runs the command line's eval command.
+    from cli.flows import eval_main
 
     eval_main()

@@ -218,6 +218,7 @@ def _fmt(value: float | None) -> str:
 
 
 if __name__ == "__main__":
-    from flows.cli import swarm_main
+    # The entry point `python -m flows.swarm` runs the command line's swarm command.
+    from cli.flows import swarm_main
 
     swarm_main()

@@ -93,7 +93,7 @@ def warning_text(cost: float, warn_usd: float) -> str | None:
         return None
     return (
         f"estimated cost ${cost:.4f} is above MAPELITE_WARN_USD ${warn_usd:.2f}; "
-        "confirm with --yes to run"
+        "re-run with --yes to accept it"
     )
 
 

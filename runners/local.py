@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Sequence
 
 from mapelite.catalog import Catalog, load_catalog
@@ -20,6 +19,7 @@ from mapelite.harnesses.base import Harness, Item
 from mapelite.providers import create_model_api, provider_of
 from mapelite.providers.base import GenerateRequest, ModelAPI, SimulationHint
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
+from mapelite.runid import new_run_id
 from mapelite.schemas import (
     HARNESS_NAMES,
     LEDGER_FORMAT_VERSION,
@@ -37,10 +37,6 @@ from mapelite.swarm import unit_key
 from runners.base import UnitRequest
 from runners.calls import CallStats, ProviderSlots, call_with_retries
 from runners.prompts import build_messages
-
-
-def new_run_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 def estimated_cost(
