@@ -61,14 +61,11 @@ async def run_harnesses(
 ) -> list[HarnessResult]:
     from runners.local import LocalHarnessRunner
 
-    runner = LocalHarnessRunner(settings)
-    try:
-        results: list[HarnessResult] = []
+    results: list[HarnessResult] = []
+    async with LocalHarnessRunner(settings) as runner:
         for harness_id in harness_ids:
             results += await runner.run_batch(harness_id, models, options)
-        return results
-    finally:
-        await runner.aclose()
+    return results
 
 
 def result_table(results: Sequence[HarnessResult]) -> Table:
