@@ -74,7 +74,8 @@ def print_estimate_table(estimate: CostEstimate, console: Console) -> None:
     )
     say(
         console,
-        f"calls {estimate.total_calls}  tokens ~{estimate.estimated_tokens}  "
+        f"calls {estimate.total_calls}  upstream answers {estimate.upstream_answers}  "
+        f"tokens ~{estimate.estimated_tokens}  "
         f"avg ${estimate.avg_price_per_m:.4f}/M  estimated ${estimate.estimated_cost:.4f}  "
         f"worst case ${estimate.worst_case_cost:.4f}",
     )

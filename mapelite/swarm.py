@@ -63,6 +63,18 @@ class StagePlan:
         return list(dict.fromkeys(agent.model for agent in self.agents))
 
 
+UPSTREAM_ANSWER_CAP = 8
+"""Most distinct upstream answers an aggregator's prompt carries (the rest are vote counts)."""
+
+
+def answers_read(agent: AgentPlan) -> int:
+    """How many upstream answers the agent's prompt carries per item, at most: none in the
+    first stage, the one answer a consumer improves, up to `UPSTREAM_ANSWER_CAP` distinct
+    answers for an aggregator (fewer when upstream agents agree or fail)."""
+    cap = 1 if agent.role == "consumer" else UPSTREAM_ANSWER_CAP
+    return min(len(agent.upstream_agents), cap)
+
+
 def stage_role(stages: Sequence[int], index: int) -> Role:
     if index == 0:
         return "single" if len(stages) == 1 else "worker"
