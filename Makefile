@@ -25,11 +25,11 @@ demo: setup
 	$(BIN)/map-elite swarm :10 --tier demo --harness all --yes
 
 lint: $(STAMP)
-	$(BIN)/ruff check mapelite runners tasks flows profiles tests bench
-	$(BIN)/ruff format --check mapelite runners tasks flows profiles tests bench
+	$(BIN)/ruff check cli mapelite runners tasks flows profiles tests bench
+	$(BIN)/ruff format --check cli mapelite runners tasks flows profiles tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy mapelite runners tasks flows profiles
+	$(BIN)/mypy cli mapelite runners tasks flows profiles
 
 test: setup lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider

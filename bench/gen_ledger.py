@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mapelite.catalog import load_catalog
-from mapelite.ledger import GENESIS_HASH, encode_entry
+from mapelite.ledger_format import GENESIS_HASH, encode_entry
 from mapelite.ledger_summary import SUMMARY_HEADER, summary_path, summary_row
 from mapelite.schemas import HARNESS_NAMES
 

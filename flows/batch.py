@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from prefect import flow
 
-from flows.common import new_run_id, run_cost, unit_session
+from flows.common import StageUnits, new_run_id, outcome, unit_session
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import AgentContext, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
     ModelSummary,
     RunPlan,
     mean_score,
-    reusable,
     unit_key,
 )
 
@@ -84,8 +84,6 @@ async def batch_flow(
     options = HarnessRunnerOptions(
         timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
     )
-    found: dict[str, HarnessResult] = {}
-    reused = 0
     async with unit_session(
         request.run_plan(run_id),
         request.models,
@@ -93,22 +91,18 @@ async def batch_flow(
         settings,
         budget_usd=budget_usd,
         options=options,
-    ) as (executor, recorded):
+    ) as executor:
         executor.progress.start(request.units)
-        pending = []
+        stage = StageUnits()
         for repeat in range(runs):
             for harness_id in request.harness_ids:
                 for index, model in enumerate(request.models):
                     key = unit_key(run_id, 0, index, harness_id, repeat)
-                    done = reusable(recorded.get(key), model)
-                    if done is not None:
-                        found[key] = done
-                        reused += 1
-                        executor.progress.advance(executor.budget.spent_usd)
-                        continue
-                    context = AgentContext(run_id=run_id, unit_key=key, agent=index, repeat=repeat)
-                    pending.append(executor.unit(harness_id, model, context, seed=repeat))
-        found.update(await executor.run_stage(pending, "batch"))
+                    context = partial(
+                        AgentContext, run_id=run_id, unit_key=key, agent=index, repeat=repeat
+                    )
+                    executor.schedule(stage, key, harness_id, model, context, seed=repeat)
+        found = await executor.run(stage, "batch")
         budget = executor.budget
     per_model = []
     for model in request.models:
@@ -121,28 +115,22 @@ async def batch_flow(
                 mean_score=mean_score(own),
             )
         )
-    catalog = load_catalog()
     return BatchResult(
-        run_id=run_id,
+        **outcome(run_id, runner, started, request.estimate, budget, request.models),
         tier=tier,
         models=request.models,
         harness_ids=request.harness_ids,
         runs=runs,
-        runner=runner,
         units=request.units,
         completed=len(found),
         failed=sum(1 for r in found.values() if r.failed),
-        reused=reused,
+        reused=len(stage.reused),
         per_model=per_model,
-        duration_s=time.monotonic() - started,
-        cost=run_cost(request.estimate, budget),
-        simulated=any(catalog.get(m).simulated for m in request.models),
-        complete=budget.stopped_reason is None,
-        stopped_reason=budget.stopped_reason,
     )
 
 
 if __name__ == "__main__":
-    from flows.cli import batch_main
+    # The entry point `python -m flows.batch` runs the command line's batch command.
+    from cli.flows import batch_main
 
     batch_main()

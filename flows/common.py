@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
+import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TypeVar, cast
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from prefect.utilities.annotations import quote
 
 from flows.progress import ProgressSink, current_progress
+from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
 from mapelite.providers import create_model_api, provider_of
+from mapelite.runid import new_run_id
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
-from mapelite.swarm import RunCost, RunPlan, check_run_id_reuse
+from mapelite.swarm import RunCost, RunPlan, check_run_id_reuse, reusable
 from runners.base import UnitRequest
 from tasks.budget import Budget
 from tasks.harness import failed_result, run_units_task
@@ -54,11 +55,6 @@ def task_runs_started() -> int:
 def _count_task_run() -> None:
     global _task_runs_started
     _task_runs_started += 1
-
-
-def new_run_id() -> str:
-    """Sortable and unique enough: ``20250101-120000-1a2b3c``."""
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 async def preflight_providers(models: Iterable[str], settings: Settings) -> list[str]:
@@ -91,6 +87,15 @@ def unwalked(value: T) -> T:
 
 
 @dataclass
+class StageUnits:
+    """A stage's units as `UnitExecutor.schedule` sorts them: reused from the ledger (by unit
+    key) or pending (to run)."""
+
+    reused: dict[str, HarnessResult] = field(default_factory=dict)
+    pending: list[UnitRequest] = field(default_factory=list)
+
+
+@dataclass
 class UnitExecutor:
     """Runs a flow's units as chunk task runs awaited together in the flow's loop
     (asyncio.gather, not .map: measured ≈10× faster, and the runner's clients stay on this
@@ -105,6 +110,29 @@ class UnitExecutor:
     @property
     def budget(self) -> Budget:
         return self.session.budget
+
+    def schedule(
+        self,
+        stage: StageUnits,
+        key: str,
+        harness_id: int,
+        model: str,
+        context: Callable[[], AgentContext],
+        seed: int | None = None,
+    ) -> None:
+        """Add unit ``key`` to ``stage``: reused when the ledger holds it done for ``model``
+        (it counts as progress and is never paid for twice), else to run with ``context()``."""
+        done = reusable(self.session.recorded.get(key), model)
+        if done is not None:
+            stage.reused[key] = done
+            self.progress.advance(self.budget.spent_usd)
+            return
+        stage.pending.append(self.unit(harness_id, model, context(), seed))
+
+    async def run(self, stage: StageUnits, label: str) -> dict[str, HarnessResult]:
+        """Run the stage's pending units; unit key -> result of every unit reused or stored
+        (units the budget stopped are absent)."""
+        return {**stage.reused, **await self.run_stage(stage.pending, label)}
 
     def unit(
         self, harness_id: int, model: str, context: AgentContext, seed: int | None = None
@@ -213,13 +241,13 @@ async def unit_session(
     *,
     budget_usd: float | None,
     options: HarnessRunnerOptions,
-) -> AsyncIterator[tuple[UnitExecutor, dict[str, HarnessResult]]]:
+) -> AsyncIterator[UnitExecutor]:
     """Everything a flow needs to run units, checked before its first model call: the ledger
     can take appends (path, permissions, an intact tail), the providers' keys, and a reused run
     id belongs to this very run. Then the run's recorded units (for resume), its budget
     (counting what they cost), global limits when a server is configured, and the runner
-    opened in this event loop. Yields the executor and the recorded units (kept up to date as
-    units are stored); on a normal exit the budget's stop reason is final."""
+    opened in this event loop. Yields the executor (its session's ``recorded`` units are kept up
+    to date as units are stored); on a normal exit the budget's stop reason is final."""
     ledger = Ledger(settings.ledger)
     await asyncio.to_thread(ledger.check_appendable)
     providers = await preflight_providers(models, settings)
@@ -243,19 +271,39 @@ async def unit_session(
             global_limits=global_limits,
             on_stored=lambda _: progress.advance(budget.spent_usd),
         ) as (session_key, session):
-            yield (
-                UnitExecutor(
-                    session_key=session_key,
-                    session=session,
-                    options=options,
-                    progress=progress,
-                    bound=scheduling_bound(providers, settings),
-                ),
-                recorded,
+            yield UnitExecutor(
+                session_key=session_key,
+                session=session,
+                options=options,
+                progress=progress,
+                bound=scheduling_bound(providers, settings),
             )
             budget.finish()
     finally:
         progress.close()
+
+
+def outcome(
+    run_id: str,
+    runner: str,
+    started: float,
+    estimate: CostEstimate,
+    budget: Budget,
+    models: Iterable[str],
+) -> dict[str, Any]:
+    """The fields every run's result shares (`mapelite.swarm.RunOutcome`): ``started`` is the
+    run's `time.monotonic()` at its start; simulated when any of ``models`` is, as the catalog
+    says."""
+    catalog = load_catalog()
+    return {
+        "run_id": run_id,
+        "runner": runner,
+        "duration_s": time.monotonic() - started,
+        "cost": run_cost(estimate, budget),
+        "simulated": any(catalog.is_simulated(m) for m in models),
+        "complete": budget.stopped_reason is None,
+        "stopped_reason": budget.stopped_reason,
+    }
 
 
 def run_cost(estimate: CostEstimate, budget: Budget) -> RunCost:

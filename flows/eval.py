@@ -8,17 +8,18 @@ normalized scores, `mapelite.fitness`) is logged to the flow run and returned.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from prefect import flow, get_run_logger
 
-from flows.common import new_run_id, run_cost, unit_session
+from flows.common import StageUnits, new_run_id, outcome, unit_session
 from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import get_settings
-from mapelite.swarm import EvalResult, RunPlan, reusable, unit_key
+from mapelite.swarm import EvalResult, RunPlan, unit_key
 
 
 @flow(name="eval", persist_result=False, log_prints=False)
@@ -52,17 +53,14 @@ async def eval_flow(
     )
     async with unit_session(
         plan, [model], runner, settings, budget_usd=budget_usd, options=options
-    ) as (executor, recorded):
+    ) as executor:
         executor.progress.start(len(harness_ids))
         for harness_id in harness_ids:
             key = unit_key(run_id, 0, 0, harness_id)
-            done = reusable(recorded.get(key), model)
-            if done is not None:
-                found[harness_id] = done
-                executor.progress.advance(executor.budget.spent_usd)
-                continue
-            unit = executor.unit(harness_id, model, AgentContext(run_id=run_id, unit_key=key))
-            stored = await executor.run_stage([unit], f"h{harness_id}")
+            stage = StageUnits()
+            context = partial(AgentContext, run_id=run_id, unit_key=key)
+            executor.schedule(stage, key, harness_id, model, context)
+            stored = await executor.run(stage, f"h{harness_id}")
             if key not in stored:
                 break  # the budget stopped it
             found[harness_id] = stored[key]
@@ -71,21 +69,16 @@ async def eval_flow(
     value = fitness(scores)
     get_run_logger().info("fitness of %s: %.3f over harnesses %s", model, value, sorted(scores))
     return EvalResult(
-        run_id=run_id,
+        **outcome(run_id, runner, started, estimate, budget, [model]),
         model=model,
-        runner=runner,
         scores=scores,
         failed=[h for h, r in found.items() if r.failed],
         fitness=value,
-        duration_s=time.monotonic() - started,
-        cost=run_cost(estimate, budget),
-        simulated=catalog.get(model).simulated,
-        complete=budget.stopped_reason is None,
-        stopped_reason=budget.stopped_reason,
     )
 
 
 if __name__ == "__main__":
-    from flows.cli import eval_main
+    # The entry point `python -m flows.eval` runs the command line's eval command.
+    from cli.flows import eval_main
 
     eval_main()

@@ -1,8 +1,8 @@
 """The report flow: ledger -> polars roll-up -> JSON, Markdown, plots, and Prefect artifacts.
 
-``python -m flows.report`` or ``map-elite report`` run it. The artifacts (a markdown artifact with
-the whole report, table artifacts of the model and pattern rows) make the profiles visible in
-the Prefect UI; the files land in ``--out`` (default ``$MAPELITE_HOME/reports``).
+``map-elite report`` (or ``python -m flows.report``) runs it. The artifacts (a markdown artifact
+with the whole report, table artifacts of the model and pattern rows) make the profiles visible
+in the Prefect UI; the files land in ``--out`` (default ``$MAPELITE_HOME/reports``).
 """
 
 from __future__ import annotations
@@ -10,16 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import typer
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from mapelite.catalog import load_catalog
-from mapelite.cli import make_console
 from mapelite.settings import get_settings
-from profiles.cli import SIMULATED_NOTE, filters_from_options
 from profiles.export import model_row, pattern_row, to_markdown, write_exports
-from profiles.frame import EntryFilters, verified_entry_count
+from profiles.frame import EntryFilters, parse_filters
 from profiles.rollup import build_report
 from profiles.schema import Report
 
@@ -82,7 +78,7 @@ def report_flow(
     settings = get_settings()
     ledger = Path(ledger_path) if ledger_path else settings.ledger
     out = Path(out_dir) if out_dir else settings.home / "reports"
-    filters = filters_from_options(tier, provider, since, until, run_id)
+    filters = parse_filters(tier, provider, since, until, run_id)
     report = roll_up(ledger, filters, use_summary=not from_ledger)
     files = export(report, out, plots)
     artifacts = publish(report)
@@ -96,65 +92,9 @@ def report_flow(
     }
 
 
-def report_command(
-    out: Path | None = typer.Option(None, "--out", help="directory for the exports"),
-    tier: str | None = typer.Option(None, help="only models of this catalog tier"),
-    provider: str | None = typer.Option(None, help="only models of this provider"),
-    since: str | None = typer.Option(None, help="only entries at or after, e.g. 2025-01-31"),
-    until: str | None = typer.Option(None, help="only entries at or before"),
-    run_id: str | None = typer.Option(None, "--run-id", help="only entries of this run"),
-    ledger: Path | None = typer.Option(None, help="ledger file (default MAPELITE_LEDGER_PATH)"),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="write the PNG/SVG plots"),
-    from_ledger: bool = typer.Option(
-        False,
-        "--from-ledger",
-        help="read the ledger itself, not its summary index (slower; for audits)",
-    ),
-) -> None:
-    """Run the report flow: profiles as JSON, Markdown, plots and Prefect artifacts.
-
-    Example: map-elite report --tier demo --out reports/
-    """
-    ledger_path = ledger or get_settings().ledger
-    # Check before starting Prefect so a bad ledger or option is one line, not a failed flow run.
-    verified_entry_count(ledger_path)
-    if tier is not None:
-        load_catalog().tier(tier)  # unknown tier -> InvalidInputError listing the tiers
-    filters_from_options(tier, provider, since, until, run_id)
-    summary = report_flow(
-        ledger_path=str(ledger_path),
-        out_dir=str(out) if out else None,
-        tier=tier,
-        provider=provider,
-        since=since,
-        until=until,
-        run_id=run_id,
-        plots=plots,
-        from_ledger=from_ledger,
-    )
-    console = make_console()
-    if summary["simulated"]:
-        console.print(SIMULATED_NOTE, style="bold yellow", markup=False)
-    console.print(
-        f"report: {summary['models']} models, {summary['patterns']} patterns, "
-        f"{summary['entries_used']} entries; artifacts: {', '.join(summary['artifacts'])}",
-        markup=False,
-        highlight=False,
-    )
-    for path in summary["files"]:
-        console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``report`` command to ``app``."""
-    app.command("report")(report_command)
-
-
 if __name__ == "__main__":
-    import sys
+    # The entry point `python -m flows.report` runs the command line's report command.
+    from cli.app import single_command_main
+    from cli.profiles import report_command
 
-    from mapelite.cli import run_app
-
-    _app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    register(_app)
-    sys.exit(run_app(_app, sys.argv[1:]))
+    single_command_main(report_command)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from prefect import flow
 
-from flows.common import UnitExecutor, new_run_id, run_cost, unit_session
+from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, unit_session
 from flows.progress import current_progress
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_swarm
@@ -35,7 +36,6 @@ from mapelite.swarm import (
     agent_context,
     mean_score,
     plan_stages,
-    reusable,
     swarm_scores,
     unit_key,
 )
@@ -124,16 +124,14 @@ async def swarm_flow(
         settings,
         budget_usd=budget_usd,
         options=options,
-    ) as (executor, recorded):
+    ) as executor:
         budget = executor.budget
         progress.start(request.units)
         previous: dict[int, dict[int, HarnessResult]] = {}
         for plan in request.plans:
             if budget.stopped_reason is not None:
                 break
-            summary, previous = await _run_stage(
-                plan, request, run_id, executor, recorded, previous, results
-            )
+            summary, previous = await _run_stage(plan, request, run_id, executor, previous, results)
             summaries.append(summary)
             progress.note(
                 f"stage {plan.index + 1}/{len(request.plans)} ({plan.role} x{plan.width}) done:"
@@ -141,24 +139,17 @@ async def swarm_flow(
                 f" {summary.reused} reused, {summary.duration_s:.1f}s"
             )
     score, gain, best = swarm_scores(request.plans, results, run_id, request.harness_ids)
-    catalog = load_catalog()
     return SwarmResult(
-        run_id=run_id,
+        **outcome(run_id, runner, started, request.estimate, budget, request.agent_models),
         pattern=request.pattern.code,
         pattern_name=request.pattern.name,
         tier=tier,
         lead=request.lead,
         harness_ids=request.harness_ids,
-        runner=runner,
         stages=summaries,
-        duration_s=time.monotonic() - started,
-        cost=run_cost(request.estimate, budget),
         swarm_score=score,
         coordination_gain=gain,
         best_single_agent=best,
-        simulated=any(catalog.get(m).simulated for m in request.agent_models),
-        complete=budget.stopped_reason is None,
-        stopped_reason=budget.stopped_reason,
     )
 
 
@@ -167,7 +158,6 @@ async def _run_stage(
     request: SwarmRequest,
     run_id: str,
     executor: UnitExecutor,
-    recorded: dict[str, HarnessResult],
     previous: dict[int, dict[int, HarnessResult]],
     results: dict[str, HarnessResult],
 ) -> tuple[StageSummary, dict[int, dict[int, HarnessResult]]]:
@@ -175,27 +165,22 @@ async def _run_stage(
     and agent, which the next stage reads."""
     started = time.monotonic()
     current: dict[int, dict[int, HarnessResult]] = {h: {} for h in request.harness_ids}
-    reused = 0
-    pending = []
+    stage = StageUnits()
     for agent in plan.agents:
         for harness_id in request.harness_ids:
             key = unit_key(run_id, plan.index, agent.agent, harness_id)
-            done = reusable(recorded.get(key), agent.model)
-            if done is not None:
-                current[harness_id][agent.agent] = done
-                reused += 1
-                executor.progress.advance(executor.budget.spent_usd)
-                continue
-            context = agent_context(
-                run_id, request.pattern.code, agent, harness_id, previous.get(harness_id)
+            context = partial(
+                agent_context,
+                run_id,
+                request.pattern.code,
+                agent,
+                harness_id,
+                previous.get(harness_id),
             )
-            pending.append(executor.unit(harness_id, agent.model, context))
-    stored = await executor.run_stage(pending, f"stage {plan.index + 1} {plan.role}")
-    for unit in pending:
-        assert unit.options.context is not None
-        result = stored.get(unit.options.context.unit_key)
-        if result is not None:
-            current[unit.harness_id][unit.options.context.agent] = result
+            executor.schedule(stage, key, harness_id, agent.model, context)
+    done = await executor.run(stage, f"stage {plan.index + 1} {plan.role}")
+    for result in done.values():
+        current[result.harness_id][result.metadata.agent or 0] = result
     stage_results = [r for by_agent in current.values() for r in by_agent.values()]
     for result in stage_results:
         if result.metadata.unit_key is not None:
@@ -209,7 +194,7 @@ async def _run_stage(
         units=plan.width * len(request.harness_ids),
         completed=len(stage_results),
         failed=sum(1 for r in stage_results if r.failed),
-        reused=reused,
+        reused=len(stage.reused),
         mean_score=mean_score(stage_results),
         duration_s=time.monotonic() - started,
     )
@@ -221,6 +206,7 @@ def _fmt(value: float | None) -> str:
 
 
 if __name__ == "__main__":
-    from flows.cli import swarm_main
+    # The entry point `python -m flows.swarm` runs the command line's swarm command.
+    from cli.flows import swarm_main
 
     swarm_main()

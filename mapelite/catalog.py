@@ -99,6 +99,14 @@ class Catalog:
             "openai/ or mockllm/"
         )
 
+    def is_simulated(self, model_id: str) -> bool:
+        """Whether ``model_id`` is an offline simulation: what its entry says; an unlisted model
+        is simulated only when it is a mockllm one. The one place this is decided."""
+        entry = self.models.get(model_id)
+        if entry is not None:
+            return entry.simulated
+        return model_id.partition("/")[0] == "mockllm"
+
     def tier(self, name: str) -> list[str]:
         """Model ids of tier ``name``; an unknown tier names the valid ones."""
         models = self.tiers.get(name)

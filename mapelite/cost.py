@@ -2,8 +2,9 @@
 
 A harness run makes one call per item. Its prompt tokens come from `Harness.prompt_tokens()`;
 its completion tokens are ``expected_completion_tokens`` per item (``max_tokens`` for the worst
-case). An aggregator or consumer also reads upstream answers; that allowance is bounded the way
-the runner bounds the prompt (at most `UPSTREAM_ANSWER_CAP` distinct answers).
+case). An aggregator or consumer also reads upstream answers; the stages, agents and answers read
+come from the swarm's own plan (`mapelite.swarm.plan_stages`, `answers_read`), so the estimate
+counts what the runner sends.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from pydantic import BaseModel, Field
 
 from mapelite.catalog import Catalog, load_catalog
 from mapelite.patterns import Pattern
+from mapelite.swarm import answers_read, plan_stages
 
 if TYPE_CHECKING:  # keeps this module importable without loading every harness
     from mapelite.harnesses.base import Harness
-
-UPSTREAM_ANSWER_CAP = 8
-"""Most distinct upstream answers an aggregator prompt carries (the rest are vote counts)."""
 
 HarnessLookup = Callable[[int], "Harness"]
 
@@ -33,6 +32,9 @@ class CostEstimate(BaseModel):
     runs: int = 1
     harness_ids: list[int] = Field(default_factory=list)
     total_calls: int
+    upstream_answers: int = Field(
+        default=0, description="answers of earlier stages carried in the prompts, all calls"
+    )
     avg_price_per_m: float = Field(description="blended USD per M tokens of the estimate")
     estimated_tokens: int
     estimated_cost: float
@@ -48,6 +50,7 @@ class _Tally:
 
     catalog: Catalog
     calls: int = 0
+    upstream_answers: int = 0
     tokens: int = 0
     cost: float = 0.0
     worst: float = 0.0
@@ -68,6 +71,7 @@ class _Tally:
             catalog=self.catalog,
         )
         self.calls += items * times
+        self.upstream_answers += items * upstream_answers * times
         self.tokens += (tokens_in + tokens_out) * times
         self.cost += cost
         self.worst += worst * times
@@ -93,7 +97,7 @@ def warning_text(cost: float, warn_usd: float) -> str | None:
         return None
     return (
         f"estimated cost ${cost:.4f} is above MAPELITE_WARN_USD ${warn_usd:.2f}; "
-        "confirm with --yes to run"
+        "re-run with --yes to accept it"
     )
 
 
@@ -116,6 +120,7 @@ def _finish(
         runs=runs,
         harness_ids=list(harness_ids),
         total_calls=tally.calls,
+        upstream_answers=tally.upstream_answers,
         avg_price_per_m=blended,
         estimated_tokens=tally.tokens,
         estimated_cost=tally.cost,
@@ -148,24 +153,6 @@ def estimate_batch(
     )
 
 
-def stage_models(pattern: Pattern, models: Sequence[str], lead: str | None) -> list[list[str]]:
-    """Model of each agent, stage by stage: width-1 stages use the lead, others rotate the tier."""
-    if not models:
-        return [[] for _ in pattern.stages]
-    leader = lead or models[0]
-    return [
-        [leader] if width == 1 else [models[i % len(models)] for i in range(width)]
-        for width in pattern.stages
-    ]
-
-
-def upstream_answers(pattern: Pattern, stage: int) -> int:
-    """How many upstream answers an agent of ``stage`` reads per item (bounded)."""
-    if stage == 0:
-        return 0
-    return min(pattern.stages[stage - 1], UPSTREAM_ANSWER_CAP)
-
-
 def estimate_swarm(
     pattern: Pattern,
     models: list[str],
@@ -181,13 +168,14 @@ def estimate_swarm(
     """Each agent of each stage runs each harness once (``runs`` times the whole swarm)."""
     tally = _Tally(catalog or load_catalog())
     lookup = harness_lookup or _default_harness
-    plan = stage_models(pattern, models, lead)
+    agents = [
+        agent for stage in plan_stages(pattern.stages, models, lead) for agent in stage.agents
+    ]
     for harness_id in harness_ids:
         harness = lookup(harness_id)
-        for stage, agents in enumerate(plan):
-            for model in agents:
-                tally.add_run(model, harness, upstream_answers(pattern, stage), times=runs)
-    used = [m for agents in plan for m in agents]
+        for agent in agents:
+            tally.add_run(agent.model, harness, answers_read(agent), times=runs)
+    used = [agent.model for agent in agents]
     return _finish(
         tally, used, harness_ids, tier=tier, pattern=pattern.code, runs=runs, warn_usd=warn_usd
     )

@@ -1,9 +1,6 @@
 """The ledger: an append-only, hash-chained JSONL file; the single source of truth for results.
 
-Each line is ``{"prev_hash":"<64 hex>",<fields>,"hash":"<64 hex>"}`` + ``"\\n"``. ``hash`` is the
-sha256 of the line's exact bytes with the ``,"hash":"…"`` part removed, so `verify` works on raw
-bytes by slicing (no JSON parsing, no re-serialisation). ``prev_hash`` comes first so its
-position is fixed too. The first entry's ``prev_hash`` is sha256("MAP-ELITE-GENESIS").
+The line format (and its hash) is `mapelite.ledger_format`; `verify` works on raw bytes.
 
 Appends from several processes are serialised with ``flock`` on the ledger itself; each append
 is one ``write`` of whole lines followed by flush and ``fsync``. Old lines are never rewritten.
@@ -15,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import tempfile
@@ -25,19 +21,17 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from mapelite.errors import LedgerError
+from mapelite.ledger_format import (
+    GENESIS_HASH,
+    check_line,
+    encode_entry,
+    file_tail_hash,
+    read_tail_hash,
+    stored_hash,
+    write_all,
+)
 from mapelite.ledger_summary import append_summary
 from mapelite.schemas import HarnessResult
-
-GENESIS_HASH = hashlib.sha256(b"MAP-ELITE-GENESIS").hexdigest()
-
-_PREFIX = b'{"prev_hash":"'  # 14 bytes; the prev hash occupies bytes 14..78
-_PREV_END = len(_PREFIX) + 64
-_AFTER_PREV = b'",'
-_HASH_KEY = b',"hash":"'  # 9 bytes
-_SUFFIX = b'"}\n'  # 3 bytes
-_TAIL = len(_HASH_KEY) + 64 + len(_SUFFIX)  # 76: bytes after the hashed body (minus its "}")
-_MIN_LINE = _PREV_END + len(_AFTER_PREV) + _TAIL
-_TAIL_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,41 +46,6 @@ class VerifyReport:
     entries: int
     first_corrupt: int | None = None
     reason: str | None = None
-
-
-def _check_line(line: bytes, expected_prev: bytes) -> str | None:
-    """Why ``line`` (with its newline) is not a valid successor of ``expected_prev``, or None."""
-    if len(line) < _MIN_LINE or line[-_TAIL : -_TAIL + len(_HASH_KEY)] != _HASH_KEY:
-        return "malformed entry (not a ledger line)"
-    if line[: len(_PREFIX)] != _PREFIX or line[_PREV_END : _PREV_END + 2] != _AFTER_PREV:
-        return "malformed entry (not a ledger line)"
-    if line[-3:] != _SUFFIX:
-        return "malformed entry (not a ledger line)"
-    if line[len(_PREFIX) : _PREV_END] != expected_prev:
-        return "prev_hash does not match the previous entry's hash"
-    digest = hashlib.sha256(line[:-_TAIL])
-    digest.update(b"}")
-    if digest.hexdigest().encode() != line[-67:-3]:
-        return "hash does not match the entry's bytes (edited)"
-    return None
-
-
-def encode_entry(fields: Mapping[str, Any], prev_hash: str) -> tuple[bytes, str]:
-    """The stored line for ``fields`` chained after ``prev_hash``, and its hash."""
-    rest = {k: v for k, v in fields.items() if k not in ("prev_hash", "hash")}
-    body_fields = {"prev_hash": prev_hash, **rest}
-    try:
-        text = json.dumps(body_fields, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise LedgerError(f"refused to write an entry that is not plain JSON: {exc}") from exc
-    try:
-        body = text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate (e.g. from a provider's "\ud800" escape) is not UTF-8: store U+FFFD.
-        body = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
-    entry_hash = hashlib.sha256(body).hexdigest()
-    line = body[:-1] + _HASH_KEY + entry_hash.encode() + _SUFFIX
-    return line, entry_hash
 
 
 class Ledger:
@@ -131,7 +90,7 @@ class Ledger:
                 prev_hash = entry_hash
             size_before = os.fstat(fd).st_size
             try:
-                _write_all(fd, b"".join(lines))
+                write_all(fd, b"".join(lines))
                 os.fsync(fd)
             except OSError as exc:
                 # Nothing of this append was reported: cut its partial bytes (disk full) so the
@@ -189,40 +148,10 @@ class Ledger:
 
         LedgerError when the last line is torn or corrupt.
         """
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return GENESIS_HASH
-        try:
-            return self._tail_hash(fd)
-        finally:
-            os.close(fd)
+        return file_tail_hash(self.path)
 
     def _tail_hash(self, fd: int) -> str:
-        """The hash of the last line, read from the end of the file; refuses a bad tail."""
-        size = os.fstat(fd).st_size
-        if size == 0:
-            return GENESIS_HASH
-        chunk = min(size, _TAIL_CHUNK)
-        while True:
-            tail = os.pread(fd, chunk, size - chunk)
-            if not tail.endswith(b"\n"):
-                raise LedgerError(
-                    f"ledger {self.path} ends with a torn line (a write was interrupted); "
-                    "nothing was written - run `map-elite verify` and repair it by hand"
-                )
-            start = tail.rfind(b"\n", 0, len(tail) - 1)
-            if start >= 0 or chunk == size:
-                last = tail[start + 1 :]
-                break
-            chunk = min(size, chunk * 4)
-        prev = last[len(_PREFIX) : _PREV_END]
-        if _check_line(last, prev) is not None:
-            raise LedgerError(
-                f"the last entry of ledger {self.path} is corrupt; nothing was written - "
-                "run `map-elite verify`"
-            )
-        return last[-67:-3].decode()
+        return read_tail_hash(fd, self.path)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -265,7 +194,7 @@ class Ledger:
             return VerifyReport(valid=True, entries=0)
         expected = GENESIS_HASH.encode()
         index = 0
-        check = _check_line
+        check = check_line
         with self._open_to_read(buffering=1 << 20) as handle:
             for line in handle:
                 if line[-1:] != b"\n":
@@ -274,7 +203,7 @@ class Ledger:
                 problem = check(line, expected)
                 if problem is not None:
                     return VerifyReport(False, index, index, problem)
-                expected = line[-67:-3]
+                expected = stored_hash(line)
                 index += 1
         return VerifyReport(valid=True, entries=index)
 
@@ -298,13 +227,6 @@ def _parse(line: bytes, index: int, path: Path) -> HarnessResult:
         raise LedgerError(
             f"ledger {path} line {index} is not a valid entry; run `map-elite verify`"
         ) from exc
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mapelite.errors import LedgerError
+from mapelite.ledger_format import GENESIS_HASH, file_tail_hash, utf8, write_all
 
 # ``seq`` and ``hash`` come last: they are never quoted and never contain a comma or a newline,
 # so the tail check can read them off the last physical line whatever the strings before hold.
@@ -102,11 +103,7 @@ def summary_row(fields: Mapping[str, Any], seq: int, entry_hash: str) -> bytes:
         meta.get("error") is not None,
         meta.get("simulated"),
     )
-    text = ",".join(_cell(v) for v in values) + f",{seq},{entry_hash}\n"
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: the same U+FFFD repair as `encode_entry`
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+    return utf8(",".join(_cell(v) for v in values) + f",{seq},{entry_hash}\n")
 
 
 def _epoch_us(timestamp: Any) -> int | None:
@@ -171,9 +168,7 @@ def summary_in_step(ledger_path: Path) -> SummaryTail | None:
 
 
 def _ledger_last_hash(ledger_path: Path) -> str | None:
-    from mapelite.ledger import GENESIS_HASH, Ledger  # the ledger imports this module
-
-    last = Ledger(ledger_path).tail_hash()
+    last = file_tail_hash(ledger_path)
     return None if last == GENESIS_HASH else last
 
 
@@ -201,7 +196,7 @@ def append_summary(
         data = (SUMMARY_HEADER if prev_hash is None else b"") + b"".join(rows)
         fd = os.open(path, flags, 0o644)
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
         finally:
             os.close(fd)
     except OSError:
@@ -240,10 +235,3 @@ def rebuild_summary(ledger_path: Path, write: SummaryWriter) -> SummaryTail | No
         return None
     finally:
         os.close(fd)  # releases the lock
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]

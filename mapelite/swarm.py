@@ -63,6 +63,18 @@ class StagePlan:
         return list(dict.fromkeys(agent.model for agent in self.agents))
 
 
+UPSTREAM_ANSWER_CAP = 8
+"""Most distinct upstream answers an aggregator's prompt carries (the rest are vote counts)."""
+
+
+def answers_read(agent: AgentPlan) -> int:
+    """How many upstream answers the agent's prompt carries per item, at most: none in the
+    first stage, the one answer a consumer improves, up to `UPSTREAM_ANSWER_CAP` distinct
+    answers for an aggregator (fewer when upstream agents agree or fail)."""
+    cap = 1 if agent.role == "consumer" else UPSTREAM_ANSWER_CAP
+    return min(len(agent.upstream_agents), cap)
+
+
 def stage_role(stages: Sequence[int], index: int) -> Role:
     if index == 0:
         return "single" if len(stages) == 1 else "worker"
@@ -243,25 +255,31 @@ class RunCost(BaseModel):
     budget_usd: float | None = None
 
 
-class SwarmResult(BaseModel):
+class RunOutcome(BaseModel):
+    """What every run (swarm, batch, eval) reports besides its own results: which run, where it
+    ran, how long, what it cost, whether its models were simulated and whether it finished."""
+
     model_config = ConfigDict(extra="forbid")
 
     run_id: str
+    runner: str
+    duration_s: float
+    cost: RunCost
+    simulated: bool = False
+    complete: bool = True
+    stopped_reason: str | None = None
+
+
+class SwarmResult(RunOutcome):
     pattern: str
     pattern_name: str = "custom"
     tier: str
     lead: str
     harness_ids: list[int]
-    runner: str
     stages: list[StageSummary]
-    duration_s: float
-    cost: RunCost
     swarm_score: float | None = None
     coordination_gain: float | None = None
     best_single_agent: AgentScore | None = None
-    simulated: bool = False
-    complete: bool = True
-    stopped_reason: str | None = None
 
 
 class ModelSummary(BaseModel):
@@ -273,41 +291,23 @@ class ModelSummary(BaseModel):
     mean_score: float | None
 
 
-class BatchResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    run_id: str
+class BatchResult(RunOutcome):
     tier: str
     models: list[str]
     harness_ids: list[int]
     runs: int
-    runner: str
     units: int
     completed: int
     failed: int
     reused: int
     per_model: list[ModelSummary]
-    duration_s: float
-    cost: RunCost
-    simulated: bool = False
-    complete: bool = True
-    stopped_reason: str | None = None
 
 
-class EvalResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    run_id: str
+class EvalResult(RunOutcome):
     model: str
-    runner: str
     scores: dict[int, float]
     failed: list[int]
     fitness: float
-    duration_s: float
-    cost: RunCost
-    simulated: bool = False
-    complete: bool = True
-    stopped_reason: str | None = None
 
 
 def swarm_scores(

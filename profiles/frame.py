@@ -146,6 +146,19 @@ def parse_when(text: str | None, *, option: str) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def parse_filters(
+    tier: str | None, provider: str | None, since: str | None, until: str | None, run_id: str | None
+) -> EntryFilters:
+    """Filters as the user types them (dates as text; a bad date names its option)."""
+    return EntryFilters(
+        tier=tier,
+        provider=provider,
+        since=parse_when(since, option="--since"),
+        until=parse_when(until, option="--until"),
+        run_id=run_id,
+    )
+
+
 def verified_entry_count(path: Path) -> int:
     """Number of entries of a sound ledger; LedgerError when it is missing or corrupt."""
     if not path.exists():

@@ -17,8 +17,8 @@ from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from mapelite.errors import ConfigError
-from mapelite.schemas import LEDGER_FORMAT_VERSION, HarnessResult, HarnessRunnerOptions
-from runners.base import UnitRequest
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions, RunnerName
+from runners.base import ClosingRunner, UnitRequest
 
 T = TypeVar("T")
 
@@ -132,37 +132,23 @@ class PerLoop(Generic[T]):
 
 
 def failed_result(
-    request: UnitRequest, error: str, *, runner: str, timestamp: str
+    request: UnitRequest, error: str, *, runner: RunnerName, timestamp: str
 ) -> HarnessResult:
     """A score-0 entry for a unit whose worker gave up (the batch goes on, DESIGN.md)."""
-    from mapelite.schemas import HARNESS_NAMES, ResultMetadata, Scores
+    from mapelite.results import agent_result
 
-    context = request.options.context
-    metadata = ResultMetadata(
-        run_id=context.run_id if context is not None else f"{runner}-unassigned",
+    return agent_result(
+        request.harness_id,
+        request.model,
+        request.options.context,
         runner=runner,
-        unit_key=context.unit_key if context is not None else None,
-        pattern=context.pattern if context is not None else None,
-        stage=context.stage if context is not None else None,
-        agent=context.agent if context is not None else None,
-        role=context.role if context is not None else "single",
-        upstream=list(context.upstream) if context is not None else [],
+        timestamp=timestamp,
         error=error,
-        simulated=request.model.startswith("mockllm/"),
         seed=request.options.seed,
     )
-    return HarnessResult(
-        version=LEDGER_FORMAT_VERSION,
-        harness_id=request.harness_id,
-        harness_name=HARNESS_NAMES[request.harness_id],
-        model=request.model,
-        scores=Scores(raw=0.0, normalized=0.0),
-        timestamp=timestamp,
-        metadata=metadata,
-    )
 
 
-class ShippingRunner:
+class ShippingRunner(ClosingRunner):
     """Base of the runners that ship harness runs to workers: `run` and `run_batch` are
     `run_many` of one or several requests, which is what a remote runner batches well."""
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,6 +19,25 @@ class UnitRequest(BaseModel):
     harness_id: int
     model: str
     options: HarnessRunnerOptions
+
+
+class ClosingRunner:
+    """A runner is an async context manager: ``async with runner:`` closes its clients and
+    connections however the block ends."""
+
+    async def aclose(self) -> None:
+        """Release clients and connections."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 @runtime_checkable
@@ -45,3 +65,12 @@ class HarnessRunner(Protocol):
     async def aclose(self) -> None:
         """Release clients and connections."""
         ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Sequence
 
 from mapelite.catalog import Catalog, load_catalog
@@ -21,27 +20,21 @@ from mapelite.providers import create_model_api, provider_of
 from mapelite.providers.base import GenerateRequest, ModelAPI, SimulationHint
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
 from mapelite.response_cache import ResponseCache, cache_key
+from mapelite.results import agent_result
+from mapelite.runid import new_run_id
 from mapelite.schemas import (
-    HARNESS_NAMES,
-    LEDGER_FORMAT_VERSION,
     AgentContext,
     CostSource,
     HarnessResult,
     HarnessRunnerOptions,
     ItemOutcome,
-    ResultMetadata,
-    Scores,
     split_model_id,
 )
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import unit_key
-from runners.base import UnitRequest
+from runners.base import ClosingRunner, UnitRequest
 from runners.calls import CallStats, ProviderSlots, call_with_retries
 from runners.prompts import build_messages
-
-
-def new_run_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 def estimated_cost(
@@ -87,7 +80,7 @@ class ScoreCache:
             del self._scores[key]
 
 
-class LocalHarnessRunner:
+class LocalHarnessRunner(ClosingRunner):
     name = "local"
 
     def __init__(
@@ -174,8 +167,6 @@ class LocalHarnessRunner:
         )
         catalog = catalog if catalog is not None else load_catalog()
         return await self._run(harness, model, api, options, context, catalog)
-
-    run_unit = run
 
     async def run_batch(
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
@@ -359,22 +350,22 @@ class LocalHarnessRunner:
         raw = 0.0 if failed else sum(o.score for o in outcomes)
         tokens_in = sum(o.tokens_in for o in outcomes)
         tokens_out = sum(o.tokens_out for o in outcomes)
-        simulated = api.provider == "mockllm"
+        simulated = catalog.is_simulated(model)
         answered = [o for o in outcomes if o.error is None]
         provider_priced = bool(answered) and all(stats[o.item_id].provider_cost for o in answered)
         cost_source: CostSource = (
             "simulated" if simulated else "provider" if provider_priced else "estimated"
         )
-        metadata = ResultMetadata(
-            run_id=context.run_id,
+        n = len(outcomes)
+        return agent_result(
+            harness.id,
+            model,
+            context,
             runner="local",
+            raw=raw,
+            normalized=raw / n if n else 0.0,
+            catalog=catalog,
             engine_id={"local": f"pid-{os.getpid()}"},
-            unit_key=context.unit_key,
-            pattern=context.pattern,
-            stage=context.stage,
-            agent=context.agent,
-            role=context.role,
-            upstream=list(context.upstream),
             items=outcomes,
             latency_s=time.monotonic() - started,
             tokens_in=tokens_in,
@@ -386,16 +377,6 @@ class LocalHarnessRunner:
             queue_depth=max((s.queue_depth for s in stats.values()), default=0),
             wait_s=sum(s.wait_s for s in stats.values()),
             error=error,
-            simulated=simulated,
             catalog_hash=catalog.hash,
             seed=options.seed,
-        )
-        n = len(outcomes)
-        return HarnessResult(
-            version=LEDGER_FORMAT_VERSION,
-            harness_id=harness.id,
-            harness_name=HARNESS_NAMES[harness.id],
-            model=model,
-            scores=Scores(raw=raw, normalized=raw / n if n else 0.0),
-            metadata=metadata,
         )

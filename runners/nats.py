@@ -176,36 +176,8 @@ class NatsHarnessRunner(ShippingRunner):
                 await conn.nc.drain()
 
 
-def main(argv: list[str] | None = None) -> int:
-    from mapelite.cli import OneLineArgumentParser, positive_int
-    from runners.nats_worker import serve
-
-    parser = OneLineArgumentParser(prog="python -m runners.nats")
-    sub = parser.add_subparsers(dest="command", required=True)
-    worker = sub.add_parser("worker", help="answer harness-run requests from JetStream")
-    worker.add_argument("--url", default=None, help="overrides MAPELITE_NATS_URL")
-    worker.add_argument(
-        "--concurrency", type=positive_int, default=16, help="harness runs in flight"
-    )
-    worker.add_argument(
-        "--ack-wait",
-        type=float,
-        default=Topology.ack_wait_s,
-        help="seconds before a dead worker's request is redelivered (when creating the consumer)",
-    )
-    args = parser.parse_args(argv)
-    settings = get_settings()
-    if args.url:
-        settings = settings.model_copy(update={"nats_url": args.url})
-    try:
-        asyncio.run(serve(settings, args.concurrency, Topology(ack_wait_s=args.ack_wait)))
-    except MapEliteError as exc:
-        print(f"error: {exc.message}", flush=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # The entry point `python -m runners.nats worker` runs the command line's worker.
+    from cli.workers import nats_main
+
+    raise SystemExit(nats_main())

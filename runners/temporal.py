@@ -314,31 +314,8 @@ async def run_worker(settings: Settings, task_queue: str, concurrency: int) -> N
     await worker.run()
 
 
-def main(argv: list[str] | None = None) -> int:
-    from mapelite.cli import OneLineArgumentParser, positive_int
-
-    parser = OneLineArgumentParser(prog="python -m runners.temporal")
-    sub = parser.add_subparsers(dest="command", required=True)
-    worker = sub.add_parser("worker", help="execute harness runs from a task queue")
-    worker.add_argument("--task-queue", default=None)
-    worker.add_argument("--address", default=None, help="overrides MAPELITE_TEMPORAL_ADDRESS")
-    worker.add_argument(
-        "--concurrency", type=positive_int, default=64, help="harness runs in flight"
-    )
-    args = parser.parse_args(argv)
-    settings = get_settings()
-    if args.address:
-        settings = settings.model_copy(update={"temporal_address": args.address})
-    queue = args.task_queue or settings.temporal_task_queue
-    try:
-        asyncio.run(run_worker(settings, queue, args.concurrency))
-    except MapEliteError as exc:
-        print(f"error: {exc.message}", flush=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # The entry point `python -m runners.temporal worker` runs the command line's worker.
+    from cli.workers import temporal_main
+
+    raise SystemExit(temporal_main())

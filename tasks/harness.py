@@ -30,21 +30,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
 from mapelite.errors import LedgerError, MapEliteError
-from mapelite.harnesses import get_harness
-from mapelite.schemas import (
-    LEDGER_FORMAT_VERSION,
-    HarnessResult,
-    HarnessRunnerOptions,
-    ResultMetadata,
-    Scores,
-)
+from mapelite.results import agent_result
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions, RunnerName
 from runners.base import UnitRequest
 from tasks.budget import UnitCost, unit_cost
 from tasks.runtime import UnitSession, unit_key_of, unit_session
@@ -207,28 +201,7 @@ def failed_result(
 ) -> HarnessResult:
     """A score-0 entry for a unit whose runner raised even after the task retries: it is
     recorded (the batch goes on) and, being failed, re-run on resume."""
-    harness = get_harness(harness_id)
-    context = options.context
-    metadata: dict[str, Any] = {"run_id": context.run_id if context else "unknown"}
-    if context is not None:
-        metadata.update(
-            unit_key=context.unit_key,
-            pattern=context.pattern,
-            stage=context.stage,
-            agent=context.agent,
-            role=context.role,
-            upstream=list(context.upstream),
-        )
-    return HarnessResult(
-        version=LEDGER_FORMAT_VERSION,
-        harness_id=harness_id,
-        harness_name=harness.name,
-        model=model,
-        scores=Scores(raw=0, normalized=0),
-        metadata=ResultMetadata(
-            **metadata,
-            runner=runner,
-            error=error[:500],
-            attempts=0,
-        ),
+    runner_name = cast(RunnerName, runner)  # a session's runner is one of RUNNER_NAMES
+    return agent_result(
+        harness_id, model, options.context, runner=runner_name, error=error[:500], attempts=0
     )

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.app import run_app
+from cli.main import build_app
 from mapelite.catalog import load_catalog
-from mapelite.cli import app, run_app
 from mapelite.ledger import Ledger
 from tests.test_ledger import make_result
 
@@ -21,7 +22,7 @@ SAMPLE = Path(__file__).parent / "data" / "openrouter_models_sample.json"
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = run_app(app, list(argv))
+    code = run_app(build_app(), list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 

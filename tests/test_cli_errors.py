@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import build_app, swarm_main
-from mapelite.cli import make_console, run_app
+from cli.app import run_app
+from cli.flows import swarm_main
+from cli.main import build_app
+from cli.output import make_console
+from cli.workers import nats_main, temporal_main
 from mapelite.settings import Settings, get_settings
 from tests.flow_helpers import PYTHON, subprocess_env
 
@@ -188,10 +191,9 @@ def test_off_a_terminal_tables_keep_whole_model_ids_and_columns(capsys, monkeypa
 # -- worker arguments -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["runners.nats", "runners.temporal"])
+@pytest.mark.parametrize("main", [nats_main, temporal_main])
 @pytest.mark.parametrize("value", ["0", "-3"])
-def test_a_worker_refuses_a_concurrency_below_1(capsys, module: str, value: str):
-    main = __import__(module, fromlist=["main"]).main
+def test_a_worker_refuses_a_concurrency_below_1(capsys, main, value: str):
     with pytest.raises(SystemExit) as exited:
         main(["worker", "--concurrency", value])
     assert exited.value.code == 2
@@ -213,7 +215,7 @@ def test_a_signal_mid_run_ends_with_one_line_naming_the_run_id_to_resume(
     env = subprocess_env(MAPELITE_MOCKLLM_LATENCY_S="0.2", PYTHONUNBUFFERED="1")
     env.pop("PREFECT_LOGGING_LEVEL", None)  # as a user runs it: Prefect's run logs quiet
     process = subprocess.Popen(
-        [PYTHON, "-m", "flows.cli", "batch", "demo", "--runs", "16", "--yes"],
+        [PYTHON, "-m", "cli", "batch", "demo", "--runs", "16", "--yes"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -245,7 +247,7 @@ def test_a_signal_mid_run_ends_with_one_line_naming_the_run_id_to_resume(
 def test_after_sigterm_a_blocked_shutdown_is_ended_by_the_watchdog_with_the_same_line():
     child = (
         "import time\n"
-        "from mapelite import cli\n"
+        "from cli import app as cli\n"
         "cli.note_run_started('R1')\n"
         "cli.arm_exit_watchdog(0.2)\n"
         "time.sleep(30)  # a shutdown that never returns\n"

@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 
 from mapelite.catalog import Catalog, ModelEntry, load_catalog
-from mapelite.cost import (
-    UPSTREAM_ANSWER_CAP,
-    call_cost_usd,
-    estimate_batch,
-    estimate_swarm,
-    stage_models,
-)
+from mapelite.cost import call_cost_usd, estimate_batch, estimate_swarm
 from mapelite.harnesses.base import Harness, Item, estimate_tokens
 from mapelite.patterns import parse_pattern
+from mapelite.swarm import UPSTREAM_ANSWER_CAP
 
 CHEAP = "openrouter/test/cheap"
 PRICEY = "openrouter/test/pricey"
@@ -105,12 +100,24 @@ def test_a_harness_run_makes_one_call_per_item_and_worst_case_uses_max_tokens():
     assert estimate.worst_case_cost == pytest.approx(runs * (prompt * 1.0 + 5000 * 2.0) / 1e6)
 
 
-def test_swarm_agents_rotate_through_the_tier_and_width_one_stages_use_the_lead():
-    pattern = parse_pattern(":1010")
-    plan = stage_models(pattern, [CHEAP, PRICEY], lead=None)
-    assert plan[0] == [CHEAP, PRICEY] * 4
-    assert plan[1] == [CHEAP] and plan[3] == [CHEAP]
-    assert stage_models(pattern, [CHEAP, PRICEY], lead=PRICEY)[1] == [PRICEY]
+def test_swarm_estimate_prices_each_agent_with_its_planned_model_and_the_lead_for_width_one():
+    harness = _harness(items=1, prompt_tokens=99, completion=50)
+
+    def per_model(lead: str | None) -> dict[str, float]:
+        return estimate_swarm(
+            parse_pattern(":1010"),
+            [CHEAP, PRICEY],
+            [0],
+            tier="t",
+            lead=lead,
+            catalog=_catalog(),
+            harness_lookup=lambda _: harness,
+        ).per_model_cost
+
+    cheap_lead, pricey_lead = per_model(None), per_model(PRICEY)
+    # 16 wide-stage agents alternate CHEAP/PRICEY; the two aggregators follow the lead.
+    assert cheap_lead[PRICEY] < pricey_lead[PRICEY]
+    assert cheap_lead[CHEAP] > pricey_lead[CHEAP]
 
 
 def test_swarm_estimate_counts_every_agent_and_bounds_the_aggregator_prompt():

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
+from cli.app import EXIT_ESTIMATE_NOT_ACCEPTED
+from mapelite.catalog import load_catalog
 from mapelite.settings import get_settings
 from tests.flow_helpers import PYTHON, subprocess_env
 from tests.support.model_server_fixtures import TEST_KEY
@@ -11,7 +15,7 @@ from tests.support.model_server_fixtures import TEST_KEY
 
 def map_elite(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PYTHON, "-m", "flows.cli", *args],
+        [PYTHON, "-m", "cli", *args],
         env=subprocess_env(**env),
         capture_output=True,
         text=True,
@@ -44,3 +48,31 @@ def test_estimate_above_the_warning_without_yes_exits_before_any_request(model_s
     assert model_server.total_stats().requests == 0
     assert not get_settings().ledger.exists()
     assert TEST_KEY not in done.stdout + done.stderr
+
+
+def _spending_commands() -> list[list[str]]:
+    model = load_catalog().tier("tier1")[0]
+    return [
+        ["swarm", ":10", "--tier", "tier1"],
+        ["batch", "tier1", "--harness", "0"],
+        ["eval", model, "--harness", "0"],
+        ["run", "0", "--tier", "tier1"],
+    ]
+
+
+@pytest.mark.parametrize("argv", _spending_commands(), ids=lambda argv: argv[0])
+def test_a_refused_estimate_exits_with_the_same_code_for_every_spending_command(
+    model_server, argv: list[str]
+) -> None:
+    done = map_elite(
+        *argv,
+        MAPELITE_OPENROUTER_BASE_URL=model_server.base_url,
+        MAPELITE_OPENROUTER_API_KEY=TEST_KEY,
+        MAPELITE_WARN_USD="0.0000001",
+    )
+    assert EXIT_ESTIMATE_NOT_ACCEPTED == 1  # the code README's exit-code table documents
+    assert done.returncode == EXIT_ESTIMATE_NOT_ACCEPTED, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--yes" in lines[0] and "MAPELITE_WARN_USD" in lines[0]
+    assert model_server.total_stats().requests == 0
+    assert not get_settings().ledger.exists()

@@ -15,7 +15,7 @@ def test_readme_main_command_runs_offline_and_says_simulated(tmp_path) -> None:
     env.pop("PREFECT_API_URL", None)
     env.pop("PREFECT_LOGGING_LEVEL", None)
     done = subprocess.run(
-        [PYTHON, "-m", "flows.cli", "swarm", ":10", "--tier", "demo", "--harness", "all", "--yes"],
+        [PYTHON, "-m", "cli", "swarm", ":10", "--tier", "demo", "--harness", "all", "--yes"],
         env=env,
         capture_output=True,
         text=True,
@@ -40,7 +40,7 @@ def test_readme_main_command_runs_offline_and_says_simulated(tmp_path) -> None:
 def test_each_flow_command_has_help_with_an_example() -> None:
     for command in ("swarm", "batch", "eval"):
         done = subprocess.run(
-            [PYTHON, "-m", "flows.cli", command, "--help"],
+            [PYTHON, "-m", "cli", command, "--help"],
             env=subprocess_env(COLUMNS="200"),
             capture_output=True,
             text=True,

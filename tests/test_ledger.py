@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from mapelite.errors import LedgerError
-from mapelite.ledger import GENESIS_HASH, Ledger
+from mapelite.ledger import Ledger
+from mapelite.ledger_format import GENESIS_HASH, encode_entry
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
 
 
@@ -234,3 +235,28 @@ def test_an_append_cut_short_by_a_full_disk_leaves_no_partial_line(tmp_path: Pat
     assert path.read_bytes() == before
     report = Ledger(path).verify()
     assert report.valid and report.entries == 1
+
+
+def test_an_entry_line_without_a_version_reads_as_version_1(tmp_path: Path) -> None:
+    fields = make_result().ledger_fields()
+    del fields["version"]  # as entries were written before the field existed
+    line, _ = encode_entry(fields, GENESIS_HASH)
+    assert b'"version"' not in line
+    ledger = Ledger(tmp_path / "old.jsonl")
+    ledger.path.write_bytes(line)
+    assert ledger.verify().valid
+    [entry] = list(ledger.read())
+    assert entry.version == 1
+
+
+def test_entries_from_every_runner_constructor_are_written_with_the_current_format_version(
+    tmp_path: Path,
+) -> None:
+    from mapelite.results import agent_result
+    from mapelite.schemas import LEDGER_FORMAT_VERSION
+
+    result = agent_result(0, "mockllm/atlas", None, runner="local", error="no answer")
+    [stored] = Ledger(tmp_path / "new.jsonl").append_many([result])
+    assert LEDGER_FORMAT_VERSION == 2
+    assert stored.version == LEDGER_FORMAT_VERSION
+    assert stored.metadata.simulated and stored.metadata.run_id == "local-unassigned"

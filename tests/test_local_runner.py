@@ -18,18 +18,27 @@ OPENROUTER_MODEL = "openrouter/meta-llama/llama-3.2-1b-instruct"
 
 
 async def run_one(server: ModelServer, model: str, options=FAST, harness_id: int = 0, **kw):
-    runner = LocalHarnessRunner(server_settings(server), **kw)
-    try:
+    async with LocalHarnessRunner(server_settings(server), **kw) as runner:
         return await runner.run(harness_id, model, options)
-    finally:
-        await runner.aclose()
+
+
+async def test_leaving_the_runner_block_closes_its_clients_even_after_an_error(
+    model_server: ModelServer,
+):
+    runner = LocalHarnessRunner(server_settings(model_server))
+    with pytest.raises(RuntimeError, match="stop"):
+        async with runner:
+            await runner.run(0, "openai/local-model", FAST)
+            api = runner.api_for("openai/local-model")
+            raise RuntimeError("stop")
+    assert runner._apis == {}
+    assert api._client.is_closed  # type: ignore[attr-defined]
 
 
 def test_local_runner_implements_the_protocol():
     runner = LocalHarnessRunner()
     assert isinstance(runner, HarnessRunner)
     assert runner.name == "local"
-    assert LocalHarnessRunner.run_unit is LocalHarnessRunner.run
 
 
 async def test_reference_answers_from_the_server_score_full_marks(model_server: ModelServer):

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import typer
 
-from mapelite.cli import run_app
-from profiles.cli import register
+from cli.app import run_app
+from cli.output import SIMULATED_NOTICE
+from cli.profiles import register
 from tests.test_profiles import ATLAS, LLAMA, NANO, write_scenario_ledger
 
 
@@ -58,7 +59,7 @@ def test_profile_all_markdown_marks_simulated(
 def test_profile_all_table_says_simulated(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["profile", "--all"], capsys)
     assert code == 0
-    assert "SIMULATED: rows marked SIMULATED come from mockllm models" in out
+    assert SIMULATED_NOTICE in out
 
 
 def test_profile_all_out_writes_exports_and_plots(

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import typer
 
+from cli.app import run_app
+from cli.profiles import register
 from flows.report import (
     MARKDOWN_ARTIFACT_KEY,
     MODEL_TABLE_ARTIFACT_KEY,
     PATTERN_TABLE_ARTIFACT_KEY,
-    register,
     report_flow,
 )
-from mapelite.cli import run_app
 from tests.test_profiles import write_scenario_ledger
 
 

@@ -12,9 +12,9 @@ import subprocess
 import pytest
 from rich.console import Console
 
+from cli.summaries import print_batch_summary
 from flows.batch import batch_flow
 from flows.eval import eval_flow
-from flows.summary import print_batch_summary
 from flows.swarm import swarm_flow
 from mapelite.catalog import load_catalog
 from mapelite.errors import InvalidInputError, LedgerError
@@ -40,7 +40,7 @@ def map_elite(
     environment = subprocess_env(PREFECT_API_URL=prefect_api, **env)
     environment.pop("PREFECT_LOGGING_LEVEL", None)  # Prefect's output as a user sees it
     return subprocess.run(
-        [PYTHON, "-m", "flows.cli", *args],
+        [PYTHON, "-m", "cli", *args],
         env=environment,
         capture_output=True,
         text=True,

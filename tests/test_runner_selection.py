@@ -79,7 +79,7 @@ def test_swarm_command_with_its_server_down_exits_non_zero_with_one_line_and_no_
     }
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "swarm", ":10", "--tier", "demo",
+        [sys.executable, "-m", "cli", "swarm", ":10", "--tier", "demo",
          "--runner", runner, "--yes"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -1,33 +1,30 @@
-"""Entry point of ``map-elite``: the core commands plus those of the upper layers.
+"""The flow commands: swarm, batch, eval.
 
-`build_app` composes `mapelite.cli.app` (verify, cost-estimate, ...), `runners.cli.register`,
-`profiles.cli.register`, `flows.report.register` and the flow commands below (swarm, batch,
-eval). Each flow command validates its input, checks provider keys, prints the run id and the
-cost estimate, applies the cost gate, and only then starts the flow.
+Each validates its input, checks the runner's server and the provider keys, prints the run id
+and the cost estimate, passes the cost gate, and only then starts the flow. ``python -m
+flows.swarm|batch|eval`` run the same commands alone (`swarm_main`, `batch_main`, `eval_main`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
-import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from mapelite.cli import (
-    Terminated,
-    app,
-    arm_exit_watchdog,
-    install_sigterm_handler,
-    make_console,
-    note_run_started,
-    run_app,
+import flows  # noqa: F401  (prepares Prefect's environment before anything imports Prefect)
+from cli.app import add_command, note_run_started, run_async, single_command_main
+from cli.options import (
+    BUDGET_OPTION,
+    HARNESS_OPTION,
+    RUN_ID_OPTION,
+    RUNNER_OPTION,
+    YES_OPTION,
+    cost_gate,
 )
-from mapelite.errors import BudgetExceededError, InvalidInputError, MapEliteError
+from cli.output import make_console, print_estimate, progress_for, say
+from mapelite.errors import BudgetExceededError, InvalidInputError
 
 if TYPE_CHECKING:
     from mapelite.cost import CostEstimate
@@ -35,31 +32,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 console = make_console()
-
-RUNNER_HELP = "where harness runs execute: local | temporal | nats"
-BUDGET_HELP = "hard stop: no new harness runs once this run's actual spend reaches USD"
-
-# Options the flow commands share (typer reads them as metadata; sharing them is safe).
-HARNESS_OPTION = typer.Option("all", "--harness", "-H", help="harness id, name, list or 'all'")
-RUNNER_OPTION = typer.Option("local", "--runner", "-r", help=RUNNER_HELP)
-RUN_ID_OPTION = typer.Option(None, "--run-id", help="resume this run id (printed at start)")
-YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD")
-BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
-
-
-def cost_gate(estimated_usd: float, warn_usd: float, yes: bool) -> None:
-    """Above ``warn_usd`` a run needs ``--yes``; on a terminal the user may confirm instead."""
-    if yes or estimated_usd <= warn_usd:
-        return
-    message = (
-        f"estimated cost ${estimated_usd:.4f} is above MAPELITE_WARN_USD ${warn_usd:.2f}; "
-        "re-run with --yes to accept it"
-    )
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        if typer.confirm(f"estimated cost ${estimated_usd:.4f}; run it?", default=False):
-            return
-        raise MapEliteError("not confirmed; nothing was run", exit_code=1)
-    raise MapEliteError(message, exit_code=1)
 
 
 def _check_runner(name: str) -> None:
@@ -86,10 +58,10 @@ async def _run_flow(flow_call: Callable[[], Awaitable[Any]], result_type: type[T
     """Run a flow with progress output; in embedded mode keep its task history before exit."""
     from flows.common import task_runs_started
     from flows.embedded import settle_history
-    from flows.progress import for_console, use_progress
+    from flows.progress import use_progress
 
     _quiet_prefect_run_logs()
-    use_progress(for_console(console))
+    use_progress(progress_for(console))
     before = task_runs_started()
     state = await flow_call()
     missing = await settle_history(
@@ -116,54 +88,17 @@ async def _start_run(
 ) -> str:
     """Everything a run checks before its first call: the runner's server, provider keys, the
     cost gate. Prints the run id (to resume with) and the estimate; returns the run id."""
-    from flows.common import new_run_id, preflight_providers
-    from flows.summary import print_estimate
+    from flows.common import preflight_providers
+    from mapelite.runid import new_run_id
 
     _check_runner(runner)
     await preflight_providers(models, settings)
     run_id = run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
-    console.print(f"run id {run_id}", markup=False, highlight=False)
+    say(console, f"run id {run_id}")
     print_estimate(estimate, console)
-    cost_gate(estimate.estimated_cost, settings.warn_usd, yes)
+    cost_gate(estimate, yes)
     return run_id
-
-
-def _run_async(main: Coroutine[Any, Any, None]) -> None:
-    """``asyncio.run`` that stops cleanly on SIGTERM and then raises the CLI's `Terminated`.
-
-    During a flow run Prefect raises its `TerminationSignal` wherever the main thread is, and
-    asyncio can swallow it there (inside a callback or a gathered task). The loop's own signal
-    handler still sees the signal (through its wakeup fd) and cancels the main task, as
-    asyncio does for Ctrl-C."""
-    from prefect.exceptions import TerminationSignal
-
-    terminated = False
-
-    async def stoppable() -> None:
-        main_task = asyncio.current_task()
-
-        def on_sigterm() -> None:
-            nonlocal terminated
-            terminated = True
-            arm_exit_watchdog()
-            if main_task is not None:
-                main_task.cancel()
-
-        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
-        await main
-
-    try:
-        asyncio.run(stoppable())
-    except TerminationSignal as exc:
-        raise Terminated from exc
-    except BaseException:
-        if terminated:
-            raise Terminated from None
-        raise
-    finally:
-        install_sigterm_handler()  # closing the loop left SIGTERM at its default
 
 
 def _stop_if_over_budget(stopped_reason: str | None) -> None:
@@ -181,7 +116,7 @@ async def _swarm(
     yes: bool,
     budget: float | None,
 ) -> None:
-    from flows.summary import print_swarm_summary
+    from cli.summaries import print_swarm_summary
     from flows.swarm import resolve_swarm, swarm_flow
     from mapelite.catalog import load_catalog
     from mapelite.settings import get_settings
@@ -230,7 +165,7 @@ def swarm_command(
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
-    _run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget))
+    run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget))
 
 
 async def _batch(
@@ -242,8 +177,8 @@ async def _batch(
     yes: bool,
     budget: float | None,
 ) -> None:
+    from cli.summaries import print_batch_summary
     from flows.batch import batch_flow, resolve_batch
-    from flows.summary import print_batch_summary
     from mapelite.settings import get_settings
     from mapelite.swarm import BatchResult
 
@@ -281,14 +216,14 @@ def batch_command(
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
     """
-    _run_async(_batch(tier, harness, runs, runner, run_id, yes, budget))
+    run_async(_batch(tier, harness, runs, runner, run_id, yes, budget))
 
 
 async def _eval(
     model: str, harness: str, runner: str, run_id: str | None, yes: bool, budget: float | None
 ) -> None:
+    from cli.summaries import print_eval_summary
     from flows.eval import eval_flow
-    from flows.summary import print_eval_summary
     from mapelite.catalog import load_catalog
     from mapelite.cost import estimate_batch
     from mapelite.harnesses import parse_harness_selection
@@ -327,54 +262,26 @@ def eval_command(
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
-    _run_async(_eval(model, harness, runner, run_id, yes, budget))
+    run_async(_eval(model, harness, runner, run_id, yes, budget))
 
 
-def register(typer_app: typer.Typer) -> None:
-    """Add the flow commands (swarm, batch, eval) to ``typer_app``."""
-    typer_app.command("swarm")(swarm_command)
-    typer_app.command("batch")(batch_command)
-    typer_app.command("eval")(eval_command)
-
-
-def build_app() -> typer.Typer:
-    import flows.report
-    import profiles.cli
-    import runners.cli
-
-    registered = {command.name for command in app.registered_commands}
-    if "swarm" not in registered:
-        runners.cli.register(app)
-        profiles.cli.register(app)
-        flows.report.register(app)
-        register(app)
-    return app
-
-
-def main(argv: list[str] | None = None) -> None:
-    sys.exit(run_app(build_app(), argv))
-
-
-def _single_command_main(command: Callable[..., None], argv: list[str] | None) -> None:
-    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    single.command()(command)
-    sys.exit(run_app(single, argv))
+def register(app: typer.Typer) -> None:
+    """Add the flow commands (swarm, batch, eval) to ``app``."""
+    add_command(app, "swarm", swarm_command)
+    add_command(app, "batch", batch_command)
+    add_command(app, "eval", eval_command)
 
 
 def swarm_main(argv: list[str] | None = None) -> None:
     """``python -m flows.swarm PATTERN --tier T ...``: the swarm command alone."""
-    _single_command_main(swarm_command, argv)
+    single_command_main(swarm_command, argv)
 
 
 def batch_main(argv: list[str] | None = None) -> None:
     """``python -m flows.batch TIER ...``: the batch command alone."""
-    _single_command_main(batch_command, argv)
+    single_command_main(batch_command, argv)
 
 
 def eval_main(argv: list[str] | None = None) -> None:
     """``python -m flows.eval MODEL ...``: the eval command alone."""
-    _single_command_main(eval_command, argv)
-
-
-if __name__ == "__main__":
-    main()
+    single_command_main(eval_command, argv)

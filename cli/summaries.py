@@ -1,33 +1,17 @@
-"""Printing what a run will cost and what it did (final summary tables)."""
+"""What swarm, batch and eval did: their summary tables and closing lines."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from mapelite.cost import CostEstimate
+from cli.output import print_simulated_notice, say
 from mapelite.swarm import BatchResult, EvalResult, RunCost, SwarmResult
 from tasks.budget import usd
-
-SIMULATED_NOTE = (
-    "SIMULATED: these numbers come from mockllm models (offline simulation with simulated "
-    "skills and prices), not from real LLMs."
-)
 
 
 def _f(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
-
-
-def print_estimate(estimate: CostEstimate, console: Console) -> None:
-    label = " (SIMULATED models, simulated prices)" if estimate.simulated else ""
-    console.print(
-        f"cost estimate{label}: {estimate.total_calls} model calls, "
-        f"~{estimate.estimated_tokens} tokens, ${estimate.estimated_cost:.4f} "
-        f"(worst case ${estimate.worst_case_cost:.4f})",
-        markup=False,
-        highlight=False,
-    )
 
 
 def _cost_line(cost: RunCost) -> str:
@@ -42,14 +26,12 @@ def _cost_line(cost: RunCost) -> str:
 def _print_tail(
     console: Console, run_id: str, cost: RunCost, simulated: bool, stopped: str | None
 ) -> None:
-    console.print(_cost_line(cost), markup=False, highlight=False)
-    console.print(
-        f"run id {run_id} (re-run with --run-id {run_id} to resume)", markup=False, highlight=False
-    )
+    say(console, _cost_line(cost))
+    say(console, f"run id {run_id} (re-run with --run-id {run_id} to resume)")
     if simulated:
-        console.print(SIMULATED_NOTE, markup=False, highlight=False)
+        print_simulated_notice(console)
     if stopped:
-        console.print(f"stopped: {stopped}", markup=False, highlight=False)
+        say(console, f"stopped: {stopped}")
 
 
 def print_swarm_summary(result: SwarmResult, console: Console) -> None:

@@ -1,4 +1,5 @@
-"""``map-elite profile MODEL`` and ``map-elite profile --all``: profiles from the ledger."""
+"""Commands over the ledger's roll-up: ``profile`` (one model, or --all) and ``report`` (the
+report flow: exports and Prefect artifacts)."""
 
 from __future__ import annotations
 
@@ -6,48 +7,33 @@ import enum
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from mapelite.cli import make_console
+from cli.app import add_command
+from cli.options import (
+    FROM_LEDGER_OPTION,
+    LEDGER_OPTION,
+    PROVIDER_FILTER,
+    RUN_ID_FILTER,
+    SINCE_FILTER,
+    TIER_FILTER,
+    UNTIL_FILTER,
+    ledger_path,
+)
+from cli.output import make_console, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
-from mapelite.settings import get_settings
-from profiles.export import (
-    MODEL_COLUMNS,
-    SIMULATED_MARK,
-    cell,
-    model_row,
-    to_json,
-    to_markdown,
-    write_exports,
-)
-from profiles.frame import EntryFilters, parse_when
-from profiles.rollup import build_report
-from profiles.schema import ModelProfile, Report
 
-SIMULATED_NOTE = (
-    f"{SIMULATED_MARK}: rows marked {SIMULATED_MARK} come from mockllm models, not real LLMs."
-)
+if TYPE_CHECKING:
+    from profiles.schema import ModelProfile, Report
 
 
 class OutputFormat(enum.StrEnum):
     table = "table"
     md = "md"
     json = "json"
-
-
-def filters_from_options(
-    tier: str | None, provider: str | None, since: str | None, until: str | None, run_id: str | None
-) -> EntryFilters:
-    return EntryFilters(
-        tier=tier,
-        provider=provider,
-        since=parse_when(since, option="--since"),
-        until=parse_when(until, option="--until"),
-        run_id=run_id,
-    )
 
 
 def profile_command(
@@ -57,17 +43,13 @@ def profile_command(
         OutputFormat.table, "--format", help="table|md|json"
     ),
     out: Path | None = typer.Option(None, "--out", help="write JSON, Markdown and plots here"),
-    tier: str | None = typer.Option(None, help="only models of this catalog tier"),
-    provider: str | None = typer.Option(None, help="only models of this provider, e.g. ollama"),
-    since: str | None = typer.Option(None, help="only entries at or after, e.g. 2025-01-31"),
-    until: str | None = typer.Option(None, help="only entries at or before"),
-    run_id: str | None = typer.Option(None, "--run-id", help="only entries of this run"),
-    ledger: Path | None = typer.Option(None, help="ledger file (default MAPELITE_LEDGER_PATH)"),
-    from_ledger: bool = typer.Option(
-        False,
-        "--from-ledger",
-        help="read the ledger itself, not its summary index (slower; for audits)",
-    ),
+    tier: str | None = TIER_FILTER,
+    provider: str | None = PROVIDER_FILTER,
+    since: str | None = SINCE_FILTER,
+    until: str | None = UNTIL_FILTER,
+    run_id: str | None = RUN_ID_FILTER,
+    ledger: Path | None = LEDGER_OPTION,
+    from_ledger: bool = FROM_LEDGER_OPTION,
 ) -> None:
     """Show one model's profile, or every profile with --all.
 
@@ -76,24 +58,37 @@ def profile_command(
     """
     if (model is None) == (not all_models):
         raise InvalidInputError("give either a MODEL or --all, e.g. `map-elite profile --all`")
-    filters = filters_from_options(tier, provider, since, until, run_id)
-    report = build_report(ledger or get_settings().ledger, filters, use_summary=not from_ledger)
+    from profiles.frame import parse_filters
+    from profiles.rollup import build_report
+
+    filters = parse_filters(tier, provider, since, until, run_id)
+    report = build_report(ledger_path(ledger), filters, use_summary=not from_ledger)
     console = make_console()
     if out is not None:
+        from profiles.export import write_exports
+
         paths = write_exports(report, out)
         for path in paths.all():
             console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     if model is not None:
         _show_model(report, model, output_format, console)
     elif output_format is OutputFormat.json:
+        from profiles.export import to_json
+
         sys.stdout.write(to_json(report))
     elif output_format is OutputFormat.md:
+        from profiles.export import to_markdown
+
         sys.stdout.write(to_markdown(report))
     elif out is None:
         _show_all(report, console)
 
 
 def _show_model(report: Report, model: str, output_format: OutputFormat, console: Console) -> None:
+    from rich.table import Table
+
+    from profiles.export import cell, model_row
+
     profile = report.model(model)
     if profile is None:
         known = ", ".join(m.model for m in report.models[:8]) or "none"
@@ -107,7 +102,7 @@ def _show_model(report: Report, model: str, output_format: OutputFormat, console
         sys.stdout.write(_model_markdown(profile))
         return
     if profile.simulated:
-        console.print(SIMULATED_NOTE, style="bold yellow", markup=False)
+        print_simulated_notice(console)
     summary = Table(title=f"profile of {profile.model}", show_header=False)
     for name, value in model_row(profile).items():
         summary.add_row(name, cell(value))
@@ -127,6 +122,8 @@ def _show_model(report: Report, model: str, output_format: OutputFormat, console
 
 
 def _model_markdown(profile: ModelProfile) -> str:
+    from profiles.export import MODEL_COLUMNS, cell, model_row
+
     row = model_row(profile)
     lines = ["| field | value |", "|---|---|"]
     lines += [f"| {name} | {cell(row[name])} |" for name in MODEL_COLUMNS]
@@ -139,8 +136,12 @@ def _model_markdown(profile: ModelProfile) -> str:
 
 
 def _show_all(report: Report, console: Console) -> None:
+    from rich.table import Table
+
+    from profiles.export import MODEL_COLUMNS, SIMULATED_MARK, cell, model_row
+
     if report.simulated:
-        console.print(SIMULATED_NOTE, style="bold yellow", markup=False)
+        print_simulated_notice(console)
     if not report.models:
         console.print("no results in the ledger for this selection", markup=False)
         return
@@ -177,6 +178,55 @@ def _show_all(report: Report, console: Console) -> None:
         console.print(patterns)
 
 
+def report_command(
+    out: Path | None = typer.Option(None, "--out", help="directory for the exports"),
+    tier: str | None = TIER_FILTER,
+    provider: str | None = PROVIDER_FILTER,
+    since: str | None = SINCE_FILTER,
+    until: str | None = UNTIL_FILTER,
+    run_id: str | None = RUN_ID_FILTER,
+    ledger: Path | None = LEDGER_OPTION,
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="write the PNG/SVG plots"),
+    from_ledger: bool = FROM_LEDGER_OPTION,
+) -> None:
+    """Run the report flow: profiles as JSON, Markdown, plots and Prefect artifacts.
+
+    Example: map-elite report --tier demo --out reports/
+    """
+    from flows.report import report_flow
+    from mapelite.catalog import load_catalog
+    from profiles.frame import parse_filters, verified_entry_count
+
+    path = ledger_path(ledger)
+    # Check before starting Prefect so a bad ledger or option is one line, not a failed flow run.
+    verified_entry_count(path)
+    if tier is not None:
+        load_catalog().tier(tier)  # unknown tier -> InvalidInputError listing the tiers
+    parse_filters(tier, provider, since, until, run_id)
+    summary = report_flow(
+        ledger_path=str(path),
+        out_dir=str(out) if out else None,
+        tier=tier,
+        provider=provider,
+        since=since,
+        until=until,
+        run_id=run_id,
+        plots=plots,
+        from_ledger=from_ledger,
+    )
+    console = make_console()
+    if summary["simulated"]:
+        print_simulated_notice(console)
+    say(
+        console,
+        f"report: {summary['models']} models, {summary['patterns']} patterns, "
+        f"{summary['entries_used']} entries; artifacts: {', '.join(summary['artifacts'])}",
+    )
+    for written in summary["files"]:
+        say(console, f"wrote {written}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``profile`` command to ``app``."""
-    app.command("profile")(profile_command)
+    """Add ``profile`` and ``report`` to ``app``."""
+    add_command(app, "profile", profile_command)
+    add_command(app, "report", report_command)

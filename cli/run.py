@@ -1,6 +1,6 @@
 """``map-elite run HARNESS (--tier T | MODEL...)``: the quick "does my key and this model work".
 
-Runs through the local runner without Prefect, prints a result table (with a SIMULATED banner
+Runs through the local runner without Prefect, prints a result table (with the SIMULATED notice
 when any row is a mockllm model), appends every result to the ledger, and exits non-zero when
 every run failed.
 """
@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from mapelite.cli import err_console, make_console
+from cli.app import EXIT_FAILED, add_command
+from cli.options import YES_OPTION, cost_gate
+from cli.output import err_console, make_console, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
-from mapelite.settings import Settings, get_settings
-from runners.local import LocalHarnessRunner
 
-SIMULATED_BANNER = "SIMULATED: mockllm models are offline simulations, not real model output"
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+    from mapelite.settings import Settings
+
 ERROR_CHARS = 90
 
 
@@ -47,8 +50,7 @@ def check_cost(
     estimate = estimate_batch(
         models, harness_ids, 1, tier=tier or "custom", warn_usd=settings.warn_usd
     )
-    if estimate.warning and not yes:
-        raise InvalidInputError(estimate.warning)
+    cost_gate(estimate, yes)
 
 
 async def run_harnesses(
@@ -57,17 +59,19 @@ async def run_harnesses(
     options: HarnessRunnerOptions,
     settings: Settings,
 ) -> list[HarnessResult]:
-    runner = LocalHarnessRunner(settings)
-    try:
-        results: list[HarnessResult] = []
+    from runners.local import LocalHarnessRunner
+
+    results: list[HarnessResult] = []
+    async with LocalHarnessRunner(settings) as runner:
         for harness_id in harness_ids:
             results += await runner.run_batch(harness_id, models, options)
-        return results
-    finally:
-        await runner.aclose()
+    return results
 
 
 def result_table(results: Sequence[HarnessResult]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     simulated = any(r.simulated for r in results)
     table = Table(title="map-elite run" + (" (SIMULATED)" if simulated else ""))
     for column in ("harness", "model", "score", "latency s", "cost $", "error"):
@@ -102,7 +106,7 @@ def run_command(
     timeout_s: float = typer.Option(300.0, "--timeout", help="seconds per harness run"),
     retries: int = typer.Option(3, "--retries", help="retries per call after the first"),
     seed: int = typer.Option(0, "--seed", help="seed passed to the models (and simulator)"),
-    yes: bool = typer.Option(False, "--yes", help="run even above MAPELITE_WARN_USD"),
+    yes: bool = YES_OPTION,
 ) -> None:
     """Run a harness on some models through the local runner and append to the ledger.
 
@@ -110,6 +114,8 @@ def run_command(
     """
     from mapelite.harnesses import parse_harness_selection
     from mapelite.ledger import Ledger
+    from mapelite.schemas import HarnessRunnerOptions
+    from mapelite.settings import get_settings
 
     settings = get_settings()
     harness_ids = parse_harness_selection(harness)
@@ -122,29 +128,15 @@ def run_command(
     console = make_console()
     simulated = any(r.simulated for r in results)
     if simulated:
-        console.print(f"[bold yellow]{SIMULATED_BANNER}[/]")
+        print_simulated_notice(console)
     console.print(result_table(results))
     if simulated:
-        console.print(f"[bold yellow]{SIMULATED_BANNER}[/]")
-    console.print(f"appended {len(stored)} entries to {settings.ledger}", highlight=False)
+        print_simulated_notice(console)
+    say(console, f"appended {len(stored)} entries to {settings.ledger}")
     if results and all(r.failed for r in results):
-        err_console.print("error: every run failed; see the error column", markup=False)
-        raise typer.Exit(1)
+        say(err_console, "error: every run failed; see the error column")
+        raise typer.Exit(EXIT_FAILED)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run")(run_command)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m runners.cli run ...`` (the ``map-elite`` script composes the same command)."""
-    import sys
-
-    from mapelite.cli import app, run_app
-
-    register(app)
-    sys.exit(run_app(app, argv))
-
-
-if __name__ == "__main__":
-    main()
+    add_command(app, "run", run_command)

@@ -1,0 +1,5 @@
+"""``python -m cli ...``: the same as ``map-elite ...``."""
+
+from cli.main import main
+
+main()
