@@ -41,6 +41,7 @@ from mapelite.harnesses.sandbox_bwrap import Backend, current_backend
 from mapelite.harnesses.sandbox_child import decode, encode
 
 CallKind = Literal["ok", "raised", "timeout", "broken"]
+_EXIT_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -242,13 +243,19 @@ class Sandbox:
             # The PID namespace's first process: the kernel takes every other one with it.
             with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            # bubblewrap's outer process may exit before its first process has finished
+            # taking the namespace down: wait for that process itself (its exit completes only
+            # once every other process in the namespace is gone).
+            poller = select.poll()
+            poller.register(self._pidfd, select.POLLIN)
+            poller.poll(_EXIT_WAIT_S * 1000)
             os.close(self._pidfd)
             self._pidfd = None
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=_EXIT_WAIT_S)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
