@@ -29,35 +29,36 @@ _SCALAR_TAGS = {"n", "b", "i", "f", "s", "y", "c"}
 
 
 def encode(value: Any, depth: int = 0) -> list[Any]:
-    """A tagged JSON form of a plain value: exact builtin types only, anything else is ``o``.
+    """A tagged JSON form of a plain value; a value of any other type becomes ``o`` (opaque).
 
-    ``type(x) is int`` (not ``isinstance``) so a subclass with an always-true ``__eq__`` is
-    reported as another type and can never compare equal to an expected value.
+    Instances of builtin types' subclasses (``Counter``, a namedtuple, an ``int`` subclass)
+    travel as their builtin base, read through the base type's own methods: the value is
+    carried, never the object, so an overridden ``__eq__`` cannot take part in a comparison.
+    ``bool`` is checked before ``int`` so that ``True`` stays distinct from ``1``.
     """
     if depth > MAX_DEPTH:
         raise ValueError("too deep")
-    kind = type(value)
     if value is None:
         return ["n"]
-    if kind is bool:
-        return ["b", value]
-    if kind is int:
-        return ["i", str(value)]
-    if kind is float:
-        return ["f", repr(value)]
-    if kind is str:
-        return ["s", value]
-    if kind is bytes:
-        return ["y", value.hex()]
-    if kind is complex:
-        return ["c", repr(value.real), repr(value.imag)]
-    if kind is list or kind is tuple or kind is set or kind is frozenset:
-        tags: dict[type, str] = {list: "l", tuple: "t", set: "S", frozenset: "F"}
-        tag = tags[kind]
-        return [tag, [encode(item, depth + 1) for item in value]]
-    if kind is dict:
-        return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]]
-    return ["o", str(getattr(kind, "__name__", "?"))[:80]]
+    if isinstance(value, bool):
+        return ["b", bool(int.__int__(value))]
+    if isinstance(value, int):
+        return ["i", int.__repr__(value)]
+    if isinstance(value, float):
+        return ["f", float.__repr__(value)]
+    if isinstance(value, str):
+        return ["s", str.__str__(value)]
+    if isinstance(value, bytes):
+        return ["y", bytes.hex(value)]
+    if isinstance(value, complex):
+        return ["c", float.__repr__(value.real), float.__repr__(value.imag)]
+    if isinstance(value, dict):
+        pairs = dict.items(value)
+        return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in pairs]]
+    for base, tag in ((list, "l"), (tuple, "t"), (set, "S"), (frozenset, "F")):
+        if isinstance(value, base):
+            return [tag, [encode(item, depth + 1) for item in base.__iter__(value)]]
+    return ["o", str(getattr(type(value), "__name__", "?"))[:80]]
 
 
 class Opaque:
