@@ -1,4 +1,4 @@
-"""SHAPE's scorer agrees with hand-labelled adversarial answers (tests/data/adversarial/SHAPE.jsonl).
+"""SHAPE agrees with hand-labelled adversarial answers (tests/data/adversarial/SHAPE.jsonl).
 
 The file uses the shared adversarial format (``label``: pass = 1.0, fail = below 1.0, zero =
 0.0); for SHAPE each ``why`` also starts with ``expect k/n``, the share of the item's hidden

@@ -55,7 +55,8 @@ def encode(value: Any, depth: int = 0) -> list[Any]:
     if isinstance(value, dict):
         pairs = dict.items(value)
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in pairs]]
-    for base, tag in ((list, "l"), (tuple, "t"), (set, "S"), (frozenset, "F")):
+    bases: tuple[tuple[Any, str], ...] = ((list, "l"), (tuple, "t"), (set, "S"), (frozenset, "F"))
+    for base, tag in bases:
         if isinstance(value, base):
             return [tag, [encode(item, depth + 1) for item in base.__iter__(value)]]
     return ["o", str(getattr(type(value), "__name__", "?"))[:80]]
