@@ -15,18 +15,18 @@ from bench.common import Row, median
 from mapelite.harnesses.sandbox_bwrap import Backend, current_backend, real_interpreter
 from mapelite.harnesses.shape_extract import extract_code
 from mapelite.harnesses.shape_items import SHAPE_TASKS
-from mapelite.harnesses.shape_tests import run_tests
+from mapelite.harnesses.shape_tests import Case, run_tests
 
 TARGET = 2.0
 
 
-def _problems() -> list[tuple[str, str, tuple[object, ...]]]:
+def _problems() -> list[tuple[str, str, list[Case]]]:
     problems = []
     for task in SHAPE_TASKS:
         for reply in (task.reference, task.near_miss):
             code = extract_code(reply, task.function_name)
             assert code is not None
-            problems.append((code, task.function_name, task.tests))
+            problems.append((code, task.function_name, list(task.tests)))
     return problems
 
 
@@ -34,7 +34,7 @@ def _seconds_per_problem(backend: Backend) -> float:
     problems = _problems()
     started = time.perf_counter()
     for code, entry_point, tests in problems:
-        run_tests(code, entry_point, list(tests), backend=backend)  # type: ignore[arg-type]
+        run_tests(code, entry_point, tests, backend=backend)
     return (time.perf_counter() - started) / len(problems)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from mapelite.harnesses import sandbox_bwrap
-from mapelite.harnesses.sandbox import Limits
+from mapelite.harnesses.sandbox import Limits, Sandbox
 from mapelite.harnesses.shape_tests import Case, run_tests
 
 DOUBLE = "def double(x):\n    return 2 * x\n"
@@ -51,3 +51,21 @@ def test_the_plain_child_keeps_per_test_budgets_and_memory_limits():
     assert (report.passed, report.total, report.timed_out) == (2, 3, True)
     bomb = "blob = bytearray(8 * 1024 ** 3)\n" + DOUBLE
     assert run_tests(bomb, "double", TESTS, backend=backend).load_error == "MemoryError"
+
+
+def test_the_plain_child_gets_neither_our_environment_nor_our_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv("MAPELITE_TEST_PROVIDER_KEY", "sk-test-not-for-the-child")
+    (tmp_path / ".env").write_text("OPENROUTER_API_KEY=sk-test-not-for-the-child\n")
+    monkeypatch.chdir(tmp_path)
+    backend = sandbox_bwrap.Backend(bwrap=None, interpreter=sandbox_bwrap.real_interpreter())
+    code = (
+        "import os\n"
+        "def seen():\n"
+        "    return [sorted(os.environ), os.getcwd(), os.path.exists('.env')]\n"
+    )
+    with Sandbox(code, backend=backend) as box:
+        result = box.call("seen", ())
+    assert result.kind == "ok"
+    names, cwd, env_file_visible = result.value
+    assert "MAPELITE_TEST_PROVIDER_KEY" not in names
+    assert cwd != str(tmp_path) and not env_file_visible

@@ -30,8 +30,10 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -130,6 +132,7 @@ class Sandbox:
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: _Reader | None = None
         self._pidfd: int | None = None
+        self._workdir: str | None = None
         self._seq = 0
         self.load_error: str | None = None
         self.restarts = -1
@@ -151,6 +154,10 @@ class Sandbox:
         self.restarts += 1
         deadline = time.monotonic() + self.limits.load_time_s
         info_read, info_write = os.pipe() if self.backend.bwrap else (None, None)
+        if self.backend.bwrap is None:
+            # No mount namespace: at least a fresh working directory, never the caller's.
+            self._workdir = tempfile.mkdtemp(prefix="mapelite-sandbox-")
+        workdir = self._workdir or "/"
         try:
             self._process = subprocess.Popen(
                 self.backend.command(self._child_limits, info_write),
@@ -159,6 +166,9 @@ class Sandbox:
                 stderr=subprocess.DEVNULL,
                 pass_fds=() if info_write is None else (info_write,),
                 start_new_session=True,
+                cwd=workdir,
+                # Nothing of ours (provider keys live in our environment) reaches the child.
+                env={"PATH": os.defpath, "LC_ALL": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir},
             )
         finally:
             if info_write is not None:
@@ -263,6 +273,9 @@ class Sandbox:
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
 
 def _namespace_init_pidfd(info_read: int, deadline: float) -> int | None:
