@@ -187,3 +187,22 @@ def test_answer_without_the_requested_function_scores_zero_without_running_anyth
     scorer = unit_test_scorer("double", DOUBLE_TESTS)
     assert scorer("```python\ndef triple(x):\n    return 3 * x\n```") == 0.0
     assert extract_code("I cannot write that.", "double") is None
+
+
+def test_a_check_may_call_the_prompts_helpers_and_the_function_by_its_own_name():
+    prompt = (
+        "def encode(s: str) -> str:\n"
+        "    return s[::-1]\n\n"
+        "def decode(s: str) -> str:\n"
+        '    """Undo encode."""\n'
+    )
+    check = CheckCode(
+        "def check(candidate):\n"
+        "    for word in ['abc', 'xy']:\n"
+        "        assert candidate(encode(word)) == word\n"
+        "    assert tuple(candidate('ba')) == tuple(decode('ba'))\n",
+        context=prompt,
+    )
+    right = prompt + "    return s[::-1]\n"
+    assert run_tests(right, "decode", check).fraction == 1.0
+    assert run_tests(prompt + "    return s\n", "decode", check).passed == 1  # the self-check

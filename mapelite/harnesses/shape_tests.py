@@ -9,8 +9,9 @@ is one of:
   other where a prompt does not fix which one);
 - a sequence of expression strings (``"f(2) == 4"``): each is evaluated here with
   ``entry_point`` bound to a proxy of the candidate's function and passes when it is ``True``;
-- ``CheckCode(source)``: a HumanEval-style test, source that defines ``check(candidate)`` with
-  asserts. It is split per test: every top-level statement of ``check``'s body that mentions
+- ``CheckCode(source, context)``: a HumanEval-style test, source that defines
+  ``check(candidate)`` with asserts (``context``: the prompt, whose helpers it may call). It is
+  split per test: every top-level statement of ``check``'s body that mentions
   ``candidate`` is one test (run in order, in one namespace, so earlier assignments are seen);
   statements that do not mention it are set-up. Each test has its own time budget.
 
@@ -46,9 +47,15 @@ class Case:
 
 @dataclass(frozen=True)
 class CheckCode:
-    """HumanEval-style test source defining ``check(candidate)``."""
+    """HumanEval-style test source defining ``check(candidate)``.
+
+    ``context`` is bank code the test may read, run here before it: HumanEval's tests call
+    helpers defined in the prompt (``poly``, ``encode_cyclic``) and sometimes the asked
+    function by its own name, which is bound to the candidate too.
+    """
 
     source: str
+    context: str = ""
 
 
 Tests = Sequence[Case] | Sequence[str] | CheckCode
@@ -135,7 +142,7 @@ def run_tests(
         if load_error is not None:
             passed, total = 0, _count(tests)
         elif isinstance(tests, CheckCode):
-            passed, total = runner.run_check(tests.source)
+            passed, total = runner.run_check(tests)
         else:
             passed = sum(runner.run_one(test) for test in tests)
             total = len(tests)
@@ -196,11 +203,12 @@ class _Runner:
         except (Exception, CandidateTimeout, CandidateBroken):
             return False
 
-    def run_check(self, source: str) -> tuple[int, int]:
-        setup, body = _check_tests(source)
+    def run_check(self, check: CheckCode) -> tuple[int, int]:
+        setup, body = _check_tests(check.source)
         namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": "check"}
+        exec(compile(check.context, "<context>", "exec", dont_inherit=True), namespace)
         exec(compile(setup, "<check>", "exec", dont_inherit=True), namespace)
-        namespace["candidate"] = self.proxy
+        namespace["candidate"] = namespace[self.entry_point] = self.proxy
         passed = 0
         for statement, is_test in body:
             self._begin_test()
