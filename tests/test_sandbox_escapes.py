@@ -350,3 +350,40 @@ def test_the_sandbox_sees_its_own_pid_namespace_and_no_capabilities():
     assert pid == 2 and pids == [1, 2]
     if os.geteuid() == 0:
         assert caps == ["0000000000000000"]
+
+
+def test_the_process_limit_binds_even_when_scoring_runs_as_root():
+    limits = Limits(processes=16)
+    code = """
+import os, time
+def attempt():
+    started = 0
+    try:
+        for _ in range(200):
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+            started += 1
+    except OSError as error:
+        return [started, type(error).__name__]
+    return [started, "no limit"]
+"""
+    with Sandbox(code, limits) as box:
+        result = box.call("attempt", ())
+    assert result.kind == "ok"
+    started, stopped_by = result.value
+    assert stopped_by == "BlockingIOError"  # EAGAIN from fork: RLIMIT_NPROC
+    assert started < limits.processes
+
+
+def test_files_are_capped_in_size_inside_the_sandbox():
+    code = """
+def attempt():
+    try:
+        with open("/tmp/big", "wb") as handle:
+            handle.write(b"x" * (4 * 1024 * 1024))
+        return "written"
+    except OSError as error:
+        return type(error).__name__
+"""
+    assert call(code) != "written"
