@@ -170,6 +170,14 @@ class Sandbox:
                 # Nothing of ours (provider keys live in our environment) reaches the child.
                 env={"PATH": os.defpath, "LC_ALL": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir},
             )
+        except OSError:
+            # Not the candidate's fault (the interpreter or bwrap could not start): raise.
+            if info_read is not None:
+                os.close(info_read)
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                self._workdir = None
+            raise
         finally:
             if info_write is not None:
                 os.close(info_write)
