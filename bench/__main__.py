@@ -6,7 +6,8 @@
 
 Cases: transport (httpx's pool vs the aiohttp transport the providers use, bench.transport),
 A-F orchestration overhead (bench.orchestration), ledger verify and append (bench.ledger),
-rollup (bench.rollup via bench.ledger), memory (peak RSS of C and of the roll-up). The table is
+rollup (bench.rollup via bench.ledger), memory (peak RSS of C and of the roll-up), sandbox
+(SHAPE problems/s under bubblewrap vs a plain subprocess, bench.sandbox). The table is
 printed and written to bench/results/latest.md.
 """
 
@@ -24,7 +25,7 @@ from bench.common import REPO_ROOT, Row, format_table, temp_dir
 
 ORCHESTRATION = ["A", "B", "C", "D", "E", "F"]
 GROUPS = {"orchestration": ORCHESTRATION, "memory": ["C", "rollup", "memory"]}
-VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory"]
+VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory", "sandbox"]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
 
@@ -72,6 +73,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
                 rows += rollup_rows(path, entries, 1 if entries >= 1_000_000 else reps, memory)
     if "memory" in selected:
         rows += memory_rows(memory)
+    if "sandbox" in selected:
+        from bench.sandbox import sandbox_rows
+
+        print("SHAPE sandbox: bubblewrap vs plain subprocess ...", flush=True)
+        rows += sandbox_rows(reps)
     return rows
 
 

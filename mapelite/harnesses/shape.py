@@ -1,85 +1,49 @@
-"""Harness 2, SHAPE: write a Python function; hidden unit tests run in a sandbox subprocess.
+"""Harness 2, SHAPE: write a Python function; hidden unit tests run against it in a sandbox.
 
-Score = fraction of hidden tests passed (partial credit). The code is taken from the reply's
-fenced block that defines the function (or from bare code when there is no fence) and runs
-only in `sandbox.run_tests`, never in this process.
+Score = fraction of hidden tests passed (partial credit). The code is the first block of the
+reply that defines the asked function (``shape_extract``); it runs only in the sandbox
+(``sandbox``, ``sandbox_bwrap``), while the tests run in this process against values that come
+back from it (``shape_tests``), never in the candidate's process.
 """
 
 from __future__ import annotations
 
-import ast
-import re
-from collections.abc import Sequence
-
 from mapelite.harnesses.base import Harness, Item, Scorer
-from mapelite.harnesses.sandbox import run_tests
-from mapelite.harnesses.scoring import fenced_blocks, safe_scorer
+from mapelite.harnesses.sandbox import Limits
+from mapelite.harnesses.scoring import safe_scorer
+from mapelite.harnesses.shape_extract import extract_code
 from mapelite.harnesses.shape_items import SHAPE_TASKS, ShapeTask
+from mapelite.harnesses.shape_tests import Tests, run_tests
 
-_MAX_ANSWER_CHARS = 40_000
-_MAX_TRIM_STEPS = 60
-_CODE_START = re.compile(r"^(?:def |async def |import |from |class |@)")
-_PYTHON_LANGS = {"", "python", "py", "python3"}
-_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+__all__ = ["HARNESS", "ITEMS", "extract_code", "score_answer", "unit_test_scorer"]
 
 
-def extract_code(answer: str, function_name: str) -> str | None:
-    """The code in a reply that defines ``function_name``, or None when there is none."""
-    answer = answer[:_MAX_ANSWER_CHARS]
-    definition = re.compile(rf"^\s*(?:async\s+)?def\s+{re.escape(function_name)}\s*\(", re.M)
-    blocks = [body for lang, body in fenced_blocks(answer) if lang in _PYTHON_LANGS]
-    defining = [body for body in blocks if definition.search(body)]
-    if defining:
-        # Imports or helpers in other blocks may be needed; usage examples must not run first.
-        helpers = [body for body in blocks if body is not defining[-1] and _only_definitions(body)]
-        return "\n\n".join([*helpers, defining[-1]])
-    if blocks:
-        return None
-    return _bare_code(answer) if definition.search(answer) else None
+def score_answer(
+    answer: str,
+    entry_point: str,
+    tests: Tests,
+    *,
+    prelude: str = "",
+    limits: Limits | None = None,
+) -> float:
+    """Fraction of ``tests`` the reply's code passes; 0.0 when the reply has no such code.
+
+    ``prelude`` runs before the candidate's code in the sandbox: a HumanEval prompt (its
+    imports and the stub the reply redefines) goes there.
+    """
+    code = extract_code(answer, entry_point)
+    if code is None:
+        return 0.0
+    if prelude:
+        code = f"{prelude.rstrip()}\n\n{code}"
+    return run_tests(code, entry_point, tests, limits=limits).fraction
 
 
-def _bare_code(answer: str) -> str | None:
-    lines = answer.splitlines()
-    start = next((i for i, line in enumerate(lines) if _CODE_START.match(line)), None)
-    if start is None:
-        return None
-    code_lines = lines[start:]
-    for _ in range(_MAX_TRIM_STEPS):
-        code = "\n".join(code_lines)
-        if _parses(code):
-            return code
-        if len(code_lines) <= 1:
-            return None
-        code_lines = code_lines[:-1]
-    return None
-
-
-def _only_definitions(code: str) -> bool:
-    """True for a block of imports, functions and classes only (safe to run before others)."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return all(isinstance(node, _DEFINITIONS) for node in tree.body)
-
-
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
-def unit_test_scorer(function_name: str, tests: Sequence[str]) -> Scorer:
-    """Scorer: fraction of ``tests`` (expressions that must be True) the reply's code passes."""
-    test_list = list(tests)
+def unit_test_scorer(entry_point: str, tests: Tests, *, prelude: str = "") -> Scorer:
+    """Scorer of one SHAPE item: ``score_answer`` with its tests bound."""
 
     def score(answer: str) -> float:
-        code = extract_code(answer, function_name)
-        if code is None:
-            return 0.0
-        return run_tests(code, test_list).fraction
+        return score_answer(answer, entry_point, tests, prelude=prelude)
 
     return safe_scorer(score)
 

@@ -1,12 +1,15 @@
 """The SHAPE tasks: specification, hidden tests, a right answer and a subtly buggy one.
 
-Tests are Python expressions that must evaluate to ``True`` in the candidate's namespace.
-Each near miss passes some of the tests, not all, so partial credit is exercised.
+Each test is a ``Case``: the function called with these arguments must return a value equal in
+type and value to the expected one (``shape_tests.same_value``). Each near miss passes some of
+the tests, not all, so partial credit is exercised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from mapelite.harnesses.shape_tests import Case
 
 
 @dataclass(frozen=True)
@@ -15,7 +18,7 @@ class ShapeTask:
     function_name: str
     signature: str
     specification: str
-    tests: tuple[str, ...]
+    tests: tuple[Case, ...]
     reference: str
     near_miss: str
 
@@ -34,12 +37,12 @@ SHAPE_TASKS: tuple[ShapeTask, ...] = (
             "and every character that is not a letter or a digit."
         ),
         tests=(
-            'is_palindrome("racecar") == True',
-            'is_palindrome("A man, a plan, a canal: Panama") == True',
-            'is_palindrome("hello") == False',
-            'is_palindrome("") == True',
-            "is_palindrome(\"No 'x' in Nixon\") == True",
-            'is_palindrome("ab") == False',
+            Case(("racecar",), True),
+            Case(("A man, a plan, a canal: Panama",), True),
+            Case(("hello",), False),
+            Case(("",), True),
+            Case(("No 'x' in Nixon",), True),
+            Case(("ab",), False),
         ),
         reference=_reply(
             "Here's a simple implementation:",
@@ -69,11 +72,11 @@ def is_palindrome(text: str) -> bool:
             'e.g. "aaabcc" -> "a3b1c2"; the empty string encodes to "".'
         ),
         tests=(
-            'run_length_encode("aaabcc") == "a3b1c2"',
-            'run_length_encode("") == ""',
-            'run_length_encode("a") == "a1"',
-            'run_length_encode("abab") == "a1b1a1b1"',
-            'run_length_encode("zzzzzzzzzzzz") == "z12"',
+            Case(("aaabcc",), "a3b1c2"),
+            Case(("",), ""),
+            Case(("a",), "a1"),
+            Case(("abab",), "a1b1a1b1"),
+            Case(("zzzzzzzzzzzz",), "z12"),
         ),
         reference=_reply(
             "Sure! Here is the function:",
@@ -122,12 +125,12 @@ def run_length_encode(text: str) -> str:
             "fewer than two distinct values."
         ),
         tests=(
-            "second_largest([3, 1, 4, 1, 5]) == 4",
-            "second_largest([5, 5, 4]) == 4",
-            "second_largest([7]) is None",
-            "second_largest([2, 2]) is None",
-            "second_largest([-1, -5, -3]) == -3",
-            "second_largest([10, 9]) == 9",
+            Case(([3, 1, 4, 1, 5],), 4),
+            Case(([5, 5, 4],), 4),
+            Case(([7],), None),
+            Case(([2, 2],), None),
+            Case(([-1, -5, -3],), -3),
+            Case(([10, 9],), 9),
         ),
         reference=_reply(
             "The code below removes duplicates first:",
@@ -161,11 +164,11 @@ def second_largest(numbers: list[int]) -> int | None:
             "lower-case word to its count."
         ),
         tests=(
-            'word_frequencies("the cat and the hat") == {"the": 2, "cat": 1, "and": 1, "hat": 1}',
-            'word_frequencies("Hello, hello!") == {"hello": 2}',
-            'word_frequencies("") == {}',
-            'word_frequencies("One two TWO three three THREE") == {"one": 1, "two": 2, "three": 3}',
-            'word_frequencies("well-known well") == {"well": 2, "known": 1}',
+            Case(("the cat and the hat",), {"the": 2, "cat": 1, "and": 1, "hat": 1}),
+            Case(("Hello, hello!",), {"hello": 2}),
+            Case(("",), {}),
+            Case(("One two TWO three three THREE",), {"one": 1, "two": 2, "three": 3}),
+            Case(("well-known well",), {"well": 2, "known": 1}),
         ),
         reference=_reply(
             "Here is one way to do it with a regular expression:",
@@ -201,11 +204,12 @@ def word_frequencies(text: str) -> dict[str, int]:
             "merge into (1, 5)."
         ),
         tests=(
-            "[tuple(x) for x in merge_intervals([(1, 3), (2, 6), (8, 10)])] == [(1, 6), (8, 10)]",
-            "[tuple(x) for x in merge_intervals([(5, 7), (1, 2)])] == [(1, 2), (5, 7)]",
-            "[tuple(x) for x in merge_intervals([(1, 4), (4, 5)])] == [(1, 5)]",
-            "list(merge_intervals([])) == []",
-            "[tuple(x) for x in merge_intervals([(1, 10), (2, 3)])] == [(1, 10)]",
+            # The prompt asks for tuples but does not fix the outer container's type.
+            Case(([(1, 3), (2, 6), (8, 10)],), [(1, 6), (8, 10)], loose_sequences=True),
+            Case(([(5, 7), (1, 2)],), [(1, 2), (5, 7)], loose_sequences=True),
+            Case(([(1, 4), (4, 5)],), [(1, 5)], loose_sequences=True),
+            Case(([],), [], loose_sequences=True),
+            Case(([(1, 10), (2, 3)],), [(1, 10)], loose_sequences=True),
         ),
         reference=_reply(
             "Sort by start, then sweep:",
@@ -245,12 +249,12 @@ def merge_intervals(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
             "subtractive forms such as IV and CM) to an integer."
         ),
         tests=(
-            'roman_to_int("III") == 3',
-            'roman_to_int("IV") == 4',
-            'roman_to_int("IX") == 9',
-            'roman_to_int("LVIII") == 58',
-            'roman_to_int("MCMXCIV") == 1994',
-            'roman_to_int("MMXXIV") == 2024',
+            Case(("III",), 3),
+            Case(("IV",), 4),
+            Case(("IX",), 9),
+            Case(("LVIII",), 58),
+            Case(("MCMXCIV",), 1994),
+            Case(("MMXXIV",), 2024),
         ),
         reference=_reply(
             "Here's the function:",
