@@ -103,11 +103,12 @@ def test_parse_openrouter_models_converts_per_token_strings_to_per_million():
     assert nano.name == "openai/gpt-5-nano" and nano.provider == "openrouter"
     free = entries["openrouter/meta-llama/llama-3.3-8b-instruct:free"]
     assert (free.input_price_per_m, free.output_price_per_m) == (0.0, 0.0)
+    assert free.free and free.rate_limit and "20 requests/min" in free.rate_limit
     assert entries["openrouter/google/gemini-2.5-flash-lite"].context_length is None
-    # variable-priced router and a model without a completion price cannot be estimated
-    assert "openrouter/openrouter/auto" not in entries
+    # the variable-priced router is kept and marked; a model without a completion price is not
+    assert entries["openrouter/openrouter/auto"].variable_price
     assert "openrouter/example/no-completion-price" not in entries
-    assert len(entries) == 4
+    assert len(entries) == 5
 
 
 def test_parse_openrouter_models_tolerates_an_empty_or_odd_payload():
