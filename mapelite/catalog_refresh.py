@@ -19,11 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from mapelite.catalog import Catalog, ModelEntry, entry_data
+from mapelite.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mapelite.settings import Settings
 
 PRICE_BANDS: dict[str, tuple[float, float]] = {
     "tier1": (0.0, 0.05),
@@ -279,3 +284,17 @@ def _summarise(
         emptied_tiers=[n for n, ids in tiers.items() if not ids and base.tiers.get(n)],
         dropped_from_tiers=sorted(i for i in tiered_before - tiered_after if i not in new),
     )
+
+
+def refresh_from_openrouter(settings: Settings) -> tuple[Path, RefreshSummary]:
+    """Fetch OpenRouter's model list, refresh the catalog file in ``$MAPELITE_HOME`` and say
+    what changed (``summary.warnings``: tiers the refresh emptied). A list without one priced
+    chat model leaves the catalog unchanged (ConfigError)."""
+    from mapelite.catalog import CATALOG_FILE_NAME, load_file_catalog, write_catalog
+    from mapelite.providers.openrouter import fetch_models
+
+    parsed = parse_openrouter(fetch_models(settings))
+    if not parsed.models:
+        raise ConfigError("OpenRouter's model list had no priced chat models; catalog unchanged")
+    data, summary = refresh_catalog(parsed, load_file_catalog())
+    return write_catalog(data, settings.home / CATALOG_FILE_NAME), summary
