@@ -10,8 +10,8 @@ import polars as pl
 from mapelite.catalog import load_catalog
 from mapelite.errors import MapEliteError
 from mapelite.fitness import FitnessWeights, fitness
-from mapelite.settings import get_settings
 from mapelite.schemas import HARNESS_NAMES, split_model_id, utc_now_iso
+from mapelite.settings import get_settings
 from profiles.frame import SOLO, EntryFilters, load_entries, verified_entry_count
 from profiles.pattern_rollup import pattern_profiles
 from profiles.schema import (
