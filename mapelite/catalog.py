@@ -114,17 +114,12 @@ class Catalog:
         )
 
     def tier(self, name: str) -> list[str]:
-        """Model ids of tier ``name``; an unknown tier names the valid ones, an empty tier is an
-        InvalidInputError too (running it would do nothing and look like success)."""
+        """Model ids of tier ``name`` (possibly none); an unknown tier names the valid ones.
+        What runs a tier goes through `select_models`, which refuses an empty one."""
         models = self.tiers.get(name)
         if models is None:
             raise InvalidInputError(
                 f"unknown tier {name!r}; valid tiers: {', '.join(self.tier_names())}"
-            )
-        if not models:
-            raise InvalidInputError(
-                f"tier {name!r} has no models (the last `map-elite models refresh` found none "
-                "in its price band); choose another tier or list models with --models"
             )
         return list(models)
 
@@ -160,6 +155,20 @@ def with_config(catalog: Catalog, settings: Settings) -> Catalog:
     configured model names prices that can be found again."""
     if not (settings.models or settings.tiers or settings.endpoints):
         return catalog
+    cached = _merged.get("last")
+    if cached is not None and cached[0] is catalog and cached[1] is settings:
+        return cached[2]
+    merged = _merge_config(catalog, settings)
+    _merged["last"] = (catalog, settings, merged)
+    return merged
+
+
+_merged: dict[str, tuple[Catalog, Settings, Catalog]] = {}
+"""The last merge (inputs held, so identity is safe): the simulator looks the catalog up per
+model, and a merge hashes the config each time."""
+
+
+def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
     source = str(settings.config_file or "the environment")
     for name in settings.tiers:
         if name in catalog.tiers:
@@ -223,7 +232,14 @@ def select_models(
         return "models", ids
     if tier is None:
         raise InvalidInputError("choose models with --tier NAME or --models a,b,c")
-    return tier, catalog.tier(tier)
+    ids = catalog.tier(tier)
+    if not ids:
+        # Running it would do nothing and look like success ("0/0 harness runs", exit 0).
+        raise InvalidInputError(
+            f"tier {tier!r} has no models (the last `map-elite models refresh` found none in "
+            "its price band); choose another tier or list models with --models"
+        )
+    return tier, ids
 
 
 def catalog_path() -> Path:

@@ -44,6 +44,10 @@ class CostEstimate(BaseModel):
     models_left_out: list[str] = Field(
         default_factory=list, description="tier models a swarm pattern does not use"
     )
+    variable_price_models: list[str] = Field(
+        default_factory=list,
+        description="models priced per request by a router: not in the estimate (priced 0)",
+    )
 
 
 @dataclass
@@ -144,6 +148,7 @@ def _finish(
         warning=warning_text(tally.cost, warn_usd),
         simulated=bool(distinct) and all(tally.catalog.get(m).simulated for m in distinct),
         per_model_cost=dict(tally.per_model),
+        variable_price_models=[m for m in distinct if tally.catalog.get(m).variable_price],
     )
 
 

@@ -198,3 +198,19 @@ def test_dollar_amounts_print_with_enough_digits_to_be_true(value: float, printe
 def test_the_cost_warning_shows_a_small_threshold_as_it_is() -> None:
     text = warning_text(0.0123, 0.001)
     assert text is not None and "MAPELITE_WARN_USD $0.001" in text and "$0.0123" in text
+
+
+def test_a_variable_price_model_is_named_by_the_estimate_not_silently_priced() -> None:
+    import json
+
+    from mapelite.catalog import catalog_from_bytes
+    from mapelite.catalog_refresh import parse_openrouter, refresh_catalog
+    from mapelite.cost import estimate_batch
+
+    saved = Path(__file__).parent / "data" / "openrouter_models_refresh.json"
+    data, _ = refresh_catalog(parse_openrouter(json.loads(saved.read_text())), load_catalog())
+    catalog = catalog_from_bytes(json.dumps(data).encode())
+    models = ["openrouter/openrouter/auto", "openrouter/openai/gpt-5-nano"]
+    estimate = estimate_batch(models, [0], 1, tier="models", catalog=catalog)
+    assert estimate.variable_price_models == ["openrouter/openrouter/auto"]
+    assert estimate.per_model_cost["openrouter/openai/gpt-5-nano"] > 0

@@ -118,3 +118,20 @@ async def test_eval_and_the_profile_price_a_model_from_the_config_file(
     expected = (entry.metadata.tokens_in * 0.10 + entry.metadata.tokens_out * 0.30) / 1e6
     assert entry.metadata.cost_usd == pytest.approx(expected, rel=1e-6)
     assert LAB_KEY not in get_settings().ledger.read_text()
+
+
+async def test_one_model_given_with_models_is_a_self_moa_swarm(prefect_api, configured) -> None:
+    lab, gpu = configured
+    result = await swarm_flow(":10", models=["gpu/y"], harness="0", run_id="cfg-moa")
+
+    assert result.tier == "models" and result.lead == "gpu/y"
+    assert {e.model for e in ledger_entries()} == {"gpu/y"} and len(ledger_entries()) == 9
+    assert lab.total_stats().requests == 0 and gpu.total_stats().requests > 0
+
+
+async def test_a_swarm_result_names_the_models_its_pattern_leaves_out(prefect_api) -> None:
+    models = ["mockllm/atlas", "mockllm/birch", "mockllm/cedar"]
+    result = await swarm_flow(":0", models=models, harness="7", run_id="cfg-left-out")
+
+    assert result.models_left_out == ["mockllm/birch", "mockllm/cedar"]
+    assert {e.model for e in ledger_entries()} == {"mockllm/atlas"}
