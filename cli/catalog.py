@@ -137,31 +137,15 @@ def models_refresh_command() -> None:
 
     Example: map-elite models refresh
     """
-    from mapelite.catalog import (
-        CATALOG_FILE_NAME,
-        parse_openrouter_models,
-        refreshed_catalog_data,
-        write_catalog,
-    )
-    from mapelite.errors import ConfigError
-    from mapelite.providers.openrouter import fetch_models
+    from mapelite.catalog_refresh import refresh_from_openrouter
     from mapelite.settings import get_settings
 
-    settings = get_settings()
-    fresh = parse_openrouter_models(fetch_models(settings))
-    if not fresh:
-        raise ConfigError("OpenRouter's model list had no priced models; catalog left unchanged")
-    data, dropped = refreshed_catalog_data(fresh)
-    path = write_catalog(data, settings.home / CATALOG_FILE_NAME)
-    console.print(
-        f"catalog refreshed: {len(fresh)} OpenRouter models -> {path}", markup=False, soft_wrap=True
-    )
-    if dropped:
-        console.print(
-            f"no longer listed, removed from tiers: {', '.join(dropped)}",
-            markup=False,
-            soft_wrap=True,
-        )
+    path, summary = refresh_from_openrouter(get_settings())
+    console.print(f"catalog refreshed -> {path}", markup=False, soft_wrap=True)
+    for line in summary.lines():
+        console.print(line, markup=False, soft_wrap=True)
+    for warning in summary.warnings:
+        console.print(f"warning: {warning}", markup=False, soft_wrap=True)
 
 
 @commands.command("harnesses")

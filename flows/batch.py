@@ -15,7 +15,7 @@ from functools import partial
 from prefect import flow
 
 from flows.common import StageUnits, new_run_id, outcome, unit_session
-from mapelite.catalog import load_catalog
+from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import AgentContext, HarnessRunnerOptions
@@ -51,12 +51,21 @@ class BatchRequest:
         return RunPlan(run_id=run_id, kind="batch", pattern=None, models=models)
 
 
-def resolve_batch(tier: str, harness: str, runs: int, settings: Settings) -> BatchRequest:
+def resolve_batch(
+    tier: str | None,
+    harness: str,
+    runs: int,
+    settings: Settings,
+    *,
+    models: str | list[str] | None = None,
+) -> BatchRequest:
+    """The batch's models from ``tier`` or ``models`` (`mapelite.catalog.select_models`: an
+    empty tier or list is refused first), harnesses, runs and estimate."""
     from mapelite.errors import InvalidInputError
 
+    tier, models = select_models(load_catalog(), tier=tier, models=models)
     if runs < 1:
         raise InvalidInputError(f"--runs must be at least 1, got {runs}")
-    models = load_catalog().tier(tier)
     harness_ids = parse_harness_selection(harness)
     estimate = estimate_batch(models, harness_ids, runs, tier=tier, warn_usd=settings.warn_usd)
     return BatchRequest(tier, models, harness_ids, runs, estimate)
@@ -64,7 +73,7 @@ def resolve_batch(tier: str, harness: str, runs: int, settings: Settings) -> Bat
 
 @flow(name="batch", persist_result=False, log_prints=False)
 async def batch_flow(
-    tier: str,
+    tier: str | None = None,
     harness: str = "all",
     runs: int = 1,
     runner: str = "local",
@@ -74,11 +83,13 @@ async def batch_flow(
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
+    models: list[str] | None = None,
 ) -> BatchResult:
     """Every model of ``tier`` runs the chosen harnesses ``runs`` times (``item_limit``: only
     the first N items of each harness, for smoke tests and benchmarks)."""
     settings = get_settings()
-    request = resolve_batch(tier, harness, runs, settings)
+    request = resolve_batch(tier, harness, runs, settings, models=models)
+    tier = request.tier
     run_id = run_id or new_run_id()
     started = time.monotonic()
     options = HarnessRunnerOptions(

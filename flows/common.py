@@ -62,7 +62,7 @@ async def preflight_providers(models: Iterable[str], settings: Settings) -> list
     is one ConfigError line naming the setting. Returns the distinct providers."""
     providers: dict[str, str] = {}
     for model in models:
-        providers.setdefault(provider_of(model), model)
+        providers.setdefault(provider_of(model, settings), model)
     for model in providers.values():
         api = create_model_api(model, settings, max_connections=1)
         await api.aclose()

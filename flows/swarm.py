@@ -22,7 +22,7 @@ from prefect import flow
 
 from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, unit_session
 from flows.progress import current_progress
-from mapelite.catalog import load_catalog
+from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
@@ -34,6 +34,7 @@ from mapelite.swarm import (
     StageSummary,
     SwarmResult,
     agent_context,
+    left_out_note,
     mean_score,
     plan_stages,
     swarm_scores,
@@ -58,6 +59,12 @@ class SwarmRequest:
         return self.pattern.total_agents * len(self.harness_ids)
 
     @property
+    def left_out_note(self) -> str | None:
+        """Which tier models no agent uses (a tier wider than the widest stage), or None."""
+        label = "--models" if self.tier == "models" else f"tier {self.tier}"
+        return left_out_note(self.pattern.code, self.pattern.stages, self.models, self.lead, label)
+
+    @property
     def agent_models(self) -> list[str]:
         return list(dict.fromkeys(a.model for p in self.plans for a in p.agents))
 
@@ -72,10 +79,18 @@ class SwarmRequest:
 
 
 def resolve_swarm(
-    pattern: str, tier: str, harness: str, lead: str | None, settings: Settings
+    pattern: str,
+    tier: str | None,
+    harness: str,
+    lead: str | None,
+    settings: Settings,
+    *,
+    models: str | list[str] | None = None,
 ) -> SwarmRequest:
+    """The swarm's models from ``tier`` or ``models`` (an empty tier or list is refused before
+    anything else; one model is a Self-MoA swarm), pattern, harnesses, lead and estimate."""
+    tier, models = select_models(load_catalog(), tier=tier, models=models)
     parsed = parse_pattern(pattern, settings.max_agents)
-    models = load_catalog().tier(tier)
     harness_ids = parse_harness_selection(harness)
     lead_model = lead or models[0]
     estimate = estimate_swarm(
@@ -95,7 +110,7 @@ def resolve_swarm(
 @flow(name="swarm", persist_result=False, log_prints=False)
 async def swarm_flow(
     pattern: str,
-    tier: str,
+    tier: str | None = None,
     harness: str = "all",
     lead: str | None = None,
     runner: str = "local",
@@ -105,10 +120,12 @@ async def swarm_flow(
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
+    models: list[str] | None = None,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
     settings = get_settings()
-    request = resolve_swarm(pattern, tier, harness, lead, settings)
+    request = resolve_swarm(pattern, tier, harness, lead, settings, models=models)
+    tier = request.tier
     run_id = run_id or new_run_id()
     progress = current_progress()
     started = time.monotonic()
@@ -127,6 +144,8 @@ async def swarm_flow(
     ) as executor:
         budget = executor.budget
         progress.start(request.units)
+        if request.left_out_note is not None:
+            progress.note(request.left_out_note)
         previous: dict[int, dict[int, HarnessResult]] = {}
         for plan in request.plans:
             if budget.stopped_reason is not None:
@@ -150,6 +169,7 @@ async def swarm_flow(
         swarm_score=score,
         coordination_gain=gain,
         best_single_agent=best,
+        models_left_out=request.estimate.models_left_out,
     )
 
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mapelite.errors import ConfigError, InvalidInputError
 from mapelite.schemas import split_model_id
+
+if TYPE_CHECKING:
+    from mapelite.settings import Settings
 
 SHIPPED_CATALOG = Path(__file__).parent / "data" / "catalog.json"
 CATALOG_FILE_NAME = "catalog.json"
@@ -42,6 +44,12 @@ class ModelEntry(BaseModel):
     skill: float | None = Field(default=None, ge=0, le=1, description="mockllm only")
     simulated: bool = False
     display_name: str | None = None
+    free: bool = Field(default=False, description="a `:free` variant: no cost, rate-limited")
+    rate_limit: str | None = Field(default=None, description="the free variant's rate limit")
+    variable_price: bool = Field(
+        default=False, description="priced per request by a router (OpenRouter's price -1)"
+    )
+    configured: bool = Field(default=False, description="priced by the config file")
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> ModelEntry:
@@ -63,8 +71,13 @@ class Catalog:
         hash: str,
         source: str = "",
         snapshot_date: str | None = None,
+        endpoints: Sequence[str] = (),
+        config_tiers: Sequence[str] = (),
     ) -> None:
         self.models: dict[str, ModelEntry] = {m.id: m for m in models}
+        self.endpoints = tuple(endpoints)
+        """Config-file endpoints: their unlisted models are priced at 0, like local servers."""
+        self.config_tiers = tuple(config_tiers)
         self.tiers: dict[str, list[str]] = {name: list(ids) for name, ids in tiers.items()}
         self.hash = hash
         self.source = source
@@ -87,16 +100,17 @@ class Catalog:
             raise InvalidInputError(
                 f"unknown simulated model {model_id!r}; mockllm models: {', '.join(simulated)}"
             )
-        if provider in FREE_PROVIDERS:
+        if provider in FREE_PROVIDERS or provider in self.endpoints:
             return ModelEntry(id=model_id, provider=provider, name=name)
         if provider == "openrouter":
             raise InvalidInputError(
                 f"model {model_id!r} is not in the catalog; run `map-elite models` to list "
                 "models, or `map-elite models refresh` to fetch OpenRouter's current list"
             )
+        endpoints = "".join(f"{e}/, " for e in self.endpoints)
         raise InvalidInputError(
             f"unknown provider {provider!r} in {model_id!r}; use openrouter/, ollama/, "
-            "openai/ or mockllm/"
+            f"openai/, {endpoints}or mockllm/ (endpoints are named in mapelite.toml)"
         )
 
     def is_simulated(self, model_id: str) -> bool:
@@ -108,7 +122,8 @@ class Catalog:
         return model_id.partition("/")[0] == "mockllm"
 
     def tier(self, name: str) -> list[str]:
-        """Model ids of tier ``name``; an unknown tier names the valid ones."""
+        """Model ids of tier ``name`` (possibly none); an unknown tier names the valid ones.
+        What runs a tier goes through `select_models`, which refuses an empty one."""
         models = self.tiers.get(name)
         if models is None:
             raise InvalidInputError(
@@ -140,6 +155,101 @@ def catalog_from_bytes(raw: bytes, source: str = "") -> Catalog:
     )
 
 
+def with_config(catalog: Catalog, settings: Settings) -> Catalog:
+    """``catalog`` plus the config file's priced models, endpoints and tiers.
+
+    A config tier that shadows a catalog tier is a ConfigError (the file's checks already refuse
+    the built-in names). The hash covers the config's prices too, so a ledger entry priced by a
+    configured model names prices that can be found again."""
+    if not (settings.models or settings.tiers or settings.endpoints):
+        return catalog
+    cached = _merged.get("last")
+    if cached is not None and cached[0] is catalog and cached[1] is settings:
+        return cached[2]
+    merged = _merge_config(catalog, settings)
+    _merged["last"] = (catalog, settings, merged)
+    return merged
+
+
+_merged: dict[str, tuple[Catalog, Settings, Catalog]] = {}
+"""The last merge (inputs held, so identity is safe): the simulator looks the catalog up per
+model, and a merge hashes the config each time."""
+
+
+def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
+    source = str(settings.config_file or "the environment")
+    for name in settings.tiers:
+        if name in catalog.tiers:
+            raise ConfigError(
+                f"{source}: tiers.{name}: duplicates the catalog tier {name!r}; expected a new name"
+            )
+    configured = []
+    for model_id, price in settings.models.items():
+        provider, name = split_model_id(model_id)
+        configured.append(
+            ModelEntry(
+                id=model_id,
+                provider=provider,
+                name=name,
+                configured=True,
+                **price.model_dump(),
+            )
+        )
+    extra = json.dumps(
+        {
+            "models": {m.id: m.model_dump() for m in configured},
+            "tiers": settings.tiers,
+            "endpoints": sorted(settings.endpoints),
+        },
+        sort_keys=True,
+    )
+    return Catalog(
+        [*catalog.models.values(), *configured],
+        {**catalog.tiers, **settings.tiers},
+        hash=hashlib.sha256(f"{catalog.hash}\n{extra}".encode()).hexdigest(),
+        source=f"{catalog.source} + {source}",
+        snapshot_date=catalog.snapshot_date,
+        endpoints=list(settings.endpoints),
+        config_tiers=list(settings.tiers),
+    )
+
+
+def select_models(
+    catalog: Catalog, *, tier: str | None = None, models: str | Sequence[str] | None = None
+) -> tuple[str, list[str]]:
+    """(label, model ids) from ``--tier NAME`` or ``--models a,b,c`` (exactly one of them).
+
+    Every model must be usable: known to the catalog, a local server's or an endpoint's. An
+    empty tier or list is an InvalidInputError before anything else runs. The label names the
+    selection in results: the tier, or ``models`` for a list."""
+    if tier is not None and models is not None:
+        raise InvalidInputError("give either --tier or --models, not both")
+    if models is not None:
+        ids = [m.strip() for m in models.split(",")] if isinstance(models, str) else list(models)
+        ids = [m for m in ids if m]
+        if not ids:
+            raise InvalidInputError(
+                "--models lists no model; expected model ids separated by commas, e.g. "
+                "--models ollama/llama3.2:1b,openrouter/openai/gpt-5-nano"
+            )
+        duplicates = sorted({m for m in ids if ids.count(m) > 1})
+        if duplicates:
+            raise InvalidInputError(f"--models lists {', '.join(duplicates)} more than once")
+        for model_id in ids:
+            catalog.get(model_id)
+        return "models", ids
+    if tier is None:
+        raise InvalidInputError("choose models with --tier NAME or --models a,b,c")
+    ids = catalog.tier(tier)
+    if not ids:
+        # Running it would do nothing and look like success ("0/0 harness runs", exit 0).
+        raise InvalidInputError(
+            f"tier {tier!r} has no models (the last `map-elite models refresh` found none in "
+            "its price band); choose another tier or list models with --models"
+        )
+    return tier, ids
+
+
 def catalog_path() -> Path:
     """The refreshed catalog in ``$MAPELITE_HOME`` when present, else the shipped one."""
     from mapelite.settings import get_settings
@@ -149,7 +259,15 @@ def catalog_path() -> Path:
 
 
 def load_catalog() -> Catalog:
-    """The catalog in use (cached until its file changes)."""
+    """The catalog in use with the config file's models, endpoints and tiers (`with_config`)."""
+    from mapelite.settings import get_settings
+
+    return with_config(load_file_catalog(), get_settings())
+
+
+def load_file_catalog() -> Catalog:
+    """The catalog file alone (cached until the file changes): what a refresh starts from, so
+    config tiers never enter the catalog file."""
     path = catalog_path()
     stat = path.stat()
     return _load_cached(str(path), stat.st_mtime_ns, stat.st_size)
@@ -160,78 +278,8 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> Catalog:
     return catalog_from_bytes(Path(path).read_bytes(), source=path)
 
 
-# -- OpenRouter's model list -------------------------------------------------------------------
-
-
-def _per_million(value: Any) -> float | None:
-    """OpenRouter gives prices as strings in USD per token; negative means 'varies'."""
-    if value is None:
-        return None
-    try:
-        per_token = float(value)
-    except (TypeError, ValueError):
-        return None
-    if per_token < 0 or per_token != per_token:
-        return None
-    return round(per_token * 1_000_000, 6)
-
-
-def parse_openrouter_models(payload: Mapping[str, Any]) -> list[ModelEntry]:
-    """Catalog entries from OpenRouter's ``GET /models`` JSON.
-
-    Entries without an id or without a usable prompt/completion price are skipped: a model
-    whose price is unknown cannot be estimated.
-    """
-    entries: list[ModelEntry] = []
-    for item in payload.get("data") or []:
-        if not isinstance(item, Mapping) or not item.get("id"):
-            continue
-        pricing = item.get("pricing") or {}
-        prompt = _per_million(pricing.get("prompt"))
-        completion = _per_million(pricing.get("completion"))
-        if prompt is None or completion is None:
-            continue
-        context = item.get("context_length")
-        entries.append(
-            ModelEntry(
-                id=f"openrouter/{item['id']}",
-                provider="openrouter",
-                name=str(item["id"]),
-                display_name=item.get("name"),
-                input_price_per_m=prompt,
-                output_price_per_m=completion,
-                context_length=int(context) if isinstance(context, int | float) else None,
-            )
-        )
-    return entries
-
-
-def refreshed_catalog_data(
-    fresh: Sequence[ModelEntry], base: Catalog | None = None
-) -> tuple[dict[str, Any], list[str]]:
-    """A catalog file's content: fresh OpenRouter prices, the base catalog's tiers.
-
-    Returns the data and the model ids dropped from tiers because OpenRouter no longer lists
-    them. Simulated (mockllm) models are kept from the base catalog.
-    """
-    base = base or catalog_from_bytes(SHIPPED_CATALOG.read_bytes(), str(SHIPPED_CATALOG))
-    by_id = {entry.id: entry for entry in fresh}
-    kept = [m for m in base.models.values() if m.provider != "openrouter"]
-    models = [*kept, *by_id.values()]
-    known = {m.id for m in models}
-    dropped = sorted({i for ids in base.tiers.values() for i in ids if i not in known})
-    tiers = {name: [i for i in ids if i in known] for name, ids in base.tiers.items()}
-    data = {
-        "snapshot_date": datetime.now(UTC).date().isoformat(),
-        "source": "https://openrouter.ai/api/v1/models (map-elite models refresh)",
-        "note": "Prices change; `map-elite models refresh` updates this file.",
-        "models": [_entry_data(m) for m in models],
-        "tiers": tiers,
-    }
-    return data, dropped
-
-
-def _entry_data(entry: ModelEntry) -> dict[str, Any]:
+def entry_data(entry: ModelEntry) -> dict[str, Any]:
+    """A model's record in the catalog file."""
     data: dict[str, Any] = {
         "id": entry.id,
         "name": entry.display_name or entry.name,
@@ -239,10 +287,12 @@ def _entry_data(entry: ModelEntry) -> dict[str, Any]:
         "output_price_per_m": entry.output_price_per_m,
         "context_length": entry.context_length,
     }
-    if entry.skill is not None:
-        data["skill"] = entry.skill
-    if entry.simulated:
-        data["simulated"] = True
+    for flag in ("skill", "rate_limit"):
+        if getattr(entry, flag) is not None:
+            data[flag] = getattr(entry, flag)
+    for flag in ("simulated", "free", "variable_price"):
+        if getattr(entry, flag):
+            data[flag] = True
     return data
 
 

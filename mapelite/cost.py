@@ -9,6 +9,7 @@ counts what the runner sends.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,6 +43,13 @@ class CostEstimate(BaseModel):
     warning: str | None = None
     simulated: bool = False
     per_model_cost: dict[str, float] = Field(default_factory=dict)
+    models_left_out: list[str] = Field(
+        default_factory=list, description="tier models a swarm pattern does not use"
+    )
+    variable_price_models: list[str] = Field(
+        default_factory=list,
+        description="models priced per request by a router: not in the estimate (priced 0)",
+    )
 
 
 @dataclass
@@ -92,11 +100,28 @@ def _default_harness(harness_id: int) -> Harness:
     return get_harness(harness_id)
 
 
+def format_usd(value: float) -> str:
+    """Dollars with enough digits to be true: ``$0.50``, ``$0.001``, ``$0.000042``, ``$12.30``.
+
+    At least two decimals; below a dollar, three significant digits (at most 10 decimals), so a
+    threshold such as 0.001 never prints as ``$0.00``."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return f"${value}"
+    magnitude = abs(value)
+    decimals = 2
+    if 0 < magnitude < 1:
+        decimals = min(10, 2 - math.floor(math.log10(magnitude)))
+    text = f"{magnitude:.{decimals}f}".rstrip("0")
+    whole, _, fraction = text.partition(".")
+    sign = "-" if value < 0 and float(text) != 0 else ""
+    return f"{sign}${whole}.{fraction.ljust(2, '0')}"
+
+
 def warning_text(cost: float, warn_usd: float) -> str | None:
     if cost <= warn_usd:
         return None
     return (
-        f"estimated cost ${cost:.4f} is above MAPELITE_WARN_USD ${warn_usd:.2f}; "
+        f"estimated cost {format_usd(cost)} is above MAPELITE_WARN_USD {format_usd(warn_usd)}; "
         "re-run with --yes to accept it"
     )
 
@@ -128,6 +153,7 @@ def _finish(
         warning=warning_text(tally.cost, warn_usd),
         simulated=bool(distinct) and all(tally.catalog.get(m).simulated for m in distinct),
         per_model_cost=dict(tally.per_model),
+        variable_price_models=[m for m in distinct if tally.catalog.get(m).variable_price],
     )
 
 
@@ -176,6 +202,8 @@ def estimate_swarm(
         for agent in agents:
             tally.add_run(agent.model, harness, answers_read(agent), times=runs)
     used = [agent.model for agent in agents]
-    return _finish(
+    estimate = _finish(
         tally, used, harness_ids, tier=tier, pattern=pattern.code, runs=runs, warn_usd=warn_usd
     )
+    estimate.models_left_out = [m for m in dict.fromkeys(models) if m not in set(used)]
+    return estimate

@@ -1,12 +1,32 @@
-"""Settings from the environment (prefix ``MAPELITE_``) and an optional ``.env`` file."""
+"""Settings from the environment (prefix ``MAPELITE_``), an optional ``.env`` file and the project
+config file ``mapelite.toml`` (`mapelite.config`), in that order of precedence."""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from mapelite.config import (
+    CONFIG_ENV,
+    EndpointConfig,
+    ModelConfig,
+    RunDefaults,
+    config_file_path,
+    load_config_file,
+    settings_values,
+)
+from mapelite.fitness import DEFAULT_WEIGHTS, FitnessWeights
 
 DEFAULT_PROVIDER_LIMITS: dict[str, int] = {"openrouter": 8, "ollama": 4, "openai": 8, "mockllm": 64}
 
@@ -18,7 +38,10 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        env_nested_delimiter="__",
     )
+
+    config_file: Path | None = Field(default=None, description="the mapelite.toml in use")
 
     home: Path = Path("~/.mapelite").expanduser()
     ledger_path: Path | None = None
@@ -51,6 +74,26 @@ class Settings(BaseSettings):
     mockllm_seed: int = 0
     mockllm_latency_s: float = Field(default=0.0, ge=0)
 
+    # From the config file (`mapelite.config`); the environment may override them too.
+    endpoints: dict[str, EndpointConfig] = Field(default_factory=dict)
+    models: dict[str, ModelConfig] = Field(default_factory=dict)
+    tiers: dict[str, list[str]] = Field(default_factory=dict)
+    weights: dict[int, float] = Field(default_factory=dict)
+    defaults: RunDefaults = Field(default_factory=RunDefaults)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        explicit = getattr(init_settings, "init_kwargs", {}).get("config_file")
+        config = ConfigFileSource(settings_cls, config_file_path(explicit))
+        return init_settings, env_settings, dotenv_settings, config, file_secret_settings
+
     @field_validator("provider_limits")
     @classmethod
     def _limits_are_positive(cls, limits: dict[str, int]) -> dict[str, int]:
@@ -69,6 +112,10 @@ class Settings(BaseSettings):
         else:
             self.ledger_path = Path(self.ledger_path).expanduser()
         merged = dict(DEFAULT_PROVIDER_LIMITS)
+        # An endpoint's limit is keyed by its name, like a provider's; an explicit
+        # MAPELITE_PROVIDER_LIMITS entry (the environment) wins over the file.
+        for name, endpoint in self.endpoints.items():
+            merged[name] = endpoint.limit
         merged.update(self.provider_limits)
         self.provider_limits = merged
         return self
@@ -81,7 +128,34 @@ class Settings(BaseSettings):
     def provider_limit(self, provider: str) -> int:
         return self.provider_limits.get(provider, 8)
 
+    def fitness_weights(self) -> FitnessWeights:
+        """The default harness weights with the config file's ``[weights]`` over them."""
+        return FitnessWeights(weights={**DEFAULT_WEIGHTS, **self.weights})
+
+
+class ConfigFileSource(TomlConfigSettingsSource):
+    """pydantic-settings' TOML source reading the checked config file (none: no values)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        self.path = path
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        path = Path(str(file_path))
+        return settings_values(load_config_file(path), path)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def use_config_file(path: str | Path) -> Path:
+    """Make ``path`` the config file of this process and of the processes it starts (what
+    ``--config PATH`` does); the file is checked at once. Returns the resolved path."""
+    resolved = config_file_path(path)
+    assert resolved is not None
+    load_config_file(resolved)
+    os.environ[CONFIG_ENV] = str(resolved)
+    get_settings.cache_clear()
+    return resolved

@@ -116,6 +116,38 @@ def plan_stages(
     return plans
 
 
+def models_left_out(
+    stages: Sequence[int], models: Sequence[str], lead: str | None = None
+) -> list[str]:
+    """Models of the tier that no agent of the pattern uses, in tier order.
+
+    A tier wider than the pattern's widest stage is not spread over the stages: agent i of every
+    stage keeps model ``models[i mod len(models)]`` (DESIGN.md), so the same unit key always
+    names the same model (resume and run-id checks rely on it) and a stage's agents are the
+    first models of the tier. The models past the widest stage (and not the lead) are left out,
+    and the run says so (`left_out_note`); to run them, name a narrower tier or ``--models``."""
+    used = {agent.model for plan in plan_stages(stages, models, lead) for agent in plan.agents}
+    return [model for model in dict.fromkeys(models) if model not in used]
+
+
+def left_out_note(
+    pattern_code: str,
+    stages: Sequence[int],
+    models: Sequence[str],
+    lead: str | None = None,
+    label: str = "the tier",
+) -> str | None:
+    """One line naming the models a swarm leaves out, or None when it uses them all."""
+    left = models_left_out(stages, models, lead)
+    if not left:
+        return None
+    distinct = len(dict.fromkeys(models))
+    return (
+        f"{pattern_code} uses {distinct - len(left)} of {label}'s {distinct} models (its widest "
+        f"stage has {max(stages)} agents); left out: {', '.join(left)}"
+    )
+
+
 def agent_context(
     run_id: str,
     pattern_code: str | None,
@@ -280,6 +312,9 @@ class SwarmResult(RunOutcome):
     swarm_score: float | None = None
     coordination_gain: float | None = None
     best_single_agent: AgentScore | None = None
+    models_left_out: list[str] = Field(
+        default_factory=list, description="tier models no agent used (`models_left_out`)"
+    )
 
 
 class ModelSummary(BaseModel):

@@ -11,6 +11,7 @@ from mapelite.catalog import load_catalog
 from mapelite.errors import MapEliteError
 from mapelite.fitness import FitnessWeights, fitness
 from mapelite.schemas import HARNESS_NAMES, split_model_id, utc_now_iso
+from mapelite.settings import get_settings
 from profiles.frame import SOLO, EntryFilters, load_entries, verified_entry_count
 from profiles.pattern_rollup import pattern_profiles
 from profiles.schema import (
@@ -38,7 +39,7 @@ def build_report(
     ``use_summary`` is False; the report is the same either way.
     """
     filters = filters or EntryFilters()
-    weights = weights or FitnessWeights()
+    weights = weights or get_settings().fitness_weights()  # [weights] of the config file
     total = verified_entry_count(ledger_path)
     tier_models = load_catalog().tier(filters.tier) if filters.tier is not None else None
     entries = load_entries(

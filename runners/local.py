@@ -98,7 +98,7 @@ class LocalHarnessRunner(ClosingRunner):
 
     def api_for(self, model: str) -> ModelAPI:
         """The cached client for the model's provider endpoint (ConfigError if no key)."""
-        provider = provider_of(model)
+        provider = provider_of(model, self.settings)
         if provider not in self._apis:
             self._apis[provider] = create_model_api(
                 model, self.settings, max_connections=self.limit_for(provider)

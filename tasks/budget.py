@@ -33,7 +33,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from mapelite.catalog import Catalog, load_catalog
-from mapelite.cost import call_cost_usd
+from mapelite.cost import call_cost_usd, format_usd
 from mapelite.harnesses import get_harness
 from mapelite.harnesses.base import estimate_tokens
 from runners.base import UnitRequest
@@ -42,9 +42,7 @@ from runners.prompts import build_messages
 
 def usd(value: float) -> str:
     """Dollars with as many digits as a small budget needs: ``$1.00``, ``$0.001``."""
-    text = f"{value:.6f}".rstrip("0")
-    whole, _, cents = text.partition(".")
-    return f"${whole}.{cents.ljust(2, '0')}"
+    return format_usd(value)
 
 
 @dataclass(frozen=True)

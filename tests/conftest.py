@@ -35,6 +35,10 @@ def mapelite_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     home.mkdir()
     monkeypatch.setenv("MAPELITE_HOME", str(home))
     monkeypatch.delenv("MAPELITE_LEDGER_PATH", raising=False)
+    # Recorded, then removed: a test that names a config file (use_config_file sets it in
+    # os.environ, as --config does) leaves no config behind for the next test.
+    monkeypatch.setenv("MAPELITE_CONFIG", "")
+    monkeypatch.delenv("MAPELITE_CONFIG")
     from mapelite.settings import get_settings
 
     get_settings.cache_clear()

@@ -12,10 +12,10 @@ from mapelite.catalog import (
     SHIPPED_CATALOG,
     catalog_from_bytes,
     load_catalog,
-    parse_openrouter_models,
-    refreshed_catalog_data,
+    load_file_catalog,
     write_catalog,
 )
+from mapelite.catalog_refresh import parse_openrouter, refresh_catalog
 from mapelite.errors import ConfigError, InvalidInputError
 
 SAMPLE = Path(__file__).parent / "data" / "openrouter_models_sample.json"
@@ -95,7 +95,7 @@ def test_unknown_openrouter_model_and_bad_ids_are_input_errors():
 
 
 def test_parse_openrouter_models_converts_per_token_strings_to_per_million():
-    entries = {e.id: e for e in parse_openrouter_models(json.loads(SAMPLE.read_text()))}
+    entries = {e.id: e for e in _chat_models(json.loads(SAMPLE.read_text()))}
     nano = entries["openrouter/openai/gpt-5-nano"]
     assert nano.input_price_per_m == pytest.approx(0.05)
     assert nano.output_price_per_m == pytest.approx(0.40)
@@ -103,22 +103,23 @@ def test_parse_openrouter_models_converts_per_token_strings_to_per_million():
     assert nano.name == "openai/gpt-5-nano" and nano.provider == "openrouter"
     free = entries["openrouter/meta-llama/llama-3.3-8b-instruct:free"]
     assert (free.input_price_per_m, free.output_price_per_m) == (0.0, 0.0)
+    assert free.free and free.rate_limit and "20 requests/min" in free.rate_limit
     assert entries["openrouter/google/gemini-2.5-flash-lite"].context_length is None
-    # variable-priced router and a model without a completion price cannot be estimated
-    assert "openrouter/openrouter/auto" not in entries
+    # the variable-priced router is kept and marked; a model without a completion price is not
+    assert entries["openrouter/openrouter/auto"].variable_price
     assert "openrouter/example/no-completion-price" not in entries
-    assert len(entries) == 4
+    assert len(entries) == 5
 
 
 def test_parse_openrouter_models_tolerates_an_empty_or_odd_payload():
-    assert parse_openrouter_models({}) == []
-    assert parse_openrouter_models({"data": [None, {"pricing": {}}, {"id": ""}]}) == []
+    assert _chat_models({}) == []
+    assert _chat_models({"data": [None, {"pricing": {}}, {"id": ""}]}) == []
 
 
 def test_refreshed_catalog_in_home_is_preferred_and_keeps_tiers(mapelite_home: Path):
-    fresh = parse_openrouter_models(json.loads(SAMPLE.read_text()))
-    data, dropped = refreshed_catalog_data(fresh)
-    assert "openrouter/meta-llama/llama-3.2-1b-instruct" in dropped  # not in the sample
+    fresh = parse_openrouter(json.loads(SAMPLE.read_text()))
+    data, summary = refresh_catalog(fresh, load_file_catalog())
+    assert "openrouter/meta-llama/llama-3.2-1b-instruct" in summary.dropped_from_tiers
     write_catalog(data, mapelite_home / "catalog.json")
     catalog = load_catalog()
     assert catalog.source == str(mapelite_home / "catalog.json")
@@ -134,3 +135,7 @@ def test_refreshed_catalog_in_home_is_preferred_and_keeps_tiers(mapelite_home: P
 def test_a_corrupt_catalog_file_is_a_config_error():
     with pytest.raises(ConfigError, match="not valid"):
         catalog_from_bytes(b"{not json", "broken.json")
+
+
+def _chat_models(payload):
+    return parse_openrouter(payload).models

@@ -177,7 +177,7 @@ def test_models_refresh_writes_the_home_catalog_that_is_then_used(
     code, out, _ = cli(capsys, "models", "refresh")
     assert code == 0, out
     written = mapelite_home / "catalog.json"
-    assert written.is_file() and "4 OpenRouter models" in out
+    assert written.is_file() and "5 OpenRouter chat models" in out
     data = json.loads(written.read_text())
     assert data["snapshot_date"]
     catalog = load_catalog()

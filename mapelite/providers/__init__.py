@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mapelite.errors import InvalidInputError
+from mapelite.config import EndpointConfig, endpoint_key
+from mapelite.errors import ConfigError, InvalidInputError
 from mapelite.providers.base import (
     ChatMessage,
     GenerateRequest,
@@ -17,7 +18,7 @@ from mapelite.providers.base import (
     SimulationHint,
 )
 from mapelite.schemas import split_model_id
-from mapelite.settings import Settings
+from mapelite.settings import Settings, get_settings
 
 ProviderFactory = Callable[[Settings, int], ModelAPI]
 
@@ -62,16 +63,22 @@ PROVIDERS: dict[str, ProviderFactory] = {
 }
 
 
-def provider_of(model_id: str) -> str:
-    """The provider prefix of a model id; InvalidInputError for a missing or unknown one."""
+def provider_of(model_id: str, settings: Settings | None = None) -> str:
+    """The provider prefix of a model id: a built-in provider or an endpoint of the config file
+    (``NAME/model`` uses ``[endpoints.NAME]``); InvalidInputError for a missing or unknown one.
+    Limits, slots and Prefect global limits are keyed by this name."""
     try:
         provider, _ = split_model_id(model_id)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
-    if provider not in PROVIDERS:
+    if provider in PROVIDERS:
+        return provider
+    endpoints = (settings or get_settings()).endpoints
+    if provider not in endpoints:
+        configured = f"; endpoints in the config file: {', '.join(endpoints)}" if endpoints else ""
         raise InvalidInputError(
             f"unknown provider {provider!r} in model id {model_id!r}; "
-            f"known providers: {', '.join(sorted(PROVIDERS))}"
+            f"known providers: {', '.join(sorted(PROVIDERS))}{configured}"
         )
     return provider
 
@@ -80,9 +87,35 @@ def create_model_api(
     model_id: str, settings: Settings, *, max_connections: int | None = None
 ) -> ModelAPI:
     """A client for the provider of ``model_id`` (ConfigError naming the setting if no key)."""
-    provider = provider_of(model_id)
+    provider = provider_of(model_id, settings)
     pool = max_connections if max_connections is not None else settings.provider_limit(provider)
-    return PROVIDERS[provider](settings, pool)
+    if provider in PROVIDERS:
+        return PROVIDERS[provider](settings, pool)
+    return endpoint_api(provider, settings.endpoints[provider], pool)
+
+
+def endpoint_api(name: str, endpoint: EndpointConfig, max_connections: int) -> ModelAPI:
+    """A client for the config file's ``[endpoints.NAME]``: its own base URL, key and name (the
+    name keys its concurrency limit, so two servers of one protocol never share slots)."""
+    from pydantic import SecretStr
+
+    from mapelite.providers.ollama import OllamaAPI
+    from mapelite.providers.openai_compat import OpenAICompatAPI
+
+    key = endpoint_key(endpoint)
+    if endpoint.api_key_env is not None and key is None:
+        raise ConfigError(
+            f"endpoint {name!r} reads its API key from ${endpoint.api_key_env}, which is not set"
+        )
+    if endpoint.protocol == "ollama":
+        return OllamaAPI(endpoint.base_url, max_connections=max_connections, name=name)
+    return OpenAICompatAPI(
+        endpoint.base_url,
+        api_key=SecretStr(key) if key is not None else None,
+        key_setting=endpoint.api_key_env or f"[endpoints.{name}] api_key_env",
+        max_connections=max_connections,
+        name=name,
+    )
 
 
 __all__ = [
@@ -93,5 +126,6 @@ __all__ = [
     "ModelAPI",
     "SimulationHint",
     "create_model_api",
+    "endpoint_api",
     "provider_of",
 ]

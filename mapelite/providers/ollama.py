@@ -18,8 +18,9 @@ class OllamaAPI(OpenAICompatAPI):
     provider = "ollama"
     path = "/api/chat"
 
-    def __init__(self, base_url: str, *, max_connections: int = 4) -> None:
-        super().__init__(base_url, api_key=None, max_connections=max_connections)
+    def __init__(self, base_url: str, *, max_connections: int = 4, name: str | None = None) -> None:
+        super().__init__(base_url, api_key=None, max_connections=max_connections, name=name)
+        self._endpoint_name = name
 
     def key_setting(self) -> str | None:
         return None
@@ -55,4 +56,6 @@ class OllamaAPI(OpenAICompatAPI):
         )
 
     def connection_key(self) -> str:
+        if self._endpoint_name is not None:
+            return self._endpoint_name
         return f"ollama:{self.base_url}"

@@ -37,7 +37,11 @@ class OpenAICompatAPI(ModelAPI):
         api_key: SecretStr | None = None,
         key_setting: str = "MAPELITE_OPENAI_API_KEY",
         max_connections: int = 8,
+        name: str | None = None,
     ) -> None:
+        if name is not None:
+            # A config-file endpoint: errors, limits and slots carry its name.
+            self.provider = name
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._key_setting = key_setting
