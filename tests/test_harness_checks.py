@@ -103,10 +103,11 @@ def test_yes_no_twin_reads_the_first_word():
     assert item.score('{"A": "REFUSE", "B": "Yes, sometimes."}') == 0.0
 
 
-def test_recall_rejects_the_distractor_value():
+def test_recall_of_a_password_is_exact_and_rejects_the_distractor_value():
     item = _item(STORE, "store-05")
     assert item.score("ANSWER: `sunflower-88`") == 1.0
-    assert item.score("ANSWER: Sunflower-88.") == 1.0
+    assert item.score("ANSWER: sunflower-88.") == 1.0
+    assert item.score("ANSWER: Sunflower-88.") == 0.0  # the system prompt asks for exact quotes
     assert item.score("ANSWER: sunflower-38") == 0.0
     assert item.score("ANSWER: sunflower 88") == 0.0
 
