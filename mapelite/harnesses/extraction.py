@@ -32,7 +32,7 @@ from mapelite.harnesses.numbers import (
 
 _MARKDOWN = re.compile(r"[*_`#>~]+")
 _BULLET = re.compile(r"^\s*(?:[-•]\s+|\d+[.)]\s+)")
-_ANSWER_LINE = re.compile(r"^(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*)?[:：=]\s*(.*)$", re.I)
+_ANSWER_LINE = re.compile(r"^(?:final\s+)?answer\s*[:：=]\s*(.*)$", re.I)
 _PLACEHOLDER = re.compile(r"^<[^<>]*>$")
 _BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*|__([^_\n]+?)__")

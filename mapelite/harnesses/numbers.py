@@ -60,9 +60,7 @@ _UNITS: dict[str, tuple[str, ...]] = {
 }
 _UNIT_PATTERNS = {
     kind: re.compile(
-        "|".join(
-            rf"(?<![\w'])(?:{form})(?![\w])" if form[0].isalpha() else form for form in forms
-        ),
+        "|".join(rf"(?<![\w'])(?:{form})(?![\w])" if form[0].isalpha() else form for form in forms),
         re.I,
     )
     for kind, forms in _UNITS.items()

@@ -121,9 +121,7 @@ def exact_number(expected: float, *, unit: str | None = None) -> Scorer:
     ``unit`` names the asked unit kind (``"usd"``, ``"eur"``, ``"km"``, ``"h"``, ... see
     ``numbers``); a final answer in another unit is wrong.
     """
-    return safe_scorer(
-        lambda answer: 1.0 if number_matches(answer, expected, unit=unit) else 0.0
-    )
+    return safe_scorer(lambda answer: 1.0 if number_matches(answer, expected, unit=unit) else 0.0)
 
 
 def exact_time(expected: str) -> Scorer:
