@@ -203,8 +203,8 @@ _FRUIT_PHRASES = {"passion fruit", "dragon fruit", "star fruit", "blood orange",
 
 def _is_fruit(name: str) -> bool:
     name = name.strip().lower()
-    singular = re.sub(r"(?:ies)$", "y", name) if name.endswith("ies") else name.rstrip("s")
-    return name in _FRUITS or singular in _FRUITS or name in _FRUIT_PHRASES
+    singulars = {name[:-3] + "y", name[:-2], name[:-1]}  # cherries, mangoes, pears
+    return name in _FRUITS or name in _FRUIT_PHRASES or bool(singulars & _FRUITS)
 
 
 def _five_items(text: str) -> bool:

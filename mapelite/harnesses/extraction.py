@@ -52,9 +52,18 @@ RETRACTION = re.compile(
 )
 HEDGE = re.compile(
     r"\bor\b|\beither\b|\bmaybe\b|\bpossibly\b|\bperhaps\b|\bprobably\b|\bnot\s+sure\b|"
-    r"\bunsure\b|\bdepending\b|\bcould\s+be\b|\bmight\s+be\b|\bbetween\b|\s/\s",
+    r"\bunsure\b|\bdepending\b|\bcould\s+be\b|\bmight\s+be\b|\bbetween\b|\s/\s|"
+    r"\bif\b|\bunless\b|\botherwise\b|\balternatively\b",
     re.I,
 )
+_CLAUSE_SPLIT = re.compile(
+    r"[;,]|\b(?:and|but|since|because|while|whereas|though|although|after|before|at)\b", re.I
+)
+_NEGATED_NUMBER = re.compile(
+    r"(?:\bnot|\brather\s+than|\binstead\s+of)\s+[$€£]?-?\d[\d,.]*(?:\s*[^\W\d_]+)?", re.I
+)
+_HYPHENED_DIGITS = re.compile(r"(?<![\w.-])\d(?:-\d){2,}(?![\w-])")
+_LIST_JOIN = re.compile(r"\s(?:and|&)\s", re.I)
 _ALTERNATIVE_SPLIT = re.compile(
     r",|;|\s/\s|\bor\b|\beither\b|\bmaybe\b|\bpossibly\b|\bperhaps\b|\bprobably\b|\band\b|"
     r"\bdepending\b.*$|\bbetween\b",
@@ -182,15 +191,38 @@ def committed_number(segment: str, *, unit: str | None = None) -> float | None:
     marker = RETRACTION.search(segment)
     if marker and numbers_in(segment[: marker.start()]) and numbers_in(segment[marker.end() :]):
         return None
-    segment = CLOCK.sub(" ", segment)
+    segment = _HYPHENED_DIGITS.sub(lambda m: m.group(0).replace("-", ""), segment)
+    segment = _NEGATED_NUMBER.sub(" ", CLOCK.sub(" ", segment))
     part = final_value_part(segment, lambda tail: bool(numbers_in(tail)))
+    if len({round(value, 9) for value in numbers_in(part)}) > 1:
+        part = _main_clause(part) or ""
     values = numbers_in(part)
-    distinct = {round(value, 9) for value in values}
-    if len(distinct) != 1:
+    if len({round(value, 9) for value in values}) != 1:
         return None
     if unit is not None and any(kind != unit for kind in unit_kinds_in(part)):
         return None
     return values[0]
+
+
+def _words(text: str) -> set[str]:
+    return {word.lower() for word in re.findall(r"[^\W\d_]{2,}", text)}
+
+
+def _main_clause(part: str) -> str | None:
+    """Where an answer names several numbers without hedging ("17 boxes, since 16 hold only
+    96", "Sam is 16 and Lee is 12"), the first clause with a number is the answer; the others
+    must say something of their own; bare extra values ("16, 17", "16 boxes and 17 boxes")
+    make a list, which is a hedge."""
+    if HEDGE.search(part):
+        return None
+    clauses = [clause for clause in _CLAUSE_SPLIT.split(part) if clause.strip()]
+    numbered = [clause for clause in clauses if numbers_in(clause)]
+    if not numbered:
+        return None
+    first, others = numbered[0], numbered[1:]
+    if any(_words(other) <= _words(first) for other in others):
+        return None
+    return first
 
 
 def number_matches(text: str, expected: float, *, unit: str | None = None) -> bool:
@@ -273,6 +305,9 @@ class TextRule:
         if HEDGE.search(segment):
             options = alternatives(strip_lead_in(segment))
             return bool(options) and all(self._equal(option) for option in options)
+        listed = [part for part in _LIST_JOIN.split(strip_lead_in(segment).rstrip(". "))]
+        if len(listed) > 1 and all(len(part.split()) <= 2 for part in listed):
+            return all(self._equal(part) for part in listed)  # "green and yellow" is a list
         return self._in_sentence(strip_lead_in(segment))
 
     def matches(self, text: str) -> bool:
