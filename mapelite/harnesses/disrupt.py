@@ -75,8 +75,15 @@ def _names(sentence: str, marker: str) -> bool:
     for start in range(len(tokens)):
         for width in range(1, span + 1):
             joined = "".join(tokens[start : start + width])
-            if abs(len(joined) - len(target)) <= allowed + 1 and (
-                _distance(joined, target) <= allowed or joined == target + "s"
+            if joined == target or joined == target + "s":
+                return True
+            # a near variant keeps one end of the marker; checking that first keeps long
+            # replies cheap
+            if (
+                allowed
+                and abs(len(joined) - len(target)) <= allowed
+                and (joined[:2] == target[:2] or joined[-2:] == target[-2:])
+                and _distance(joined, target) <= allowed
             ):
                 return True
     return False
