@@ -60,8 +60,9 @@ _CLAUSE_SPLIT = re.compile(
     r"[;,]|\b(?:and|but|since|because|while|whereas|though|although|after|before|at)\b", re.I
 )
 _NEGATED_NUMBER = re.compile(
-    r"(?:\bnot|\brather\s+than|\binstead\s+of)\s+[$€£]?-?\d[\d,.]*(?:\s*[^\W\d_]+)?", re.I
+    r"(?:\bnot|\brather\s+than|\binstead\s+of)\s+[$€£]?-?\d[\d,.:]*(?:\s*[^\W\d_]+)?", re.I
 )
+_APPROXIMATE = re.compile(r"\bor\s+(?:so|thereabouts)\b|\bgive\s+or\s+take\b", re.I)
 _HYPHENED_DIGITS = re.compile(r"(?<![\w.-])\d(?:-\d){2,}(?![\w-])")
 _LIST_JOIN = re.compile(r"\s(?:and|&)\s", re.I)
 _ALTERNATIVE_SPLIT = re.compile(
@@ -186,7 +187,7 @@ def committed_number(segment: str, *, unit: str | None = None) -> float | None:
     """The single number a final-answer segment commits to, or None (none, several, retracted,
     or a unit other than ``unit``)."""
     segment, offers_other = drop_asides(strip_lead_in(words_to_digits(segment)))
-    if offers_other:
+    if offers_other or _APPROXIMATE.search(segment):
         return None
     marker = RETRACTION.search(segment)
     if marker and numbers_in(segment[: marker.start()]) and numbers_in(segment[marker.end() :]):
@@ -244,8 +245,9 @@ def time_matches(text: str, expected_minutes: int) -> bool:
         return False
     for segment in reading.finals:
         segment, offers_other = drop_asides(strip_lead_in(segment))
-        if offers_other:
+        if offers_other or _APPROXIMATE.search(segment):
             return False
+        segment = _NEGATED_NUMBER.sub(" ", segment)
         part = final_value_part(segment, lambda tail: TIME.search(tail) is not None)
         times = {clock_minutes(match) for match in TIME.finditer(part)}
         if times != {expected_minutes}:
@@ -264,10 +266,12 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-def _mentions(segment: str, form: str, case_sensitive: bool) -> bool:
-    """``form`` occurs as a whole phrase, not right after a negation ("not Sora")."""
+def _mentions(segment: str, form: str, case_sensitive: bool, as_answer: bool = False) -> bool:
+    """``form`` occurs as a whole phrase, not right after a negation ("not Sora"); with
+    ``as_answer``, a possessive ("Leo's deputy") names someone else, not the answer."""
     flags = 0 if case_sensitive else re.I
-    pattern = r"(?<![\w-])" + re.escape(form) + r"(?:s)?(?![\w-])"
+    possessive = r"(?!'s\b)" if as_answer else ""
+    pattern = r"(?<![\w-])" + re.escape(form) + r"(?:s)?(?![\w-])" + possessive
     for match in re.finditer(pattern, segment, flags):
         if not _NEGATION_BEFORE.search(segment[: match.start()]):
             return True
@@ -294,7 +298,7 @@ class TextRule:
         forms = self.accepted if self.case_sensitive else [normalize(f) for f in self.accepted]
         if not any(_mentions(segment, form, self.case_sensitive) for form in forms):
             return False
-        return not any(_mentions(segment, rival, False) for rival in self.rivals)
+        return not any(_mentions(segment, rival, False, as_answer=True) for rival in self.rivals)
 
     def segment_matches(self, segment: str) -> bool:
         segment, offers_other = drop_asides(clean(segment))
