@@ -209,7 +209,8 @@ def _is_fruit(name: str) -> bool:
 
 def _five_items(text: str) -> bool:
     items = _list_items(text)
-    return len(items) == 5 and all(_is_fruit(item) for item in items)
+    distinct = {item.lower() for item in items}
+    return len(items) == 5 == len(distinct) and all(_is_fruit(item) for item in items)
 
 
 def _lowercase_items(text: str) -> bool:

@@ -64,6 +64,9 @@ _NEGATED_NUMBER = re.compile(
 )
 _APPROXIMATE = re.compile(r"\bor\s+(?:so|thereabouts)\b|\bgive\s+or\s+take\b", re.I)
 _HYPHENED_DIGITS = re.compile(r"(?<![\w.-])\d(?:-\d){2,}(?![\w-])")
+_SUBORDINATE = re.compile(
+    r"\b(?:because|since|as|while|whereas|although|though|instead\s+of|rather\s+than)\b", re.I
+)
 _LIST_JOIN = re.compile(r"\s(?:and|&)\s", re.I)
 _ALTERNATIVE_SPLIT = re.compile(
     r",|;|\s/\s|\bor\b|\beither\b|\bmaybe\b|\bpossibly\b|\bperhaps\b|\bprobably\b|\band\b|"
@@ -290,7 +293,11 @@ class TextRule:
         if self.case_sensitive:
             stripped = clean(candidate).strip(" \t\"'“”.,;:!?")
             return stripped in self.accepted
-        return normalize(candidate) in {normalize(form) for form in self.accepted}
+        accepted = {normalize(form) for form in self.accepted}
+        reordered = re.fullmatch(r"([^\W\d_]+),\s*([^\W\d_]+)", normalize(candidate))
+        if reordered:  # "Ortega, Marisol" is the name Marisol Ortega
+            return f"{reordered.group(2)} {reordered.group(1)}" in accepted
+        return normalize(candidate) in accepted
 
     def _in_sentence(self, segment: str) -> bool:
         if len(segment.split()) > SHORT_SENTENCE_WORDS:
@@ -298,7 +305,9 @@ class TextRule:
         forms = self.accepted if self.case_sensitive else [normalize(f) for f in self.accepted]
         if not any(_mentions(segment, form, self.case_sensitive) for form in forms):
             return False
-        return not any(_mentions(segment, rival, False, as_answer=True) for rival in self.rivals)
+        # a distractor named in a reason ("... because Leo is on holiday") is not offered
+        main = _SUBORDINATE.split(segment, maxsplit=1)[0]
+        return not any(_mentions(main, rival, False, as_answer=True) for rival in self.rivals)
 
     def segment_matches(self, segment: str) -> bool:
         segment, offers_other = drop_asides(clean(segment))
