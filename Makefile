@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint typecheck bench clean
+.PHONY: setup system-deps demo test lint typecheck bench validity clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: setup lint typecheck
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Scorer agreement with the hand-labelled adversarial answers, per harness (tests/data/adversarial).
+validity: $(STAMP)
+	$(BIN)/python -m bench.validity
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mapelite.harnesses.base import Harness, Item
-from mapelite.harnesses.scoring import answer_form, exact_number, exact_text
+from mapelite.harnesses.scoring import answer_form, exact_number, exact_text, exact_time
 
 
 def _prompt(problem: str, value_hint: str) -> str:
@@ -46,7 +46,7 @@ ITEMS: tuple[Item, ...] = (
         ),
         reference="09:50 + 2 h = 11:50; 11:50 + 35 min = 12:25.\n\nANSWER: 12:25",
         near_miss="09:50 + 2 h 35 min = 11:25.\n\nANSWER: 11:25",
-        score=exact_text("12:25", "12.25", "12:25 pm", "12:25 p.m"),
+        score=exact_time("12:25"),
     ),
     Item(
         id="decide-04",
@@ -83,7 +83,7 @@ ITEMS: tuple[Item, ...] = (
         reference="$80 × 0.75 = $60. Then $60 × 1.10 = $66.\n\nANSWER: 66",
         near_miss="A 25% discount and a 10% increase make a 15% discount: $80 × 0.85 = $68."
         "\n\nANSWER: 68",
-        score=exact_number(66),
+        score=exact_number(66, unit="usd"),
     ),
 )
 

@@ -1,7 +1,9 @@
 """Harness 3, DELIVER: instruction following, scored by IFEval-style programmatic checks.
 
 Score of an item = fraction of its checks passed. A reply that is one fenced block is read as
-its body (models often fence plain output); nothing else is forgiven.
+its body (models often fence plain output); nothing else is forgiven. A reply that does not
+attempt the task (a refusal, or text about something else) scores 0: rules such as "no
+exclamation marks" must not be met by saying nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from mapelite.harnesses.base import Harness, Item, Scorer
+from mapelite.harnesses.refusal import opens_with_refusal
 from mapelite.harnesses.scoring import (
     contains_word,
     count_words,
@@ -22,13 +25,16 @@ Check = Callable[[str], bool]
 _BULLET = re.compile(r"^\s*[-*•]\s+\S")
 
 
-def checks_scorer(checks: Sequence[Check]) -> Scorer:
-    """Scorer: fraction of ``checks`` that hold for the (fence-unwrapped) reply."""
+def checks_scorer(checks: Sequence[Check], *, attempt: Check | None = None) -> Scorer:
+    """Scorer: fraction of ``checks`` that hold for the (fence-unwrapped) reply; 0.0 when the
+    reply is empty, opens with a refusal, or fails ``attempt`` (it is not about the task)."""
 
     def score(answer: str) -> float:
         text = unwrap_fence(answer)
-        if not text:
+        if not text or opens_with_refusal(text):
             return 0.0  # "no exclamation marks" and the like must not pass vacuously
+        if attempt is not None and not _holds(attempt, text):
+            return 0.0
         return sum(1 for check in checks if _holds(check, text)) / len(checks)
 
     return safe_scorer(score)
@@ -49,8 +55,31 @@ def _bullets(text: str) -> list[str]:
     return [line for line in _lines(text) if _BULLET.match(line)]
 
 
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "mt", "ft", "no", "fig", "approx",
+    "e.g", "i.e", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "cf", "al", "ca", "inc", "ltd", "co",
+}  # fmt: skip
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+")
+
+
 def _sentences(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part.strip()]
+    """Sentences as a reader counts them: "U.S.", "e.g.", "Dr." and initials end none."""
+    sentences, start = [], 0
+    text = " ".join(text.split())
+    for match in _SENTENCE_END.finditer(text):
+        before = text[start : match.start() + 1].split()
+        word = before[-1].rstrip(".").lower() if before else ""
+        following = text[match.end() : match.end() + 1]
+        if text[match.start()] == "." and (
+            word in _ABBREVIATIONS
+            or re.fullmatch(r"(?:[a-z]\.)*[a-z]", word)
+            or not (following.isupper() or following.isdigit() or following in "\"'")
+        ):
+            continue
+        sentences.append(text[start : match.end()].strip())
+        start = match.end()
+    sentences.append(text[start:].strip())
+    return [sentence for sentence in sentences if sentence]
 
 
 def _list_items(text: str) -> list[str]:
@@ -67,7 +96,19 @@ def _only_bullets(text: str) -> bool:
 
 
 def _bullets_short(text: str) -> bool:
-    return all(count_words(line) <= 10 for line in _bullets(text))
+    bullets = _bullets(text)
+    return bool(bullets) and all(count_words(line) <= 10 for line in bullets)
+
+
+def _bullets_are_distinct_benefits(text: str) -> bool:
+    """Each line states something: two or more real words, and no line repeats another."""
+    items = [re.sub(r"^\s*[-*•]\s+", "", line).strip().lower() for line in _bullets(text)]
+    real_words = [[w for w in re.findall(r"[^\W\d_]{2,}", item)] for item in items]
+    return (
+        bool(items)
+        and all(len(words) >= 2 for words in real_words)
+        and (len(set(items)) == len(items))
+    )
 
 
 # deliver-02: JSON with given keys
@@ -91,9 +132,15 @@ def _integer_fields(text: str) -> bool:
     )
 
 
-def _short_summary(text: str) -> bool:
-    summary = (extract_json_object(text) or {}).get("summary")
-    return isinstance(summary, str) and 0 < count_words(summary) <= 20
+def _text_fields(text: str) -> bool:
+    value = extract_json_object(text) or {}
+    name, summary = value.get("name"), value.get("summary")
+    return (
+        isinstance(name, str)
+        and count_words(name) > 0
+        and isinstance(summary, str)
+        and 0 < count_words(summary) <= 20
+    )
 
 
 def _only_json(text: str) -> bool:
@@ -141,9 +188,29 @@ def _single_line(text: str) -> bool:
     return len(_lines(text)) == 1
 
 
+_FRUIT_WORDS = (
+    "apple apricot avocado banana blackberry blackcurrant blueberry boysenberry cantaloupe "
+    "cherry clementine coconut cranberry currant damson date dragonfruit durian elderberry fig "
+    "gooseberry grape grapefruit guava honeydew jackfruit kiwi kiwifruit kumquat lemon lime "
+    "lingonberry loquat lychee mandarin mango mangosteen melon mulberry nectarine olive orange "
+    "papaya passionfruit peach pear persimmon pineapple plantain plum pomegranate pomelo quince "
+    "raspberry redcurrant rhubarb satsuma soursop starfruit strawberry tamarind tangerine "
+    "watermelon yuzu"
+)
+_FRUITS = frozenset(_FRUIT_WORDS.split())
+_FRUIT_PHRASES = {"passion fruit", "dragon fruit", "star fruit", "blood orange", "kiwi fruit"}
+
+
+def _is_fruit(name: str) -> bool:
+    name = name.strip().lower()
+    singulars = {name[:-3] + "y", name[:-2], name[:-1]}  # cherries, mangoes, pears
+    return name in _FRUITS or name in _FRUIT_PHRASES or bool(singulars & _FRUITS)
+
+
 def _five_items(text: str) -> bool:
     items = _list_items(text)
-    return len(items) == 5 and all(re.fullmatch(r"[^\W\d_]+(?: [^\W\d_]+)*", i) for i in items)
+    distinct = {item.lower() for item in items}
+    return len(items) == 5 == len(distinct) and all(_is_fruit(item) for item in items)
 
 
 def _lowercase_items(text: str) -> bool:
@@ -164,6 +231,13 @@ def _mentions_tomatoes(text: str) -> bool:
     return contains_word(text, "tomatoes")
 
 
+def _thanks_for_watering(text: str) -> bool:
+    lowered = text.lower()
+    return (
+        "thank" in lowered and re.search(r"\bwater(?:ing|ed)?\b|\bplants?\b", lowered) is not None
+    )
+
+
 def _signed_off(text: str) -> bool:
     lines = _lines(text)
     return bool(lines) and lines[-1] == "Best wishes, Sam"
@@ -173,8 +247,24 @@ def _no_exclamation(text: str) -> bool:
     return "!" not in text
 
 
+def _about(*stems: str) -> Check:
+    """The reply is about the asked topic: it uses a word starting with one of ``stems``."""
+    pattern = re.compile(r"\b(?:" + "|".join(stems) + r")", re.IGNORECASE)
+    return lambda text: pattern.search(text) is not None
+
+
+_ATTEMPTS: dict[str, Check] = {
+    "deliver-03": _about(
+        "water", "hydrat", "drink", "sip", "refill", "bottle", "thirst", "planet", "plastic",
+        "earth", "reus", "eco", "h2o", "quench", "waste", "ocean", "green", "cool", "fresh",
+    ),
+    "deliver-04": _about("moon", "lunar"),
+}  # fmt: skip
+
+
 def _item(item_id: str, prompt: str, reference: str, near_miss: str, *checks: Check) -> Item:
-    return Item(item_id, prompt, reference, near_miss, checks_scorer(checks))
+    scorer = checks_scorer(checks, attempt=_ATTEMPTS.get(item_id))
+    return Item(item_id, prompt, reference, near_miss, scorer)
 
 
 ITEMS: tuple[Item, ...] = (
@@ -191,6 +281,7 @@ ITEMS: tuple[Item, ...] = (
         _four_bullets,
         _only_bullets,
         _bullets_short,
+        _bullets_are_distinct_benefits,
     ),
     _item(
         "deliver-02",
@@ -206,7 +297,7 @@ ITEMS: tuple[Item, ...] = (
         _is_json_object,
         _has_exact_keys,
         _integer_fields,
-        _short_summary,
+        _text_fields,
         _only_json,
     ),
     _item(
@@ -257,6 +348,7 @@ ITEMS: tuple[Item, ...] = (
         "Everything looks healthy, and the tomatoes have grown taller than ever. I brought you "
         "a small jar of honey from my trip as a thank-you.\n\nThanks again, Sam",
         _thirty_to_sixty_words,
+        _thanks_for_watering,
         _mentions_tomatoes,
         _signed_off,
         _no_exclamation,

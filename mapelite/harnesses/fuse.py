@@ -6,7 +6,7 @@ Every item is built so that using only one of the sources gives a plausible wron
 from __future__ import annotations
 
 from mapelite.harnesses.base import Harness, Item
-from mapelite.harnesses.scoring import exact_number, exact_text, question_prompt
+from mapelite.harnesses.scoring import exact_number, exact_text, exact_time, question_prompt
 
 _INTRO = "Combine the information in all of the sources below to answer the question."
 
@@ -23,7 +23,7 @@ ITEMS: tuple[Item, ...] = (
         ),
         reference="Scheduled arrival 09:40 plus a 25-minute delay gives 10:05.\n\nANSWER: 10:05",
         near_miss="09:40 plus 25 minutes is 10:15.\n\nANSWER: 10:15",
-        score=exact_text("10:05", "10.05", "10:05 am", "10:05 a.m"),
+        score=exact_time("10:05"),
     ),
     Item(
         id="fuse-02",
@@ -39,7 +39,7 @@ ITEMS: tuple[Item, ...] = (
             "$20, so 25% off applies: $26.00 × 0.75 = $19.50.\n\nANSWER: 19.50"
         ),
         near_miss="5 × $4.00 + 4 × $1.50 = $26.00.\n\nANSWER: 26.00",
-        score=exact_number(19.5),
+        score=exact_number(19.5, unit="usd"),
     ),
     Item(
         id="fuse-03",
@@ -73,7 +73,7 @@ ITEMS: tuple[Item, ...] = (
             "so his deputy runs it.\n\nANSWER: Ana"
         ),
         near_miss="The data team is led by Leo, so Leo runs the meeting.\n\nANSWER: Leo",
-        score=exact_text("Ana"),
+        score=exact_text("Ana", rivals=("Leo",)),
     ),
     Item(
         id="fuse-05",
@@ -107,7 +107,7 @@ ITEMS: tuple[Item, ...] = (
             "$270.60.\n\nANSWER: 270.60"
         ),
         near_miss="3 nights × 80 euros = 240 euros, × 1.10 = $264.00.\n\nANSWER: 264.00",
-        score=exact_number(270.6),
+        score=exact_number(270.6, unit="usd"),
     ),
 )
 

@@ -1,10 +1,9 @@
-"""Normalisers, extractors and scorer builders shared by the harnesses.
+"""Scorer builders and helpers shared by the harnesses.
 
 Answers come from real models as free text: extra whitespace, markdown, code fences and prose
-around the value are normal. Every prompt asks for a final line ``ANSWER: <value>``; the
-scorers read that line first and fall back to the last line (or a ``\\boxed{}``) when it is
-missing. Near misses (41 for 42, 4.2 for 42, another name) must still fail, so matching is
-exact after normalisation, never "contains".
+around the value are normal. Every prompt asks for a final line ``ANSWER: <value>``; how the
+final answer is read (hedges, retractions, working, units) lives in ``extraction``, the one
+reader every harness uses. Near misses (41 for 42, 4.2 for 42, another name) must still fail.
 """
 
 from __future__ import annotations
@@ -16,7 +15,9 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
+from mapelite.harnesses import extraction
 from mapelite.harnesses.base import Scorer
+from mapelite.harnesses.numbers import numbers_in, parse_clock
 
 ANSWER_INSTRUCTION = "End your reply with a final line of the form `ANSWER: <value>`."
 
@@ -31,17 +32,6 @@ def question_prompt(intro: str, material: str, question: str, value_hint: str) -
     return f"{intro}\n\n{material}\n\nQuestion: {question}\n\n{answer_form(value_hint)}"
 
 
-_ANSWER_LINE = re.compile(r"(?:^|[\s(])(?:final\s+)?answer\s*[:：=]\s*(.*)$", re.IGNORECASE)
-_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
-_MARKDOWN_CHARS = re.compile(r"[*_`#>~]+")
-_LEAD_IN = re.compile(
-    r"^(?:so,?\s+|thus,?\s+|therefore,?\s+)?(?:the\s+)?(?:final\s+)?(?:answer|result)"
-    r"(?:\s+is|\s*[:：=])\s*",
-    re.IGNORECASE,
-)
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
-_TRAILING_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
-_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
@@ -63,107 +53,88 @@ def safe_scorer(function: Callable[[str], float]) -> Scorer:
 
 def clean_line(line: str) -> str:
     """A line without markdown decoration, bullets or surrounding whitespace."""
-    line = unicodedata.normalize("NFKC", line)
-    line = _MARKDOWN_CHARS.sub("", line)
-    line = re.sub(r"^\s*(?:[-•]\s+)", "", line)
-    return " ".join(line.split())
+    return extraction.clean(line)
 
 
 def nonempty_lines(text: str) -> list[str]:
-    lines = (clean_line(line) for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("```")]
+    lines = (clean_line(line) for line in text.splitlines() if not line.strip().startswith("```"))
+    return [line for line in lines if line]
 
 
 def answer_line(text: str) -> str | None:
-    """The value of the last ``ANSWER: <value>`` line, or None when there is none.
-
-    A bare ``ANSWER:`` followed by the value on the next line is accepted too.
-    """
+    """The value of the last ``ANSWER: <value>`` line, or None when there is none."""
+    reading = extraction.read_final(text)
     lines = nonempty_lines(text)
-    for index in range(len(lines) - 1, -1, -1):
-        match = _ANSWER_LINE.search(lines[index])
-        if match is None:
-            continue
-        value = match.group(1).strip()
-        if value:
-            return value
-        if index + 1 < len(lines):
-            return lines[index + 1]
-    return None
+    has_answer_line = any(extraction.is_answer_line(line) for line in lines)
+    return reading.finals[-1] if has_answer_line and reading.finals else None
 
 
 def final_answer(text: str) -> str:
-    """The answer a reply commits to: its ANSWER line, else a ``\\boxed{}``, else its last line."""
-    value = answer_line(text)
-    if value is not None:
-        return value
-    boxed = _BOXED.findall(text)
-    if boxed:
-        return str(boxed[-1])
-    lines = nonempty_lines(text)
-    return lines[-1] if lines else ""
+    """The answer a reply commits to (its last stated final answer; see ``extraction``)."""
+    finals = extraction.read_final(text).finals
+    return finals[-1] if finals else ""
 
 
 def normalize_text(text: str) -> str:
     """Lower case, no markdown, no quotes, no lead-in, no article, no trailing punctuation."""
-    text = clean_line(text).lower()
-    text = _LEAD_IN.sub("", text)
-    text = text.strip(" \t\"'“”‘’.,;:!?")
-    text = _ARTICLE.sub("", text)
-    return " ".join(text.split())
+    return extraction.normalize(text)
 
 
-def text_matches(answer: str, expected: Iterable[str]) -> bool:
-    """Normalised exact match of the reply's final answer against any accepted form."""
-    accepted = {normalize_text(form) for form in expected}
-    candidate = final_answer(answer)
-    candidates = {normalize_text(candidate), normalize_text(_TRAILING_PAREN.sub("", candidate))}
-    return bool(accepted & candidates)
+def text_matches(answer: str, expected: Iterable[str], rivals: Iterable[str] = ()) -> bool:
+    """A careful grader's reading: the final answer is one of the accepted forms."""
+    return extraction.text_matches(answer, expected, rivals)
 
 
 def parse_numbers(text: str) -> list[float]:
     """Every number in the text, in order; ``1,250`` is one thousand two hundred fifty."""
-    return [float(match.replace(",", "")) for match in _NUMBER.findall(text)]
+    return numbers_in(text)
 
 
 def answer_number(text: str) -> float | None:
-    """The number a reply commits to: the first number on its ANSWER line, else the first
-    number after the last "answer is", else the last number of its final line."""
-    value = answer_line(text)
-    if value is not None:
-        numbers = parse_numbers(value)
-        return numbers[0] if numbers else None
-    boxed = _BOXED.findall(text)
-    if boxed:
-        numbers = parse_numbers(str(boxed[-1]))
-        return numbers[0] if numbers else None
-    lead_ins = list(re.finditer(r"answer\s+is", text, re.IGNORECASE))
-    if lead_ins:
-        numbers = parse_numbers(text[lead_ins[-1].end() :])
-        if numbers:
-            return numbers[0]
-    lines = nonempty_lines(text)
-    numbers = parse_numbers(lines[-1]) if lines else []
-    return numbers[-1] if numbers else None
+    """The one number a reply commits to, or None when it commits to none or to several."""
+    reading = extraction.read_final(text)
+    if not reading.finals or reading.retracted_later:
+        return None
+    values = {extraction.committed_number(segment) for segment in reading.finals}
+    return values.pop() if len(values) == 1 else None
 
 
-def number_matches(answer: str, expected: float) -> bool:
-    value = answer_number(answer)
-    if value is None:
-        return False
-    return abs(value - expected) <= 1e-9 * max(1.0, abs(expected))
+def number_matches(answer: str, expected: float, *, unit: str | None = None) -> bool:
+    return extraction.number_matches(answer, expected, unit=unit)
 
 
-def exact_text(*accepted: str) -> Scorer:
-    """Scorer: 1.0 when the final answer is one of the accepted forms, else 0.0."""
+def exact_text(*accepted: str, rivals: Iterable[str] = ()) -> Scorer:
+    """Scorer: 1.0 when the final answer is one of the accepted forms, else 0.0.
+
+    ``rivals`` are the item's distractors: a final answer that names one (not negated) next to
+    the right value is a hedge.
+    """
     if not accepted:
         raise ValueError("exact_text needs at least one accepted form")
-    return safe_scorer(lambda answer: 1.0 if text_matches(answer, accepted) else 0.0)
+    rule = extraction.TextRule(tuple(accepted), tuple(rivals))
+    return safe_scorer(lambda answer: 1.0 if rule.matches(answer) else 0.0)
 
 
-def exact_number(expected: float) -> Scorer:
-    """Scorer: 1.0 when the final answer's number equals ``expected``, else 0.0."""
-    return safe_scorer(lambda answer: 1.0 if number_matches(answer, expected) else 0.0)
+def exact_number(expected: float, *, unit: str | None = None) -> Scorer:
+    """Scorer: 1.0 when the final answer's one number equals ``expected``, else 0.0.
+
+    ``unit`` names the asked unit kind (``"usd"``, ``"eur"``, ``"km"``, ``"h"``, ... see
+    ``numbers``); a final answer in another unit is wrong.
+    """
+    return safe_scorer(lambda answer: 1.0 if number_matches(answer, expected, unit=unit) else 0.0)
+
+
+def exact_time(expected: str) -> Scorer:
+    """Scorer: 1.0 when the final answer is the clock time ``expected`` ("HH:MM"); "12:25pm"
+    is 12:25, "10:05 pm" is 22:05."""
+    minutes = parse_clock(expected)
+    return safe_scorer(lambda answer: 1.0 if extraction.time_matches(answer, minutes) else 0.0)
+
+
+def exact_quote(value: str) -> Scorer:
+    """Scorer: 1.0 when the final answer quotes ``value`` exactly, case and form (codes,
+    passwords): "Sunflower-88" is not "sunflower-88", "04471" is not "4471"."""
+    return safe_scorer(lambda answer: 1.0 if extraction.quote_matches(answer, value) else 0.0)
 
 
 def fenced_blocks(text: str) -> list[tuple[str, str]]:

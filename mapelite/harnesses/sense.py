@@ -58,14 +58,14 @@ ITEMS: tuple[Item, ...] = (
         ),
         reference="The first head librarian was **Marisol Ortega**.\n\nANSWER: Marisol Ortega",
         near_miss="The first head librarian was Martin Ortego.\n\nANSWER: Martin Ortego",
-        score=exact_text("Marisol Ortega"),
+        score=exact_text("Marisol Ortega", rivals=("Martin Ortego",)),
     ),
     Item(
         id="sense-03",
         prompt=question_prompt(_INTRO, _RACE, "In which town does the race start?", "town"),
         reference="The Coastal Classic starts in the harbour town of Lindell.\n\nANSWER: Lindell",
         near_miss="The race goes from the coast to Porvik.\n\nANSWER: Porvik",
-        score=exact_text("Lindell"),
+        score=exact_text("Lindell", rivals=("Porvik",)),
     ),
     Item(
         id="sense-04",
@@ -74,7 +74,7 @@ ITEMS: tuple[Item, ...] = (
         ),
         reference="From Lindell to Porvik the race covers 182 kilometres.\n\nANSWER: 182",
         near_miss="The climb up Mount Ara is the key part of the race.\n\nANSWER: 18.2 km",
-        score=exact_number(182),
+        score=exact_number(182, unit="km"),
     ),
     Item(
         id="sense-05",
@@ -83,7 +83,7 @@ ITEMS: tuple[Item, ...] = (
         ),
         reference="According to the passage, the rye loaf costs $5.75.\n\nANSWER: 5.75",
         near_miss="The rye loaf costs $6.50.\n\nANSWER: 6.50",
-        score=exact_number(5.75),
+        score=exact_number(5.75, unit="usd"),
     ),
     Item(
         id="sense-06",
@@ -92,7 +92,7 @@ ITEMS: tuple[Item, ...] = (
         ),
         reference="The amber tree frog lives only on the island of Keva.\n\nANSWER: Keva",
         near_miss="It lives on the island of Sora.\n\nANSWER: Sora",
-        score=exact_text("Keva", "Keva island", "island of Keva"),
+        score=exact_text("Keva", "Keva island", "island of Keva", rivals=("Sora",)),
     ),
 )
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mapelite.harnesses.base import Harness, Item
-from mapelite.harnesses.scoring import exact_number, exact_text, question_prompt
+from mapelite.harnesses.base import Harness, Item, Scorer
+from mapelite.harnesses.scoring import exact_number, exact_quote, exact_text, question_prompt
 
 _INTRO = "Below is a long logbook. Read all of it, then answer the question at the end."
 _ENTRIES_PER_LOG = 44
@@ -158,9 +158,23 @@ _RECALLS: tuple[_Recall, ...] = (
 )
 
 
-def _item(recall: _Recall) -> Item:
+_QUOTED_HINTS = {"code", "password"}
+
+
+def _scorer(recall: _Recall) -> Scorer:
+    """Codes and passwords are quoted exactly ("04471" is not the code 4471); counts are
+    numbers; anything else is text, with the near miss's value as the distractor."""
     expected = recall.reference.rsplit("ANSWER:", 1)[1].strip()
-    score = exact_number(float(expected)) if expected.isdigit() else exact_text(expected)
+    distractor = recall.near_miss.rsplit("ANSWER:", 1)[1].strip()
+    if recall.value_hint in _QUOTED_HINTS:
+        return exact_quote(expected)
+    if expected.isdigit():
+        return exact_number(float(expected))
+    return exact_text(expected, rivals=(distractor,))
+
+
+def _item(recall: _Recall) -> Item:
+    score = _scorer(recall)
     return Item(
         id=recall.id,
         prompt=question_prompt(
