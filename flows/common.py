@@ -25,7 +25,8 @@ from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
-from mapelite.providers import create_model_api, provider_of
+from mapelite.providers import provider_of
+from mapelite.providers.preflight import preflight_endpoints
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
 from mapelite.swarm import RunCost, RunPlan, check_run_id_reuse
@@ -62,15 +63,11 @@ def new_run_id() -> str:
 
 
 async def preflight_providers(models: Iterable[str], settings: Settings) -> list[str]:
-    """Build one client per provider before any request, so a missing key or unknown provider
-    is one ConfigError line naming the setting. Returns the distinct providers."""
-    providers: dict[str, str] = {}
-    for model in models:
-        providers.setdefault(provider_of(model), model)
-    for model in providers.values():
-        api = create_model_api(model, settings, max_connections=1)
-        await api.aclose()
-    return list(providers)
+    """Before any paid call: a missing key or unknown provider is one ConfigError line naming
+    the setting, and every distinct endpoint must answer its cheapest request and take its key
+    (`mapelite.providers.preflight`; PreflightError otherwise). Returns the distinct providers."""
+    endpoints = await preflight_endpoints(models, settings)
+    return [endpoint.provider for endpoint in endpoints]
 
 
 def scheduling_bound(providers: Iterable[str], settings: Settings) -> int:

@@ -109,6 +109,10 @@ class AgentContext(BaseModel):
     repeat: int = Field(default=0, ge=0)
 
 
+DEFAULT_CALL_TIMEOUT_S = 60.0
+"""Per-call timeout: far below the run's (300 s), so a hung call is retried within the run."""
+
+
 class HarnessRunnerOptions(BaseModel):
     """Options for one harness run (or every run of a batch)."""
 
@@ -116,7 +120,10 @@ class HarnessRunnerOptions(BaseModel):
 
     timeout_s: float = Field(default=300.0, gt=0, description="per harness run")
     call_timeout_s: float | None = Field(
-        default=None, gt=0, description="per model call; defaults to timeout_s"
+        default=DEFAULT_CALL_TIMEOUT_S,
+        gt=0,
+        description="per model call (each attempt); a call that exceeds it is retried like a "
+        "5xx. None: the run's timeout (no retry of a hung call fits in the run)",
     )
     retries: int = Field(default=3, ge=0, description="retries after the first attempt")
     retry_delay_s: float = Field(default=1.0, ge=0, description="base of exponential backoff")
@@ -130,7 +137,10 @@ class HarnessRunnerOptions(BaseModel):
 
     @property
     def per_call_timeout_s(self) -> float:
-        return self.call_timeout_s if self.call_timeout_s is not None else self.timeout_s
+        """The timeout of one attempt: never longer than the whole run's."""
+        if self.call_timeout_s is None:
+            return self.timeout_s
+        return min(self.call_timeout_s, self.timeout_s)
 
 
 class ResultMetadata(BaseModel):

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     mockllm_seed: int = 0
     mockllm_latency_s: float = Field(default=0.0, ge=0)
 
+    @field_validator("home")
+    @classmethod
+    def _home_is_a_directory(cls, home: Path) -> Path:
+        # A file here used to be ignored silently (the shipped catalog was used instead).
+        expanded = Path(home).expanduser()
+        if expanded.exists() and not expanded.is_dir():
+            raise ValueError(f"{expanded} is not a directory; point it at a directory")
+        return expanded
+
     @field_validator("provider_limits")
     @classmethod
     def _limits_are_positive(cls, limits: dict[str, int]) -> dict[str, int]:
