@@ -25,6 +25,7 @@ from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
+from mapelite.ledger_checkpoint import check_before_run
 from mapelite.providers import provider_of
 from mapelite.providers.preflight import preflight_endpoints
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
@@ -212,13 +213,15 @@ async def unit_session(
     options: HarnessRunnerOptions,
 ) -> AsyncIterator[tuple[UnitExecutor, dict[str, HarnessResult]]]:
     """Everything a flow needs to run units, checked before its first model call: the ledger
-    can take appends (path, permissions, an intact tail), the providers' keys, and a reused run
+    can take appends (path, permissions, an intact chain since its checkpoint), the providers'
+    endpoints and keys, and a reused run
     id belongs to this very run. Then the run's recorded units (for resume), its budget
     (counting what they cost), global limits when a server is configured, and the runner
     opened in this event loop. Yields the executor and the recorded units (kept up to date as
     units are stored); on a normal exit the budget's stop reason is final."""
     ledger = Ledger(settings.ledger)
-    await asyncio.to_thread(ledger.check_appendable)
+    # Appendable, and verified since its checkpoint: a corrupt ledger is never appended to.
+    await asyncio.to_thread(check_before_run, ledger)
     providers = await preflight_providers(models, settings)
     recorded = await asyncio.to_thread(ledger.results_for_run, plan.run_id)
     check_run_id_reuse(plan, recorded)
