@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -69,6 +70,22 @@ async def preflight_providers(models: Iterable[str], settings: Settings) -> list
     (`mapelite.providers.preflight`; PreflightError otherwise). Returns the distinct providers."""
     endpoints = await preflight_endpoints(models, settings)
     return [endpoint.provider for endpoint in endpoints]
+
+
+async def mark_killed_flow_runs(run_id: str) -> None:
+    """Housekeeping, never fatal: earlier flow runs of ``run_id`` whose process was killed are
+    marked Crashed (`tasks.flow_liveness`)."""
+    from tasks.flow_liveness import claim_run_id
+
+    try:
+        marked = await claim_run_id(run_id)
+    except Exception as exc:  # the Prefect API refused: the run itself can still go on
+        logging.getLogger("mapelite.flows").warning("could not check earlier flow runs: %s", exc)
+        return
+    if marked:
+        logging.getLogger("mapelite.flows").info(
+            "marked %d earlier flow run(s) of run id %s as crashed", len(marked), run_id
+        )
 
 
 def scheduling_bound(providers: Iterable[str], settings: Settings) -> int:
@@ -225,6 +242,7 @@ async def unit_session(
     providers = await preflight_providers(models, settings)
     recorded = await asyncio.to_thread(ledger.results_for_run, plan.run_id)
     check_run_id_reuse(plan, recorded)
+    await mark_killed_flow_runs(plan.run_id)
     budget = Budget(
         limit_usd=settings.budget_usd if budget_usd is None else budget_usd,
         spent_usd=sum(r.metadata.cost_usd for r in recorded.values()),
