@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+from mapelite.errors import EXIT_COMPLETED_WITH_ERRORS, EXIT_OK
 from mapelite.outcomes import has_errors
 from mapelite.providers.preflight import endpoint_of
 from mapelite.schemas import HarnessResult, split_model_id
@@ -41,7 +43,7 @@ class ErrorGroup:
     example: str  # one error line as recorded
 
     def line(self) -> str:
-        items = f" ({self.items} items)" if self.items else ""
+        items = f" ({self.items} item{'' if self.items == 1 else 's'})" if self.items else ""
         runs = "harness run" if self.runs == 1 else "harness runs"
         return f"{self.cause} × {self.runs} {runs}{items}: {self.fix}"
 
@@ -124,3 +126,19 @@ def error_report_lines(
 ) -> list[str]:
     """One line per cause, for the command line to print before the resume line."""
     return [group.line() for group in group_errors(results, settings)]
+
+
+def run_error_groups(
+    ledger_path: Path, run_id: str, settings: Settings | None = None
+) -> list[ErrorGroup]:
+    """The error groups of a run as the ledger holds it now: the latest entry of each unit, so
+    errors a resume has since superseded are not counted."""
+    from mapelite.ledger import Ledger
+
+    return group_errors(Ledger(ledger_path).results_for_run(run_id).values(), settings)
+
+
+def exit_code_for(results: Iterable[HarnessResult]) -> int:
+    """`EXIT_COMPLETED_WITH_ERRORS` when any harness run has an error (missing coverage), else
+    `EXIT_OK`."""
+    return EXIT_COMPLETED_WITH_ERRORS if any(has_errors(r) for r in results) else EXIT_OK

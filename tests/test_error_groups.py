@@ -58,3 +58,33 @@ async def test_causes_are_grouped_apart_and_clean_runs_are_not_counted(model_ser
     assert (gone.runs, gone.items) == (1, ITEMS)
     assert gone.fix.startswith("set MAPELITE_OLLAMA_BASE_URL or start the server")
     assert gone.line().startswith("ollama unreachable × 1 harness run")
+
+
+def test_a_runs_groups_count_only_its_latest_entries_and_its_exit_code_says_so(
+    tmp_path, model_server: ModelServer
+):
+    from mapelite.error_groups import exit_code_for, run_error_groups
+    from mapelite.errors import EXIT_COMPLETED_WITH_ERRORS, EXIT_OK
+    from mapelite.ledger import Ledger
+    from mapelite.schemas import HarnessResult, ItemOutcome, ResultMetadata, Scores
+
+    def unit(error: str | None) -> HarnessResult:
+        items = [ItemOutcome(item_id="a", score=0 if error else 1, error=error)]
+        return HarnessResult(
+            harness_id=0,
+            harness_name="SENSE",
+            model="openrouter/v/m",
+            scores=Scores(raw=0 if error else 1, normalized=0 if error else 1),
+            metadata=ResultMetadata(run_id="run", unit_key="u1", items=items, error=error),
+        )
+
+    failed = unit("RateLimitedError: openrouter rate-limited the call (HTTP 429)")
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    ledger.append(failed)
+    settings = server_settings(model_server)
+    [group] = run_error_groups(ledger.path, "run", settings)
+    assert group.line().startswith("HTTP 429 from openrouter × 1 harness run (1 item): lower")
+    assert exit_code_for([failed]) == EXIT_COMPLETED_WITH_ERRORS
+    ledger.append(unit(None))  # the resume's entry supersedes the failed one
+    assert run_error_groups(ledger.path, "run", settings) == []
+    assert exit_code_for(ledger.results_for_run("run").values()) == EXIT_OK
