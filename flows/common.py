@@ -27,6 +27,7 @@ from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
 from mapelite.ledger_checkpoint import check_before_run
+from mapelite.outcomes import has_errors
 from mapelite.providers import provider_of
 from mapelite.providers.preflight import preflight_endpoints
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
@@ -124,6 +125,9 @@ class UnitExecutor:
     def unit(
         self, harness_id: int, model: str, context: AgentContext, seed: int | None = None
     ) -> UnitRequest:
+        previous = self.session.recorded.get(context.unit_key)
+        if previous is not None and previous.hash is not None and has_errors(previous):
+            context = context.model_copy(update={"supersedes": previous.hash})
         update: dict[str, object] = {"context": context}
         if seed is not None:
             update["seed"] = seed

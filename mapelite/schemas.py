@@ -107,6 +107,12 @@ class AgentContext(BaseModel):
     upstream: list[str] = Field(default_factory=list, description="unit keys of the inputs")
     upstream_answers: dict[str, list[str]] = Field(default_factory=dict)
     repeat: int = Field(default=0, ge=0)
+    supersedes: str | None = Field(
+        default=None,
+        pattern=HEX64,
+        description="hash of the recorded entry with errors that this run replaces: a re-run is "
+        "a new submission to engines that deduplicate by unit (Temporal, NATS)",
+    )
 
 
 DEFAULT_CALL_TIMEOUT_S = 60.0
