@@ -55,3 +55,27 @@ async def test_a_unit_with_errors_reruns_through_temporal_when_it_supersedes_the
     finally:
         await runner.aclose()
         stop_process(worker)
+
+
+async def test_a_unit_with_errors_reruns_through_nats_when_it_supersedes_the_entry(
+    nats_server, model_server: ModelServer
+) -> None:
+    from runners.nats import NatsHarnessRunner
+
+    model_server.script("m", ModelScript(fault_sequence=[Fault("server_error")] * 2))
+    env = {
+        "MAPELITE_NATS_URL": nats_server.url,
+        "MAPELITE_HOME": os.environ["MAPELITE_HOME"],
+        "MAPELITE_OPENAI_BASE_URL": model_server.base_url,
+    }
+    worker = spawn_worker("runners.nats", ["--concurrency", "2"], env)
+    runner = NatsHarnessRunner(Settings(nats_url=nats_server.url, connect_timeout_s=2.0))
+    try:
+        [first] = await runner.run_many([unit()])
+        assert has_errors(first) and model_server.stats("m").requests == ITEMS
+        [rerun] = await runner.run_many([unit(supersedes="cd" * 32)])
+        assert model_server.stats("m").requests == 2 * ITEMS, "the re-run made its calls"
+        assert not has_errors(rerun) and coverage(rerun).fraction == 1.0
+    finally:
+        await runner.aclose()
+        stop_process(worker)
