@@ -104,3 +104,37 @@ def test_models_refresh_with_a_refused_key_is_one_line_without_the_key(mapelite_
     assert "HTTP 401" in line and "OPENROUTER_API_KEY" in line and TEST_KEY not in line
     assert not (mapelite_home / "catalog.json").exists()
     assert get_settings().home == mapelite_home
+
+
+def test_eval_with_no_ollama_server_exits_4_in_one_line_and_writes_nothing(mapelite_home: Path):
+    from mapelite.ledger import Ledger
+    from mapelite.schemas import HarnessResult, ResultMetadata, Scores
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    ledger = Ledger(mapelite_home / "ledger.jsonl")
+    ledger.append(
+        HarnessResult(
+            harness_id=0,
+            harness_name="SENSE",
+            model="ollama/llama3.2:1b",
+            scores=Scores(raw=6, normalized=1),
+            metadata=ResultMetadata(run_id="earlier", unit_key="earlier/h0"),
+        )
+    )
+    before = ledger.path.read_bytes()
+    done = map_elite(
+        "eval",
+        "ollama/llama3.2:1b",
+        "-H",
+        "0",
+        "--yes",
+        MAPELITE_HOME=str(mapelite_home),
+        MAPELITE_OLLAMA_BASE_URL=url,
+    )
+    assert done.returncode == EXIT_PROVIDER
+    assert one_error_line(done) == (
+        f"error: ollama at {url} is unreachable: set MAPELITE_OLLAMA_BASE_URL or start the server"
+    )
+    assert ledger.path.read_bytes() == before, "no entry: the model's profile is unchanged"
