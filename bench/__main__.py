@@ -5,9 +5,10 @@
     .venv/bin/python -m bench --only B,ledger # some cases (A always runs with B-F: the baseline)
 
 Cases: transport (httpx's pool vs the aiohttp transport the providers use, bench.transport),
-A-F orchestration overhead (bench.orchestration), ledger verify and append (bench.ledger),
-rollup (bench.rollup via bench.ledger), memory (peak RSS of C and of the roll-up), sandbox
-(SHAPE problems/s under bubblewrap vs a plain subprocess, bench.sandbox). The table is
+A-F orchestration overhead (bench.orchestration), ledger verify and append, and the ledger
+check at the start of a run against an empty ledger's (bench.ledger), rollup (bench.rollup via
+bench.ledger), memory (peak RSS of C and of the roll-up), sandbox (SHAPE problems/s under
+bubblewrap vs a plain subprocess, bench.sandbox). The table is
 printed and written to bench/results/latest.md.
 """
 
@@ -42,7 +43,7 @@ def parse_only(text: str | None) -> set[str]:
 
 
 def run(selected: set[str], quick: bool) -> list[Row]:
-    from bench.ledger import generate, ledger_rows, rollup_rows
+    from bench.ledger import generate, ledger_rows, rollup_rows, run_start_rows
     from bench.memory import memory_rows
     from bench.orchestration import run_cases
 
@@ -71,6 +72,9 @@ def run(selected: set[str], quick: bool) -> list[Row]:
             if "rollup" in selected:
                 print("roll-up ...", flush=True)
                 rows += rollup_rows(path, entries, 1 if entries >= 1_000_000 else reps, memory)
+            if "ledger" in selected:  # last: it appends to the generated ledger
+                print("run start: ledger check since its checkpoint ...", flush=True)
+                rows += run_start_rows(path, entries, workdir)
     if "memory" in selected:
         rows += memory_rows(memory)
     if "sandbox" in selected:

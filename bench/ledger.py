@@ -127,3 +127,46 @@ def rollup_rows(path: Path, entries: int, reps: int, memory: dict[str, float]) -
             ROLLUP_TARGET, reps, f"peak RSS {peak:.0f} MB",
         )
     ]  # fmt: skip
+
+
+RUN_START_TARGET = 3.0
+RUN_START_REPS = 21
+APPENDED_PER_RUN = 100
+
+
+def time_run_start_check(ledger_path: Path) -> float:
+    """The ledger part of a run's pre-run check (`check_before_run`): appendable, and verified
+    since its checkpoint."""
+    from mapelite.ledger import Ledger
+    from mapelite.ledger_checkpoint import check_before_run
+
+    started = time.perf_counter()
+    check_before_run(Ledger(ledger_path))
+    return time.perf_counter() - started
+
+
+def run_start_rows(path: Path, entries: int, workdir: Path) -> list[Row]:
+    """Start of a run on the big ledger vs on an empty one, each after the same
+    ``APPENDED_PER_RUN`` entries were appended since the previous run (what a run leaves): the
+    check costs what was appended, not the ledger's size. Appends to ``path``: run it last."""
+    from mapelite.ledger import Ledger
+
+    results = sample_results(path, APPENDED_PER_RUN)
+    first_s = time_run_start_check(path)  # no checkpoint yet: one full verification
+    big, empty = Ledger(path), Ledger(workdir / "run-start-empty.jsonl")
+    big_times, empty_times = [], []
+    for rep in range(RUN_START_REPS):
+        big.append_many(results)
+        empty.append_many(results)
+        # Alternate which goes first: the appends' write-back disturbs the first one measured.
+        pair = [(big, big_times), (empty, empty_times)]
+        for ledger, times in pair if rep % 2 else pair[::-1]:
+            times.append(time_run_start_check(ledger.path))
+    return [
+        Row(
+            f"run start: ledger check, {entries:,} entries", median(big_times),
+            "same, empty ledger", median(empty_times), RUN_START_TARGET, RUN_START_REPS,
+            f"{APPENDED_PER_RUN} entries appended since the last run; the first check "
+            f"(no checkpoint, full verify) took {first_s:.2f} s",
+        )
+    ]  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -25,7 +26,10 @@ from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
-from mapelite.providers import create_model_api, provider_of
+from mapelite.ledger_checkpoint import check_before_run
+from mapelite.outcomes import has_errors
+from mapelite.providers import provider_of
+from mapelite.providers.preflight import preflight_endpoints
 from mapelite.runid import new_run_id
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings
@@ -58,15 +62,27 @@ def _count_task_run() -> None:
 
 
 async def preflight_providers(models: Iterable[str], settings: Settings) -> list[str]:
-    """Build one client per provider before any request, so a missing key or unknown provider
-    is one ConfigError line naming the setting. Returns the distinct providers."""
-    providers: dict[str, str] = {}
-    for model in models:
-        providers.setdefault(provider_of(model, settings), model)
-    for model in providers.values():
-        api = create_model_api(model, settings, max_connections=1)
-        await api.aclose()
-    return list(providers)
+    """Before any paid call: a missing key or unknown provider is one ConfigError line naming
+    the setting, and every distinct endpoint must answer its cheapest request and take its key
+    (`mapelite.providers.preflight`; PreflightError otherwise). Returns the distinct providers."""
+    endpoints = await preflight_endpoints(models, settings)
+    return [endpoint.provider for endpoint in endpoints]
+
+
+async def mark_killed_flow_runs(run_id: str) -> None:
+    """Housekeeping, never fatal: earlier flow runs of ``run_id`` whose process was killed are
+    marked Crashed (`tasks.flow_liveness`)."""
+    from tasks.flow_liveness import claim_run_id
+
+    try:
+        marked = await claim_run_id(run_id)
+    except Exception as exc:  # the Prefect API refused: the run itself can still go on
+        logging.getLogger("mapelite.flows").warning("could not check earlier flow runs: %s", exc)
+        return
+    if marked:
+        logging.getLogger("mapelite.flows").info(
+            "marked %d earlier flow run(s) of run id %s as crashed", len(marked), run_id
+        )
 
 
 def scheduling_bound(providers: Iterable[str], settings: Settings) -> int:
@@ -137,6 +153,9 @@ class UnitExecutor:
     def unit(
         self, harness_id: int, model: str, context: AgentContext, seed: int | None = None
     ) -> UnitRequest:
+        previous = self.session.recorded.get(context.unit_key)
+        if previous is not None and previous.hash is not None and has_errors(previous):
+            context = context.model_copy(update={"supersedes": previous.hash})
         update: dict[str, object] = {"context": context}
         if seed is not None:
             update["seed"] = seed
@@ -243,16 +262,19 @@ async def unit_session(
     options: HarnessRunnerOptions,
 ) -> AsyncIterator[UnitExecutor]:
     """Everything a flow needs to run units, checked before its first model call: the ledger
-    can take appends (path, permissions, an intact tail), the providers' keys, and a reused run
+    can take appends (path, permissions, an intact chain since its checkpoint), the providers'
+    endpoints and keys, and a reused run
     id belongs to this very run. Then the run's recorded units (for resume), its budget
     (counting what they cost), global limits when a server is configured, and the runner
     opened in this event loop. Yields the executor (its session's ``recorded`` units are kept up
     to date as units are stored); on a normal exit the budget's stop reason is final."""
     ledger = Ledger(settings.ledger)
-    await asyncio.to_thread(ledger.check_appendable)
+    # Appendable, and verified since its checkpoint: a corrupt ledger is never appended to.
+    await asyncio.to_thread(check_before_run, ledger)
     providers = await preflight_providers(models, settings)
     recorded = await asyncio.to_thread(ledger.results_for_run, plan.run_id)
     check_run_id_reuse(plan, recorded)
+    await mark_killed_flow_runs(plan.run_id)
     budget = Budget(
         limit_usd=settings.budget_usd if budget_usd is None else budget_usd,
         spent_usd=sum(r.metadata.cost_usd for r in recorded.values()),

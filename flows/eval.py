@@ -17,6 +17,7 @@ from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
+from mapelite.outcomes import has_errors, scored_mean
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import get_settings
 from mapelite.swarm import EvalResult, RunPlan, unit_key
@@ -65,14 +66,15 @@ async def eval_flow(
                 break  # the budget stopped it
             found[harness_id] = stored[key]
         budget = executor.budget
-    scores = {h: r.scores.normalized for h, r in found.items()}
+    # Errors are not scores: a harness whose items all failed has no score (partial coverage).
+    scores = {h: mean for h, r in found.items() if (mean := scored_mean(r)) is not None}
     value = fitness(scores)
     get_run_logger().info("fitness of %s: %.3f over harnesses %s", model, value, sorted(scores))
     return EvalResult(
         **outcome(run_id, runner, started, estimate, budget, [model]),
         model=model,
         scores=scores,
-        failed=[h for h, r in found.items() if r.failed],
+        failed=[h for h, r in found.items() if has_errors(r)],
         fitness=value,
     )
 

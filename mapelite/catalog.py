@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mapelite.errors import ConfigError, InvalidInputError
+from mapelite.errors import ConfigError, InvalidInputError, one_line, validation_line
 from mapelite.schemas import split_model_id
 
 if TYPE_CHECKING:
@@ -140,12 +140,16 @@ class Catalog:
 
 def catalog_from_bytes(raw: bytes, source: str = "") -> Catalog:
     """Parse a catalog file's bytes; its hash is the sha256 of exactly these bytes."""
+    where = source or "(bytes)"
     try:
         data = json.loads(raw)
-        models = [ModelEntry.from_data(m) for m in data["models"]]
+        models = [_entry_at(index, m, where) for index, m in enumerate(data["models"])]
         tiers = {str(name): [str(i) for i in ids] for name, ids in data.get("tiers", {}).items()}
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
-        raise ConfigError(f"catalog {source or '(bytes)'} is not valid: {exc}") from None
+    except ConfigError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else one_line(str(exc))
+        raise ConfigError(f"catalog {where} is not valid: {detail}") from None
     return Catalog(
         models,
         tiers,
@@ -248,6 +252,16 @@ def select_models(
             "its price band); choose another tier or list models with --models"
         )
     return tier, ids
+
+
+def _entry_at(index: int, data: Any, where: str) -> ModelEntry:
+    """One model entry; its validation error is one line naming the file, entry and field."""
+    try:
+        return ModelEntry.from_data(data)
+    except ValidationError as exc:
+        model = data.get("id") if isinstance(data, Mapping) else None
+        entry = f"models[{index}]" + (f" ({model})" if model else "")
+        raise ConfigError(f"catalog {where} is not valid: {validation_line(exc, entry)}") from None
 
 
 def catalog_path() -> Path:

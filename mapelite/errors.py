@@ -6,11 +6,30 @@ Every error a user can cause (bad pattern, unknown tier, missing key, corrupt le
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+# Exit codes of every command (the CLI maps errors onto them; README has the table).
+EXIT_OK = 0
+EXIT_LEDGER = 1
+"""The ledger is missing, corrupt or cannot be written, or an estimate was not accepted."""
+EXIT_INPUT = 2
+"""Invalid input or setting (pattern, tier, harness, a settings/catalog/config field)."""
+EXIT_BUDGET = 3
+"""The hard budget stopped the run."""
+EXIT_PROVIDER = 4
+"""A provider is unreachable or refused its key (the preflight, or a command that calls it)."""
+EXIT_COMPLETED_WITH_ERRORS = 5
+"""The run finished but some harness runs ended in errors: they are missing coverage and a
+resume with the same run id runs them again."""
+
 
 class MapEliteError(Exception):
     """An error whose message is fit to show to the user as one line."""
 
-    exit_code: int = 2
+    exit_code: int = EXIT_INPUT
 
     def __init__(self, message: str, *, exit_code: int | None = None) -> None:
         super().__init__(message)
@@ -33,10 +52,37 @@ class InvalidInputError(MapEliteError):
 class LedgerError(MapEliteError):
     """The ledger is missing, corrupt or cannot be written."""
 
-    exit_code = 1
+    exit_code = EXIT_LEDGER
 
 
 class BudgetExceededError(MapEliteError):
     """The run's actual spend reached the hard budget; no new calls were scheduled."""
 
-    exit_code = 3
+    exit_code = EXIT_BUDGET
+
+
+class LedgerCorruptError(LedgerError):
+    """The ledger does not verify: nothing may be appended to it. Names the first bad line."""
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def one_line(text: str) -> str:
+    """``text`` with its whitespace (newlines included) collapsed to single spaces."""
+    return " ".join(text.split())
+
+
+def validation_line(exc: ValidationError, where: str = "") -> str:
+    """The first problem of a pydantic validation error as one line: ``where.field: message``
+    (pydantic's own text spans several lines and links to its docs)."""
+    errors = exc.errors()
+    if not errors:
+        return one_line(str(exc))
+    first = errors[0]
+    loc = ".".join(str(part) for part in first.get("loc", ()))
+    field = ".".join(part for part in (where, loc) if part)
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return one_line(f"{field}: {message}{more}" if field else f"{message}{more}")

@@ -115,6 +115,16 @@ class AgentContext(BaseModel):
     upstream: list[str] = Field(default_factory=list, description="unit keys of the inputs")
     upstream_answers: dict[str, list[str]] = Field(default_factory=dict)
     repeat: int = Field(default=0, ge=0)
+    supersedes: str | None = Field(
+        default=None,
+        pattern=HEX64,
+        description="hash of the recorded entry with errors that this run replaces: a re-run is "
+        "a new submission to engines that deduplicate by unit (Temporal, NATS)",
+    )
+
+
+DEFAULT_CALL_TIMEOUT_S = 60.0
+"""Per-call timeout: far below the run's (300 s), so a hung call is retried within the run."""
 
 
 class HarnessRunnerOptions(BaseModel):
@@ -124,7 +134,10 @@ class HarnessRunnerOptions(BaseModel):
 
     timeout_s: float = Field(default=300.0, gt=0, description="per harness run")
     call_timeout_s: float | None = Field(
-        default=None, gt=0, description="per model call; defaults to timeout_s"
+        default=DEFAULT_CALL_TIMEOUT_S,
+        gt=0,
+        description="per model call (each attempt); a call that exceeds it is retried like a "
+        "5xx. None: the run's timeout (no retry of a hung call fits in the run)",
     )
     retries: int = Field(default=3, ge=0, description="retries after the first attempt")
     retry_delay_s: float = Field(default=1.0, ge=0, description="base of exponential backoff")
@@ -139,7 +152,10 @@ class HarnessRunnerOptions(BaseModel):
 
     @property
     def per_call_timeout_s(self) -> float:
-        return self.call_timeout_s if self.call_timeout_s is not None else self.timeout_s
+        """The timeout of one attempt: never longer than the whole run's."""
+        if self.call_timeout_s is None:
+            return self.timeout_s
+        return min(self.call_timeout_s, self.timeout_s)
 
 
 class ResultMetadata(BaseModel):

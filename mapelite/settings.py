@@ -94,6 +94,15 @@ class Settings(BaseSettings):
         config = ConfigFileSource(settings_cls, config_file_path(explicit))
         return init_settings, env_settings, dotenv_settings, config, file_secret_settings
 
+    @field_validator("home")
+    @classmethod
+    def _home_is_a_directory(cls, home: Path) -> Path:
+        # A file here used to be ignored silently (the shipped catalog was used instead).
+        expanded = Path(home).expanduser()
+        if expanded.exists() and not expanded.is_dir():
+            raise ValueError(f"{expanded} is not a directory; point it at a directory")
+        return expanded
+
     @field_validator("provider_limits")
     @classmethod
     def _limits_are_positive(cls, limits: dict[str, int]) -> dict[str, int]:

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from statistics import fmean
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mapelite.errors import InvalidInputError
+from mapelite.outcomes import has_errors, mean_scored
 from mapelite.schemas import AgentContext, HarnessResult, Role
 
 
@@ -189,8 +189,9 @@ def upstream_answers(results: Iterable[HarnessResult]) -> dict[str, list[str]]:
 
 
 def is_done(result: HarnessResult | None) -> bool:
-    """A recorded unit counts as done unless it failed: failed units are re-run on resume."""
-    return result is not None and result.metadata.error is None
+    """A recorded unit counts as done unless any part of it failed (the run or one item):
+    such units are re-run on resume, and the new entry supersedes the old one."""
+    return result is not None and not has_errors(result)
 
 
 def reusable(result: HarnessResult | None, model: str) -> HarnessResult | None:
@@ -245,8 +246,8 @@ def check_run_id_reuse(plan: RunPlan, recorded: Mapping[str, HarnessResult]) -> 
 
 
 def mean_score(results: Iterable[HarnessResult]) -> float | None:
-    scores = [r.scores.normalized for r in results]
-    return fmean(scores) if scores else None
+    """Mean over the runs that scored anything (errors are not scores); None if none did."""
+    return mean_scored(results)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ def unit_identity(request: UnitRequest) -> str | None:
     context = request.options.context
     if context is None:
         return None
-    return f"{context.run_id}|{context.unit_key}|{request.harness_id}|{request.model}"
+    identity = f"{context.run_id}|{context.unit_key}|{request.harness_id}|{request.model}"
+    # A re-run of a unit recorded with errors is new work, not a duplicate of the first run.
+    return f"{identity}|{context.supersedes}" if context.supersedes else identity
 
 
 def stable_token(*parts: str, length: int = 32) -> str:

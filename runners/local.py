@@ -1,8 +1,9 @@
 """The local HarnessRunner: providers called in-process, limited per provider.
 
-A harness run sends all its items concurrently (the provider limit bounds them). A run whose
-item failed for good (retries spent, non-retryable error, run timeout) is a score-0 result
-whose metadata names the error; `run_batch` never raises for model failures.
+A harness run sends all its items concurrently (the provider limit bounds them). An item whose
+call failed for good (retries spent, non-retryable error, run timeout) carries its error and is
+left out of the run's scores (`mapelite.outcomes`); the run's metadata names the first error;
+`run_batch` never raises for model failures.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mapelite.catalog import Catalog, load_catalog
 from mapelite.errors import MapEliteError
 from mapelite.harnesses import get_harness
 from mapelite.harnesses.base import Harness, Item
+from mapelite.outcomes import scores_of
 from mapelite.providers import create_model_api, provider_of
 from mapelite.providers.base import GenerateRequest, ModelAPI, SimulationHint
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
@@ -347,7 +349,6 @@ class LocalHarnessRunner(ClosingRunner):
                 f"{first.error} (item {first.item_id} after {first.attempts} attempts; "
                 f"{len(failed)} of {len(outcomes)} items failed; {attempts} attempts in all)"
             )
-        raw = 0.0 if failed else sum(o.score for o in outcomes)
         tokens_in = sum(o.tokens_in for o in outcomes)
         tokens_out = sum(o.tokens_out for o in outcomes)
         simulated = catalog.is_simulated(model)
@@ -356,14 +357,14 @@ class LocalHarnessRunner(ClosingRunner):
         cost_source: CostSource = (
             "simulated" if simulated else "provider" if provider_priced else "estimated"
         )
-        n = len(outcomes)
+        scores = scores_of(outcomes)  # errors are not scores
         return agent_result(
             harness.id,
             model,
             context,
             runner="local",
-            raw=raw,
-            normalized=raw / n if n else 0.0,
+            raw=scores.raw,
+            normalized=scores.normalized,
             catalog=catalog,
             engine_id={"local": f"pid-{os.getpid()}"},
             items=outcomes,

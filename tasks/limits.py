@@ -20,7 +20,10 @@ quota still holds across flow runs and machines, and the server sees three round
 stage and provider instead of per call. Taking only the slots free at that moment (instead of
 waiting for the full ``k``) lets concurrent flow runs share a provider instead of queueing
 behind each other; a lease is not enlarged later when slots free up. Leases are acquired in
-provider-name order, so two flows needing the same providers cannot deadlock.
+provider-name order, so two flows needing the same providers cannot deadlock. A lease is short
+and renewed while the process lives, and registered on the machine (`tasks.leases`): the slots
+of a process killed with SIGKILL come back at the next lease taken on that machine, and within
+75 s from any other.
 
 ``mockllm`` is exempt from global limits: it is simulated in-process and has no quota to protect.
 """
@@ -99,11 +102,12 @@ class ProviderLeases:
         if not names:
             yield {}
             return
-        from prefect.concurrency.asyncio import concurrency
+        from tasks.leases import short_lease
 
         async with contextlib.AsyncExitStack() as stack:
             for name, size in (await _lease_sizes(names, demand)).items():
-                await stack.enter_async_context(concurrency(name, occupy=size, strict=True))
+                # A short lease, renewed while we live: a killed process's slots come back.
+                await stack.enter_async_context(short_lease(name, size))
                 self.slots[name] = asyncio.Semaphore(size)
                 self.sizes[name] = size
             try:

@@ -70,5 +70,10 @@ class ModelAPI(ABC):
         base_url = getattr(self, "base_url", "")
         return f"{self.provider}@{base_url}" if base_url else self.provider
 
+    async def check(self, timeout_s: float) -> None:  # noqa: B027 - optional hook
+        """The cheapest request proving the endpoint is reachable and takes the key (a
+        provider with no endpoint, such as the simulator, has nothing to check). Raises a
+        `ProviderError`."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -1,6 +1,7 @@
 """Provider errors: one tree, each node carrying what the retry policy needs.
 
-ProviderError
+MapEliteError
+└── ProviderError
 ├── AuthError              401/403: not retried; check the key setting
 ├── OutOfCreditsError      402: not retried; add credits
 ├── RateLimitedError       429: retried after ``retry_after``
@@ -11,9 +12,15 @@ ProviderError
 
 from __future__ import annotations
 
+from mapelite.errors import EXIT_PROVIDER, MapEliteError
 
-class ProviderError(Exception):
+
+class ProviderError(MapEliteError):
+    """A provider call failed. It is a `MapEliteError` (one line, exit 4) wherever it reaches
+    the user; inside a harness run it is recorded on the item instead (errors are not scores)."""
+
     retryable: bool = False
+    exit_code = EXIT_PROVIDER
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ from mapelite.providers.openai_compat import OpenAICompatAPI
 class OllamaAPI(OpenAICompatAPI):
     provider = "ollama"
     path = "/api/chat"
+    check_path = "/api/tags"  # the local model list: no key, no model loaded
 
     def __init__(self, base_url: str, *, max_connections: int = 4, name: str | None = None) -> None:
         super().__init__(base_url, api_key=None, max_connections=max_connections, name=name)

@@ -29,6 +29,9 @@ from mapelite.providers.http import (
 class OpenAICompatAPI(ModelAPI):
     provider = "openai"
     path = "/chat/completions"
+    check_path = "/models"
+    """GET'ed by the preflight: the model list, which OpenAI-compatible servers serve with the
+    key checked (vLLM, llama.cpp and LM Studio serve it without one)."""
 
     def __init__(
         self,
@@ -133,6 +136,9 @@ class OpenAICompatAPI(ModelAPI):
             return decode_json_object(response, provider=self.provider)
         except ProviderError as exc:
             raise self._redacted(exc) from None
+
+    async def check(self, timeout_s: float) -> None:
+        await self.get_json(self.check_path, timeout_s=timeout_s)
 
     def status_error(self, response: httpx.Response) -> ProviderError:
         try:

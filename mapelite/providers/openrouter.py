@@ -33,6 +33,9 @@ def require_key(settings: Settings) -> SecretStr:
 
 class OpenRouterAPI(OpenAICompatAPI):
     provider = "openrouter"
+    check_path = "/key"
+    """OpenRouter's model list is public (it takes any key); ``GET /key`` describes the key
+    presented and answers 401 for a wrong one, at no cost."""
 
     def __init__(
         self, base_url: str, *, api_key: SecretStr | None, max_connections: int = 8

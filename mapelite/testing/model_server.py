@@ -1,7 +1,9 @@
 """A protocol-faithful local model server for tests and benches (real HTTP on 127.0.0.1).
 
-Speaks OpenAI chat-completions (``/v1/chat/completions``, ``/v1/models``) and Ollama
-(``/api/chat``). Each model can be scripted (latency, answers, faults); the server counts
+Speaks OpenAI chat-completions (``/v1/chat/completions``, ``/v1/models``), OpenRouter's key
+check (``/v1/key``) and Ollama (``/api/chat``, ``/api/tags``). The list/key endpoints are what
+a preflight asks; they are counted apart from model calls (`ModelServer.check_requests`).
+Each model can be scripted (latency, answers, faults); the server counts
 requests, the maximum in flight, and logs each request's arrival time per model.
 
 In a test::
@@ -73,6 +75,7 @@ class ModelServer:
         self._scripts: dict[str, ModelScript] = {}
         self._stats: dict[str, ModelStats] = {}
         self._total = ModelStats()  # every model together (log not kept)
+        self._checks: dict[str, int] = {}  # GET path -> requests (not model calls)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -99,10 +102,19 @@ class ModelServer:
         with self._lock:
             return replace(self._total, log=[])
 
+    def check_requests(self, path: str | None = None) -> int:
+        """Requests to the list/key endpoints (``/v1/models``, ``/v1/key``, ``/api/tags``):
+        what a preflight costs; never counted as model calls."""
+        with self._lock:
+            if path is not None:
+                return self._checks.get(path, 0)
+            return sum(self._checks.values())
+
     def reset_stats(self) -> None:
         with self._lock:
             self._stats.clear()
             self._total = ModelStats()
+            self._checks.clear()
 
     @property
     def root_url(self) -> str:
@@ -122,7 +134,10 @@ class ModelServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._openai_chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/v1/key", self._key)  # OpenRouter's key check
+        app.router.add_get("/v1/auth/key", self._key)  # its older name
         app.router.add_post("/api/chat", self._ollama_chat)
+        app.router.add_get("/api/tags", self._ollama_tags)
         app.router.add_get("/_stats", self._stats_endpoint)
         return app
 
@@ -309,12 +324,42 @@ class ModelServer:
     async def _ollama_chat(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(request, ollama=True)
 
+    def _count_check(self, request: web.Request) -> web.Response | None:
+        """Count a list/key request; the 401 a wrong key gets (None when it may proceed)."""
+        with self._lock:
+            self._checks[request.path] = self._checks.get(request.path, 0) + 1
+        if self.require_key is None:
+            return None
+        if request.headers.get("Authorization", "") == f"Bearer {self.require_key}":
+            return None
+        error = {"message": "No auth credentials found", "code": 401}
+        return web.json_response({"error": error}, status=401)
+
+    def _model_names(self) -> list[str]:
+        with self._lock:
+            return sorted(set(self._scripts) | set(self._stats))
+
     async def _models(self, request: web.Request) -> web.Response:
+        refused = self._count_check(request)
+        if refused is not None:
+            return refused
         if self.models_payload is not None:
             return web.json_response(self.models_payload)
-        with self._lock:
-            names = sorted(set(self._scripts) | set(self._stats))
+        names = self._model_names()
         return web.json_response({"object": "list", "data": [{"id": n} for n in names]})
+
+    async def _key(self, request: web.Request) -> web.Response:
+        refused = self._count_check(request)
+        if refused is not None:
+            return refused
+        data = {"label": "sk-or-v1-tes...t", "limit": None, "usage": 0.0, "is_free_tier": False}
+        return web.json_response({"data": data})
+
+    async def _ollama_tags(self, request: web.Request) -> web.Response:
+        refused = self._count_check(request)
+        if refused is not None:
+            return refused
+        return web.json_response({"models": [{"name": n, "model": n} for n in self._model_names()]})
 
     async def _stats_endpoint(self, request: web.Request) -> web.Response:
         with self._lock:

@@ -1,0 +1,32 @@
+"""The pre-run check every command that calls a model makes before its first call: the ledger
+verifies (since its checkpoint) and can take appends, the settings are valid (reading them
+validates them), and every endpoint of the models is reachable and takes its key. The estimate
+and its confirmation are the command line's part. Nothing is written, nothing is paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mapelite.ledger import Ledger
+from mapelite.ledger_checkpoint import check_before_run
+from mapelite.providers.preflight import preflight_endpoints
+from mapelite.settings import Settings
+
+
+async def pre_run_check(models: Iterable[str], settings: Settings) -> int:
+    """Raise the first problem as one-line `MapEliteError` (`LedgerError` /
+    `LedgerCorruptError`, `ConfigError`, `PreflightError`); returns the ledger's entry count.
+    The ledger comes first: a run that could not record its results must not start."""
+    import asyncio
+
+    entries = await asyncio.to_thread(check_before_run, Ledger(settings.ledger))
+    await preflight_endpoints(list(models), settings)
+    return entries
+
+
+def pre_run_check_sync(models: Iterable[str], settings: Settings) -> int:
+    """`pre_run_check` for a caller outside an event loop."""
+    import asyncio
+
+    return asyncio.run(pre_run_check(list(models), settings))
