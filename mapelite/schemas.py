@@ -126,6 +126,16 @@ class HarnessRunnerOptions(BaseModel):
     item_limit: int | None = Field(
         default=None, gt=0, description="run only the first N items (smoke tests, benchmarks)"
     )
+    bank: str = Field(
+        default="core", min_length=1, description="core, gen, humaneval or a dataset file path"
+    )
+    items: int | None = Field(
+        default=None, gt=0, description="sample size from the bank; None: the whole bank"
+    )
+    item_seed: int = Field(default=0, description="chooses the sample: same seed, same items")
+    context_tokens: int | None = Field(
+        default=None, gt=0, description="STORE's haystack length in tokens (gen bank)"
+    )
     context: AgentContext | None = None
 
     @property

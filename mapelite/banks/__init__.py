@@ -1,0 +1,28 @@
+"""Item banks: where a harness run's items come from (DESIGN.md, "Items come from banks").
+
+`sample_items` is the entry point; `items_for`/`harness_for` apply a run's options.
+"""
+
+from mapelite.banks.registry import (
+    CORE_BANK,
+    DEFAULT_GEN_ITEMS,
+    GENERATORS,
+    bank_names,
+    bank_sizes,
+    find_item,
+    harness_for,
+    items_for,
+    sample_items,
+)
+
+__all__ = [
+    "CORE_BANK",
+    "DEFAULT_GEN_ITEMS",
+    "GENERATORS",
+    "bank_names",
+    "bank_sizes",
+    "find_item",
+    "harness_for",
+    "items_for",
+    "sample_items",
+]
