@@ -21,9 +21,9 @@ from typing import TypeVar, cast
 from prefect.utilities.annotations import quote
 
 from flows.progress import ProgressSink, current_progress
+from mapelite.banks import items_for
 from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
-from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
 from mapelite.providers import create_model_api, provider_of
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
@@ -141,7 +141,7 @@ class UnitExecutor:
         harness runs in flight)."""
         if self.session.remote:
             return 1
-        return len(get_harness(unit.harness_id).items[: unit.options.item_limit])
+        return len(items_for(unit.harness_id, unit.options))
 
     async def _run_provider(self, label: str, units: list[UnitRequest], leased: int | None) -> None:
         if not self.session.remote:

@@ -1,6 +1,8 @@
 """Cost before spending it: calls × (prompt + expected completion tokens) × catalog prices.
 
-A harness run makes one call per item. Its prompt tokens come from `Harness.prompt_tokens()`;
+A harness run makes one call per item. Its prompt tokens come from `Harness.prompt_tokens()` of
+the items the run's options sample (`mapelite.banks.harness_for`: a 64k STORE sample is priced
+at its real prompt sizes);
 its completion tokens are ``expected_completion_tokens`` per item (``max_tokens`` for the worst
 case). An aggregator or consumer also reads upstream answers; that allowance is bounded the way
 the runner bounds the prompt (at most `UPSTREAM_ANSWER_CAP` distinct answers).
@@ -19,6 +21,7 @@ from mapelite.patterns import Pattern
 
 if TYPE_CHECKING:  # keeps this module importable without loading every harness
     from mapelite.harnesses.base import Harness
+    from mapelite.schemas import HarnessRunnerOptions
 
 UPSTREAM_ANSWER_CAP = 8
 """Most distinct upstream answers an aggregator prompt carries (the rest are vote counts)."""
@@ -88,6 +91,15 @@ def _default_harness(harness_id: int) -> Harness:
     return get_harness(harness_id)
 
 
+def sampled_lookup(options: HarnessRunnerOptions | None) -> HarnessLookup:
+    """Harnesses holding the items ``options`` sample (bank, items, seed, knobs, item_limit)."""
+    if options is None:
+        return _default_harness
+    from mapelite.banks import harness_for
+
+    return lambda harness_id: harness_for(harness_id, options)
+
+
 def warning_text(cost: float, warn_usd: float) -> str | None:
     if cost <= warn_usd:
         return None
@@ -135,10 +147,11 @@ def estimate_batch(
     warn_usd: float = 0.5,
     catalog: Catalog | None = None,
     harness_lookup: HarnessLookup | None = None,
+    options: HarnessRunnerOptions | None = None,
 ) -> CostEstimate:
-    """Every model runs every harness ``runs`` times."""
+    """Every model runs every harness ``runs`` times (on the items ``options`` sample)."""
     tally = _Tally(catalog or load_catalog())
-    lookup = harness_lookup or _default_harness
+    lookup = harness_lookup or sampled_lookup(options)
     for harness_id in harness_ids:
         harness = lookup(harness_id)
         for model in models:
@@ -177,10 +190,12 @@ def estimate_swarm(
     runs: int = 1,
     catalog: Catalog | None = None,
     harness_lookup: HarnessLookup | None = None,
+    options: HarnessRunnerOptions | None = None,
 ) -> CostEstimate:
-    """Each agent of each stage runs each harness once (``runs`` times the whole swarm)."""
+    """Each agent of each stage runs each harness once (``runs`` times the whole swarm), on
+    the items ``options`` sample."""
     tally = _Tally(catalog or load_catalog())
-    lookup = harness_lookup or _default_harness
+    lookup = harness_lookup or sampled_lookup(options)
     plan = stage_models(pattern, models, lead)
     for harness_id in harness_ids:
         harness = lookup(harness_id)

@@ -5,7 +5,11 @@
 
 from mapelite.banks.registry import (
     CORE_BANK,
+    DEFAULT_BANK,
+    DEFAULT_CONTEXT_TOKENS,
     DEFAULT_GEN_ITEMS,
+    DEFAULT_ITEM_SEED,
+    DEFAULT_ITEMS,
     GENERATORS,
     bank_names,
     bank_sizes,
@@ -17,7 +21,11 @@ from mapelite.banks.registry import (
 
 __all__ = [
     "CORE_BANK",
+    "DEFAULT_BANK",
+    "DEFAULT_CONTEXT_TOKENS",
     "DEFAULT_GEN_ITEMS",
+    "DEFAULT_ITEMS",
+    "DEFAULT_ITEM_SEED",
     "GENERATORS",
     "bank_names",
     "bank_sizes",

@@ -139,10 +139,9 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     if suffix not in (".csv", ".parquet"):
         raise _bad(path, None, None, "use a .jsonl, .csv or .parquet file")
     try:
-        if suffix == ".csv":
-            frame = pl.read_csv(path, infer_schema=False)
-        else:
-            frame = pl.read_parquet(path)
+        # CSV cells stay text: ids like 007 and targets like 1.50 must not become numbers.
+        csv = suffix == ".csv"
+        frame = pl.read_csv(path, infer_schema=False) if csv else pl.read_parquet(path)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _bad(path, None, None, f"cannot be read ({first})") from None
