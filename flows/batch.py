@@ -17,7 +17,7 @@ from flows.common import new_run_id, run_cost, unit_session
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
@@ -51,14 +51,19 @@ class BatchRequest:
         return RunPlan(run_id=run_id, kind="batch", pattern=None, models=models)
 
 
-def resolve_batch(tier: str, harness: str, runs: int, settings: Settings) -> BatchRequest:
+def resolve_batch(
+    tier: str, harness: str, runs: int, settings: Settings, sample: ItemSample | None = None
+) -> BatchRequest:
     from mapelite.errors import InvalidInputError
 
     if runs < 1:
         raise InvalidInputError(f"--runs must be at least 1, got {runs}")
     models = load_catalog().tier(tier)
     harness_ids = parse_harness_selection(harness)
-    estimate = estimate_batch(models, harness_ids, runs, tier=tier, warn_usd=settings.warn_usd)
+    options = HarnessRunnerOptions(**(sample or ItemSample()).fields())
+    estimate = estimate_batch(
+        models, harness_ids, runs, tier=tier, warn_usd=settings.warn_usd, options=options
+    )
     return BatchRequest(tier, models, harness_ids, runs, estimate)
 
 
@@ -73,14 +78,18 @@ async def batch_flow(
     timeout_s: float = 300.0,
     retries: int = 3,
     item_limit: int | None = None,
+    sample: ItemSample | None = None,
 ) -> BatchResult:
     """Every model of ``tier`` runs the chosen harnesses ``runs`` times (``item_limit``: only
     the first N items of each harness, for smoke tests and benchmarks)."""
     settings = get_settings()
-    request = resolve_batch(tier, harness, runs, settings)
+    request = resolve_batch(tier, harness, runs, settings, sample)
     run_id = run_id or new_run_id()
     started = time.monotonic()
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
+    sample = sample or ItemSample()
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, retries=retries, item_limit=item_limit, **sample.fields()
+    )
     found: dict[str, HarnessResult] = {}
     reused = 0
     async with unit_session(

@@ -25,7 +25,7 @@ from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunPlan,
@@ -72,14 +72,25 @@ class SwarmRequest:
 
 
 def resolve_swarm(
-    pattern: str, tier: str, harness: str, lead: str | None, settings: Settings
+    pattern: str,
+    tier: str,
+    harness: str,
+    lead: str | None,
+    settings: Settings,
+    sample: ItemSample | None = None,
 ) -> SwarmRequest:
     parsed = parse_pattern(pattern, settings.max_agents)
     models = load_catalog().tier(tier)
     harness_ids = parse_harness_selection(harness)
     lead_model = lead or models[0]
     estimate = estimate_swarm(
-        parsed, models, harness_ids, tier=tier, lead=lead_model, warn_usd=settings.warn_usd
+        parsed,
+        models,
+        harness_ids,
+        tier=tier,
+        lead=lead_model,
+        warn_usd=settings.warn_usd,
+        options=HarnessRunnerOptions(**(sample or ItemSample()).fields()),
     )
     return SwarmRequest(
         pattern=parsed,
@@ -104,16 +115,20 @@ async def swarm_flow(
     timeout_s: float = 300.0,
     retries: int = 3,
     item_limit: int | None = None,
+    sample: ItemSample | None = None,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
     settings = get_settings()
-    request = resolve_swarm(pattern, tier, harness, lead, settings)
+    request = resolve_swarm(pattern, tier, harness, lead, settings, sample)
     run_id = run_id or new_run_id()
     progress = current_progress()
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, item_limit=item_limit)
+    sample = sample or ItemSample()
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, retries=retries, item_limit=item_limit, **sample.fields()
+    )
     async with unit_session(
         request.run_plan(run_id),
         request.agent_models,

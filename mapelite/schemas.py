@@ -109,6 +109,24 @@ class AgentContext(BaseModel):
     repeat: int = Field(default=0, ge=0)
 
 
+class ItemSample(BaseModel):
+    """Which items a run answers: the bank, the sample size and seed, the difficulty knobs.
+
+    The same sample gives every model and every run the same items (`mapelite.banks`).
+    Its fields are `HarnessRunnerOptions` fields: ``HarnessRunnerOptions(**sample.fields())``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bank: str = Field(default="core", min_length=1)
+    items: int | None = Field(default=None, gt=0)
+    item_seed: int = 0
+    context_tokens: int | None = Field(default=None, gt=0)
+
+    def fields(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
 class HarnessRunnerOptions(BaseModel):
     """Options for one harness run (or every run of a batch)."""
 

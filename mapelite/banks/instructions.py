@@ -114,11 +114,17 @@ def _placeholders(rng: random.Random) -> Instruction:
 
 def _min_words(rng: random.Random) -> Instruction:
     floor = rng.randint(20, 45)
+
+    def apply(text: str) -> str:
+        while count_words(text) < floor:
+            text = f"{text} There is always a little more to learn about it."
+        return text
+
     return Instruction(
         "min_words",
         f"Answer with at least {floor} words.",
         lambda t: count_words(t) >= floor,
-        lambda t: t,
+        apply,
         lambda t: " ".join(t.split()[: max(1, floor // 4)]),
         "content",
         frozenset({"length"}),
