@@ -6,7 +6,8 @@
 
 Cases: transport (httpx's pool vs the aiohttp transport the providers use, bench.transport),
 A-F orchestration overhead (bench.orchestration), ledger verify and append (bench.ledger),
-rollup (bench.rollup via bench.ledger), memory (peak RSS of C and of the roll-up). The table is
+rollup (bench.rollup via bench.ledger), memory (peak RSS of C and of the roll-up), banks (items
+generated per second by each harness's generator, bench.banks). The table is
 printed and written to bench/results/latest.md.
 """
 
@@ -24,7 +25,7 @@ from bench.common import REPO_ROOT, Row, format_table, temp_dir
 
 ORCHESTRATION = ["A", "B", "C", "D", "E", "F"]
 GROUPS = {"orchestration": ORCHESTRATION, "memory": ["C", "rollup", "memory"]}
-VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory"]
+VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory", "banks"]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
 
@@ -72,6 +73,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
                 rows += rollup_rows(path, entries, 1 if entries >= 1_000_000 else reps, memory)
     if "memory" in selected:
         rows += memory_rows(memory)
+    if "banks" in selected:
+        from bench.banks import bank_rows
+
+        print("item banks: items generated per second ...", flush=True)
+        rows += bank_rows(quick)
     return rows
 
 
