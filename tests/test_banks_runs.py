@@ -85,3 +85,15 @@ async def test_two_models_batched_with_the_same_sample_have_identical_item_sets(
         assert len(next(iter(sets))) == 50
     assert all(o.bank == "gen" for e in entries for o in e.metadata.items)
     assert Ledger(get_settings().ledger).verify().valid
+
+
+def test_a_shipped_request_carries_the_sample_to_remote_workers():
+    from runners.base import UnitRequest
+    from runners.temporal_chunks import estimated_result_bytes
+
+    options = HarnessRunnerOptions(bank="gen", items=40, item_seed=3, context_tokens=8000)
+    request = UnitRequest(harness_id=6, model=MODELS[0], options=options)
+    shipped = UnitRequest.model_validate_json(request.model_dump_json())
+    assert shipped.options == options
+    core = UnitRequest(harness_id=6, model=MODELS[0], options=HarnessRunnerOptions())
+    assert estimated_result_bytes(shipped) > 5 * estimated_result_bytes(core)
