@@ -122,6 +122,8 @@ class ItemSample(BaseModel):
     items: int | None = Field(default=None, gt=0)
     item_seed: int = 0
     context_tokens: int | None = Field(default=None, gt=0)
+    instructions_per_prompt: int | None = Field(default=None, ge=1, le=3)
+    reasoning_steps: int | None = Field(default=None, ge=1, le=12)
 
     def fields(self) -> dict[str, Any]:
         return self.model_dump()
@@ -153,6 +155,12 @@ class HarnessRunnerOptions(BaseModel):
     item_seed: int = Field(default=0, description="chooses the sample: same seed, same items")
     context_tokens: int | None = Field(
         default=None, gt=0, description="STORE's haystack length in tokens (gen bank)"
+    )
+    instructions_per_prompt: int | None = Field(
+        default=None, ge=1, le=3, description="DELIVER's instructions per prompt (gen bank)"
+    )
+    reasoning_steps: int | None = Field(
+        default=None, ge=1, le=12, description="operations per DECIDE problem (gen bank)"
     )
     context: AgentContext | None = None
 

@@ -98,6 +98,25 @@ def test_store_prompt_length_follows_the_context_tokens_knob(tokens):
         assert item.score(item.reference) == 1.0
 
 
+@pytest.mark.parametrize("steps", [1, 3, 8])
+def test_decide_steps_knob_sets_the_operations_of_every_problem(steps):
+    items = sample_items(7, 40, 0, bank="gen", steps=steps)
+    assert {item.family for item in items} == {"decide-g1:chain"}
+    for item in items:
+        assert item.prompt.count("; ") == steps - 1
+        assert f"-s{steps}-" in item.id
+        assert item.score(item.reference) == 1.0 and item.score(item.near_miss) == 0.0
+
+
+def test_knobs_out_of_range_are_input_errors():
+    from mapelite.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="1 to 3"):
+        sample_items(3, 5, 0, bank="gen", instructions=4)
+    with pytest.raises(InvalidInputError, match="1 to 12"):
+        sample_items(7, 5, 0, bank="gen", steps=0)
+
+
 def _instruction_counts(items: list[Item]) -> set[int]:
     return {item.family.count("+") + 1 for item in items if item.family}
 

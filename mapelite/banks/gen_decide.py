@@ -1,9 +1,11 @@
 """DECIDE generator: GSM-Symbolic-style word problems and brute-force-checked logic puzzles.
 
 Word problems are templates whose names and numbers vary under validity conditions (whole
-answers, positive quantities). Logic puzzles are built from a hidden assignment plus clues; a
-puzzle is kept only when brute force over every assignment finds exactly one that satisfies
-the clues (so its answer is unique), adding clues until it does.
+answers, positive quantities); "chain" problems apply 2–5 operations to a quantity, and the
+``steps`` knob fixes that number for every item (the difficulty knob). Logic puzzles are
+built from a hidden assignment plus clues; a puzzle is kept only when brute force over every
+assignment finds exactly one that satisfies the clues (so its answer is unique), adding clues
+until it does.
 """
 
 from __future__ import annotations
@@ -145,6 +147,43 @@ def _order_puzzle(rng: random.Random) -> Built:
     return problem, "name", answer, wrong, exact_text(answer)
 
 
+def _chain(rng: random.Random, steps: int) -> Built:
+    """DyVal-style: a quantity goes through ``steps`` operations; the answer is known by
+    construction. The near miss forgets the last operation."""
+    name, thing = rng.choice(FIRST_NAMES), rng.choice(THINGS)
+    value = rng.randrange(6, 60)
+    start, values, told = value, [value], []
+    for _ in range(steps):
+        choices = ["add", "remove", "double", "triple"]
+        if value % 2 == 0:
+            choices.append("half")
+        if value % 3 == 0:
+            choices.append("third")
+        kind = rng.choice([c for c in choices if c not in ("double", "triple") or value < 5000])
+        if kind == "add":
+            amount = rng.randrange(2, 40)
+            value, text = value + amount, f"{name} is given {amount} more"
+        elif kind == "remove" and value > 3:
+            amount = rng.randrange(1, value - 1)
+            value, text = value - amount, f"{name} gives {amount} away"
+        elif kind == "double":
+            value, text = value * 2, f"{name} doubles the collection"
+        elif kind == "triple" or kind == "remove":
+            value, text = value * 3, f"{name} ends up with three times as many"
+        elif kind == "half":
+            value, text = value // 2, f"{name} gives half of them to a friend"
+        else:
+            value, text = value - value // 3, f"{name} sells a third of them"
+        told.append(text)
+        values.append(value)
+    problem = (
+        f"{name} starts with {start} {thing}. Then, in order: {'; '.join(told)}. "
+        f"How many {thing} does {name} have at the end?"
+    )
+    answer, wrong = values[-1], values[-2]
+    return problem, f"number of {thing}", str(answer), str(wrong), exact_number(answer)
+
+
 _TEMPLATES: tuple[tuple[str, Callable[[random.Random], Built]], ...] = (
     ("boxes", _boxes),
     ("ages", _ages),
@@ -152,15 +191,20 @@ _TEMPLATES: tuple[tuple[str, Callable[[random.Random], Built]], ...] = (
     ("savings", _savings),
     ("trips", _trips),
     ("race-order", _order_puzzle),
+    ("chain", lambda rng: _chain(rng, rng.randint(2, 5))),
 )
 
 
 def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
-    name, template = rng.choice(_TEMPLATES)
-    problem, hint, answer, wrong, score = template(rng)
+    steps = knobs["steps"]
+    if steps:
+        name, (problem, hint, answer, wrong, score) = "chain", _chain(rng, steps)
+    else:
+        name, template = rng.choice(_TEMPLATES)
+        problem, hint, answer, wrong, score = template(rng)
     prompt = f"Solve the problem step by step.\n\n{problem}\n\n{answer_form(hint)}"
     return Item(
-        id=gen_id("decide", VERSION, index),
+        id=gen_id("decide", VERSION, index, knob=f"s{steps}" if steps else ""),
         prompt=prompt,
         reference=f"Working through the problem step by step.\n\nANSWER: {answer}",
         near_miss=f"Working through the problem step by step.\n\nANSWER: {wrong}",
@@ -171,4 +215,10 @@ def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
     )
 
 
-GENERATOR = Generator(harness_id=CORE.id, prefix="decide", version=VERSION, build=_build)
+GENERATOR = Generator(
+    harness_id=CORE.id,
+    prefix="decide",
+    version=VERSION,
+    build=_build,
+    knob_defaults=(("steps", 0),),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from mapelite.banks import gen_store, humaneval
+from mapelite.banks import humaneval
 from mapelite.banks.common import GEN_BANK
 from mapelite.banks.registry import CORE_BANK, GENERATORS, bank_names, sample_items
 from mapelite.harnesses.registry import HARNESSES
@@ -51,8 +51,9 @@ def bank_table() -> list[BankInfo]:
                 version, size = "1", len(harness.items)
             elif bank == GEN_BANK:
                 version, size = GENERATORS[harness_id].version, None
-                if harness_id == gen_store.GENERATOR.harness_id:
-                    note += "; --context-tokens sets the haystack length"
+                knobs = [name for name, _ in GENERATORS[harness_id].knob_defaults]
+                if knobs:
+                    note += f"; knobs: {', '.join(knobs)}"
             else:
                 version, size = humaneval.VERSION, humaneval.SIZE
             rows.append(
@@ -75,6 +76,8 @@ def item_views(
     *,
     bank: str = CORE_BANK,
     context_tokens: int | None = None,
+    instructions: int | None = None,
+    steps: int | None = None,
 ) -> list[ItemView]:
     """The sample a run with the same options would answer, as the user reads it."""
     return [
@@ -86,5 +89,13 @@ def item_views(
             prompt=item.prompt,
             reference=item.reference,
         )
-        for item in sample_items(harness_id, n, seed, bank=bank, context_tokens=context_tokens)
+        for item in sample_items(
+            harness_id,
+            n,
+            seed,
+            bank=bank,
+            context_tokens=context_tokens,
+            instructions=instructions,
+            steps=steps,
+        )
     ]

@@ -116,12 +116,13 @@ def _cached_sample(
     bank: str,
     context_tokens: int | None,
     instructions: int | None,
+    steps: int | None,
 ) -> tuple[Item, ...]:
     harness = get_harness(harness_id)
     if bank == CORE_BANK:
         return tuple(_seeded_subset(harness.items, n, seed, f"core|{harness_id}"))
     if bank == GEN_BANK:
-        knobs = {"context_tokens": context_tokens, "instructions": instructions}
+        knobs = {"context_tokens": context_tokens, "instructions": instructions, "steps": steps}
         return tuple(_gen_sample(harness_id, n or DEFAULT_GEN_ITEMS, seed, knobs))
     if bank == humaneval.BANK:
         if harness_id != humaneval.HARNESS_ID:
@@ -143,16 +144,22 @@ def sample_items(
     bank: str = CORE_BANK,
     context_tokens: int | None = None,
     instructions: int | None = None,
+    steps: int | None = None,
 ) -> list[Item]:
     """The sample of ``n`` items of ``bank`` chosen by ``seed`` (see the module doc).
 
-    ``context_tokens`` sets STORE's haystack length and ``instructions`` DELIVER's
-    instructions per prompt (gen bank); other harnesses ignore them. An unknown bank name that
+    Difficulty knobs of the gen bank (other harnesses and banks ignore them):
+    ``context_tokens``, STORE's prompt length; ``instructions``, DELIVER's instructions per
+    prompt (1–3); ``steps``, the operations of every DECIDE problem. An unknown bank name that
     is not a readable file is an `InvalidInputError`.
     """
     if n is not None and n < 1:
         raise InvalidInputError(f"the number of items must be at least 1, not {n}")
-    return list(_cached_sample(harness_id, n, seed, bank, context_tokens, instructions))
+    if instructions is not None and not 1 <= instructions <= 3:
+        raise InvalidInputError(f"instructions per prompt must be 1 to 3, not {instructions}")
+    if steps is not None and not 1 <= steps <= 12:
+        raise InvalidInputError(f"reasoning steps must be 1 to 12, not {steps}")
+    return list(_cached_sample(harness_id, n, seed, bank, context_tokens, instructions, steps))
 
 
 def items_for(harness_id: int, options: HarnessRunnerOptions) -> list[Item]:
@@ -163,6 +170,8 @@ def items_for(harness_id: int, options: HarnessRunnerOptions) -> list[Item]:
         options.item_seed,
         bank=options.bank,
         context_tokens=options.context_tokens,
+        instructions=options.instructions_per_prompt,
+        steps=options.reasoning_steps,
     )
     return items[: options.item_limit]
 
