@@ -21,7 +21,7 @@ from typing import TypeVar, cast
 from prefect.utilities.annotations import quote
 
 from flows.progress import ProgressSink, current_progress
-from mapelite.banks import items_for
+from mapelite.banks import check_recorded_sample, items_for
 from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
 from mapelite.ledger import Ledger
@@ -225,6 +225,7 @@ async def unit_session(
     providers = await preflight_providers(models, settings)
     recorded = await asyncio.to_thread(ledger.results_for_run, plan.run_id)
     check_run_id_reuse(plan, recorded)
+    check_recorded_sample(plan.run_id, recorded, options)
     budget = Budget(
         limit_usd=settings.budget_usd if budget_usd is None else budget_usd,
         spent_usd=sum(r.metadata.cost_usd for r in recorded.values()),

@@ -97,3 +97,16 @@ def test_a_shipped_request_carries_the_sample_to_remote_workers():
     assert shipped.options == options
     core = UnitRequest(harness_id=6, model=MODELS[0], options=HarnessRunnerOptions())
     assert estimated_result_bytes(shipped) > 5 * estimated_result_bytes(core)
+
+
+@pytest.mark.prefect
+async def test_resuming_a_run_id_with_another_sample_is_refused(prefect_api):
+    from mapelite.errors import InvalidInputError
+
+    sample = ItemSample(bank="gen", items=5, item_seed=1)
+    await batch_flow("demo", harness="7", run_id="banks-2", sample=sample)
+    again = await batch_flow("demo", harness="7", run_id="banks-2", sample=sample)
+    assert again.reused == again.units
+    other = ItemSample(bank="gen", items=5, item_seed=2)
+    with pytest.raises(InvalidInputError, match="another item sample"):
+        await batch_flow("demo", harness="7", run_id="banks-2", sample=other)

@@ -16,7 +16,7 @@ order in every process, so every model and every run answers the same sample.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from mapelite.banks import (
@@ -35,7 +35,7 @@ from mapelite.banks.userfile import load_user_items
 from mapelite.errors import InvalidInputError
 from mapelite.harnesses.base import Harness, Item
 from mapelite.harnesses.registry import HARNESSES, get_harness
-from mapelite.schemas import HarnessRunnerOptions
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 
 CORE_BANK = "core"
 DEFAULT_GEN_ITEMS = 100
@@ -202,3 +202,24 @@ def bank_sizes(harness_id: int) -> dict[str, int | None]:
     if harness_id == humaneval.HARNESS_ID:
         sizes[humaneval.BANK] = humaneval.SIZE
     return sizes
+
+
+def check_recorded_sample(
+    run_id: str, recorded: Mapping[str, HarnessResult], options: HarnessRunnerOptions
+) -> None:
+    """Refuse (InvalidInputError, before any call) to resume a run id whose recorded units
+    answered other items than ``options`` sample: their results would mix two samples."""
+    expected: dict[int, set[tuple[str, str]]] = {}
+    for key, result in sorted(recorded.items()):
+        answered = {(o.bank, o.item_id) for o in result.metadata.items}
+        if not answered:
+            continue
+        harness_id = result.harness_id
+        if harness_id not in expected:
+            expected[harness_id] = {(i.bank, i.id) for i in items_for(harness_id, options)}
+        if answered != expected[harness_id]:
+            raise InvalidInputError(
+                f"run id {run_id} answered another item sample in unit {key} (bank, --items, "
+                "--item-seed or a difficulty knob differ); resume with the same sample, or "
+                "choose another run id"
+            )
