@@ -34,7 +34,7 @@ from mapelite.banks.common import GEN_BANK, Generator, content_hash, seeded_rng
 from mapelite.banks.userfile import load_user_items
 from mapelite.errors import InvalidInputError
 from mapelite.harnesses.base import Harness, Item
-from mapelite.harnesses.registry import HARNESSES, get_harness
+from mapelite.harnesses.registry import get_harness
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions
 
 CORE_BANK = "core"
@@ -189,19 +189,6 @@ def harness_for(harness_id: int, options: HarnessRunnerOptions | None = None) ->
 
 def _is_default(options: HarnessRunnerOptions) -> bool:
     return options.bank == CORE_BANK and options.items is None and options.item_limit is None
-
-
-def find_item(harness_id: int, item_id: str, options: HarnessRunnerOptions) -> Item:
-    """The item with this id in the sample ``options`` choose (KeyError when absent)."""
-    return harness_for(harness_id, options).item(item_id)
-
-
-def bank_sizes(harness_id: int) -> dict[str, int | None]:
-    """Items per named bank: core and humaneval are fixed; gen is open-ended (None)."""
-    sizes: dict[str, int | None] = {CORE_BANK: len(HARNESSES[harness_id].items), GEN_BANK: None}
-    if harness_id == humaneval.HARNESS_ID:
-        sizes[humaneval.BANK] = humaneval.SIZE
-    return sizes
 
 
 def check_recorded_sample(
