@@ -8,7 +8,8 @@ Cases: transport (httpx's pool vs the aiohttp transport the providers use, bench
 A-F orchestration overhead (bench.orchestration), ledger verify and append, and the ledger
 check at the start of a run against an empty ledger's (bench.ledger), rollup (bench.rollup via
 bench.ledger), memory (peak RSS of C and of the roll-up), sandbox (SHAPE problems/s under
-bubblewrap vs a plain subprocess, bench.sandbox). The table is
+bubblewrap vs a plain subprocess, bench.sandbox), banks (items generated per second by each
+harness's generator, bench.banks). The table is
 printed and written to bench/results/latest.md.
 """
 
@@ -26,7 +27,16 @@ from bench.common import REPO_ROOT, Row, format_table, temp_dir
 
 ORCHESTRATION = ["A", "B", "C", "D", "E", "F"]
 GROUPS = {"orchestration": ORCHESTRATION, "memory": ["C", "rollup", "memory"]}
-VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory", "sandbox"]
+VALID = [
+    *ORCHESTRATION,
+    "orchestration",
+    "transport",
+    "ledger",
+    "rollup",
+    "memory",
+    "sandbox",
+    "banks",
+]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
 
@@ -82,6 +92,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
 
         print("SHAPE sandbox: bubblewrap vs plain subprocess ...", flush=True)
         rows += sandbox_rows(reps)
+    if "banks" in selected:
+        from bench.banks import bank_rows
+
+        print("item banks: items generated per second ...", flush=True)
+        rows += bank_rows(quick)
     return rows
 
 

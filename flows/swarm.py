@@ -26,7 +26,7 @@ from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunPlan,
@@ -84,6 +84,7 @@ def resolve_swarm(
     harness: str,
     lead: str | None,
     settings: Settings,
+    sample: ItemSample | None = None,
     *,
     models: str | list[str] | None = None,
 ) -> SwarmRequest:
@@ -94,7 +95,13 @@ def resolve_swarm(
     harness_ids = parse_harness_selection(harness)
     lead_model = lead or models[0]
     estimate = estimate_swarm(
-        parsed, models, harness_ids, tier=tier, lead=lead_model, warn_usd=settings.warn_usd
+        parsed,
+        models,
+        harness_ids,
+        tier=tier,
+        lead=lead_model,
+        warn_usd=settings.warn_usd,
+        options=HarnessRunnerOptions(**(sample or ItemSample()).fields()),
     )
     return SwarmRequest(
         pattern=parsed,
@@ -121,18 +128,24 @@ async def swarm_flow(
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
+    sample: ItemSample | None = None,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
     settings = get_settings()
-    request = resolve_swarm(pattern, tier, harness, lead, settings, models=models)
+    request = resolve_swarm(pattern, tier, harness, lead, settings, sample, models=models)
     tier = request.tier
     run_id = run_id or new_run_id()
     progress = current_progress()
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
+    sample = sample or ItemSample()
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+        timeout_s=timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
+        **sample.fields(),
     )
     async with unit_session(
         request.run_plan(run_id),

@@ -12,10 +12,11 @@ import asyncio
 import os
 import time
 from collections.abc import Sequence
+from typing import Any
 
+from mapelite.banks import harness_for
 from mapelite.catalog import Catalog, load_catalog
 from mapelite.errors import MapEliteError
-from mapelite.harnesses import get_harness
 from mapelite.harnesses.base import Harness, Item
 from mapelite.outcomes import scores_of
 from mapelite.providers import create_model_api, provider_of
@@ -52,6 +53,20 @@ def estimated_cost(
         return 0.0
 
 
+ScoreKey = tuple[int, str, str, str, str]
+
+
+def outcome_for(item: Item, **fields: Any) -> ItemOutcome:
+    """An item's outcome, naming the item's id, bank, bank version and family."""
+    return ItemOutcome(
+        item_id=item.id,
+        bank=item.bank,
+        bank_version=item.bank_version,
+        family=item.family,
+        **fields,
+    )
+
+
 class ScoreCache:
     """Scores by (harness, item, answer), each computed once per runner and event loop.
 
@@ -63,10 +78,11 @@ class ScoreCache:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
-        self._scores: dict[tuple[int, str, str], asyncio.Future[float]] = {}
+        self._scores: dict[ScoreKey, asyncio.Future[float]] = {}
 
     async def score(self, harness_id: int, item: Item, answer: str) -> float:
-        key = (harness_id, item.id, answer)
+        # Item ids are unique within a bank version only (a user's file may reuse "sense-01").
+        key = (harness_id, item.bank, item.bank_version, item.id, answer)
         scoring = self._scores.get(key)
         if scoring is None:
             if len(self._scores) >= self.capacity:
@@ -77,7 +93,7 @@ class ScoreCache:
         # A cancelled caller (run timeout) must not cancel the scoring others wait for.
         return await asyncio.shield(scoring)
 
-    def _forget_failed(self, key: tuple[int, str, str], done: asyncio.Future[float]) -> None:
+    def _forget_failed(self, key: ScoreKey, done: asyncio.Future[float]) -> None:
         if (done.cancelled() or done.exception() is not None) and self._scores.get(key) is done:
             del self._scores[key]
 
@@ -161,7 +177,7 @@ class LocalHarnessRunner(ClosingRunner):
         """One harness run. ``catalog`` (prices, hash) defaults to the catalog in use; a batch
         reads it once for all its runs."""
         self._bind_to_running_loop()
-        harness = get_harness(harness_id)
+        harness = harness_for(harness_id, options)
         api = self.api_for(model)
         run_id = new_run_id()
         context = options.context or AgentContext(
@@ -174,7 +190,7 @@ class LocalHarnessRunner(ClosingRunner):
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
     ) -> list[HarnessResult]:
         self._bind_to_running_loop()
-        harness = get_harness(harness_id)
+        harness = harness_for(harness_id, options)  # one sample: every model answers the same
         apis = [self.api_for(model) for model in models]  # config errors before any call
         catalog = load_catalog()
         batch_id = new_run_id()
@@ -229,8 +245,8 @@ class LocalHarnessRunner(ClosingRunner):
                     f"harness run exceeded its timeout of {options.timeout_s:g} s",
                     provider=api.provider,
                 )
-                outcome = ItemOutcome(
-                    item_id=item.id,
+                outcome = outcome_for(
+                    item,
                     score=0.0,
                     attempts=stats[item.id].attempts,
                     error=error.describe(),
@@ -266,6 +282,8 @@ class LocalHarnessRunner(ClosingRunner):
                 role=context.role,
                 upstream_answers=upstream,
                 seed=options.seed,
+                reference=item.reference,
+                near_miss=item.near_miss,
             ),
         )
         item_stats = stats[item.id]
@@ -309,8 +327,8 @@ class LocalHarnessRunner(ClosingRunner):
                 cost = estimated_cost(model, response.tokens_in, response.tokens_out, catalog)
             # Scorers may block (SHAPE runs a subprocess for seconds): keep the loop free.
             score = await self._scores.score(harness.id, item, response.text)
-            return ItemOutcome(
-                item_id=item.id,
+            return outcome_for(
+                item,
                 answer=response.text,
                 score=min(1.0, max(0.0, float(score))),
                 latency_s=time.monotonic() - started,
@@ -320,8 +338,8 @@ class LocalHarnessRunner(ClosingRunner):
                 attempts=item_stats.attempts,
                 cache_key=key,
             )
-        return ItemOutcome(
-            item_id=item.id,
+        return outcome_for(
+            item,
             score=0.0,
             latency_s=time.monotonic() - started,
             attempts=item_stats.attempts,
