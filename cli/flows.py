@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -27,10 +28,14 @@ from cli.output import make_console, print_estimate, progress_for, say
 from mapelite.errors import BudgetExceededError, InvalidInputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from mapelite.cost import CostEstimate
     from mapelite.settings import Settings
+    from mapelite.swarm import RunOutcome
 
 T = TypeVar("T")
+R = TypeVar("R", bound="RunOutcome")
 console = make_console()
 
 
@@ -78,43 +83,64 @@ async def _run_flow(flow_call: Callable[[], Awaitable[Any]], result_type: type[T
     return result
 
 
+@dataclass(frozen=True)
+class RunChoices:
+    """What the user chose for a run, whatever the flow: where it runs, its id, the budget."""
+
+    runner: str
+    run_id: str | None
+    yes: bool
+    budget: float | None
+
+    def flow_arguments(self, run_id: str) -> dict[str, Any]:
+        """The flow parameters these choices set, for a run already given its id."""
+        return {
+            "runner": self.runner,
+            "run_id": run_id,
+            "budget_usd": self.budget,
+            "return_state": True,
+        }
+
+
 async def _start_run(
-    runner: str,
-    models: list[str],
-    estimate: CostEstimate,
-    run_id: str | None,
-    yes: bool,
-    settings: Settings,
+    choices: RunChoices, models: list[str], estimate: CostEstimate, settings: Settings
 ) -> str:
     """Everything a run checks before its first call: the runner's server, provider keys, the
     cost gate. Prints the run id (to resume with) and the estimate; returns the run id."""
     from flows.common import preflight_providers
     from mapelite.runid import new_run_id
 
-    _check_runner(runner)
+    _check_runner(choices.runner)
     await preflight_providers(models, settings)
-    run_id = run_id or new_run_id()
+    run_id = choices.run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
     say(console, f"run id {run_id}")
     print_estimate(estimate, console)
-    cost_gate(estimate, yes)
+    cost_gate(estimate, choices.yes)
     return run_id
 
 
-def _stop_if_over_budget(stopped_reason: str | None) -> None:
-    if stopped_reason:
-        raise BudgetExceededError(stopped_reason)
+async def _run(
+    choices: RunChoices,
+    models: list[str],
+    estimate: CostEstimate,
+    start_flow: Callable[[dict[str, Any]], Awaitable[Any]],
+    result_type: type[R],
+    print_summary: Callable[[R, Console], None],
+) -> None:
+    """Start the run (checks, estimate, cost gate), run its flow with ``start_flow(arguments)``,
+    print its summary; a run the budget stopped ends with the budget's exit code."""
+    from mapelite.settings import get_settings
+
+    run_id = await _start_run(choices, models, estimate, get_settings())
+    result = await _run_flow(lambda: start_flow(choices.flow_arguments(run_id)), result_type)
+    print_summary(result, console)
+    if result.stopped_reason:
+        raise BudgetExceededError(result.stopped_reason)
 
 
 async def _swarm(
-    pattern: str,
-    tier: str,
-    harness: str,
-    lead: str | None,
-    runner: str,
-    run_id: str | None,
-    yes: bool,
-    budget: float | None,
+    pattern: str, tier: str, harness: str, lead: str | None, choices: RunChoices
 ) -> None:
     from cli.summaries import print_swarm_summary
     from flows.swarm import resolve_swarm, swarm_flow
@@ -122,26 +148,17 @@ async def _swarm(
     from mapelite.settings import get_settings
     from mapelite.swarm import SwarmResult
 
-    settings = get_settings()
     if lead is not None:
         load_catalog().get(lead)
-    request = resolve_swarm(pattern, tier, harness, lead, settings)
-    run_id = await _start_run(runner, request.agent_models, request.estimate, run_id, yes, settings)
-    result = await _run_flow(
-        lambda: swarm_flow(
-            pattern,
-            tier,
-            harness=harness,
-            lead=lead,
-            runner=runner,
-            run_id=run_id,
-            budget_usd=budget,
-            return_state=True,
-        ),
+    request = resolve_swarm(pattern, tier, harness, lead, get_settings())
+    await _run(
+        choices,
+        request.agent_models,
+        request.estimate,
+        lambda chosen: swarm_flow(pattern, tier, harness=harness, lead=lead, **chosen),
         SwarmResult,
+        print_swarm_summary,
     )
-    print_swarm_summary(result, console)
-    _stop_if_over_budget(result.stopped_reason)
 
 
 def swarm_command(
@@ -165,40 +182,24 @@ def swarm_command(
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
-    run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget))
+    run_async(_swarm(pattern, tier, harness, lead, RunChoices(runner, run_id, yes, budget)))
 
 
-async def _batch(
-    tier: str,
-    harness: str,
-    runs: int,
-    runner: str,
-    run_id: str | None,
-    yes: bool,
-    budget: float | None,
-) -> None:
+async def _batch(tier: str, harness: str, runs: int, choices: RunChoices) -> None:
     from cli.summaries import print_batch_summary
     from flows.batch import batch_flow, resolve_batch
     from mapelite.settings import get_settings
     from mapelite.swarm import BatchResult
 
-    settings = get_settings()
-    request = resolve_batch(tier, harness, runs, settings)
-    run_id = await _start_run(runner, request.models, request.estimate, run_id, yes, settings)
-    result = await _run_flow(
-        lambda: batch_flow(
-            tier,
-            harness=harness,
-            runs=runs,
-            runner=runner,
-            run_id=run_id,
-            budget_usd=budget,
-            return_state=True,
-        ),
+    request = resolve_batch(tier, harness, runs, get_settings())
+    await _run(
+        choices,
+        request.models,
+        request.estimate,
+        lambda chosen: batch_flow(tier, harness=harness, runs=runs, **chosen),
         BatchResult,
+        print_batch_summary,
     )
-    print_batch_summary(result, console)
-    _stop_if_over_budget(result.stopped_reason)
 
 
 def batch_command(
@@ -216,12 +217,10 @@ def batch_command(
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
     """
-    run_async(_batch(tier, harness, runs, runner, run_id, yes, budget))
+    run_async(_batch(tier, harness, runs, RunChoices(runner, run_id, yes, budget)))
 
 
-async def _eval(
-    model: str, harness: str, runner: str, run_id: str | None, yes: bool, budget: float | None
-) -> None:
+async def _eval(model: str, harness: str, choices: RunChoices) -> None:
     from cli.summaries import print_eval_summary
     from flows.eval import eval_flow
     from mapelite.catalog import load_catalog
@@ -230,24 +229,17 @@ async def _eval(
     from mapelite.settings import get_settings
     from mapelite.swarm import EvalResult
 
-    settings = get_settings()
     load_catalog().get(model)
     harness_ids = parse_harness_selection(harness)
-    estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd)
-    run_id = await _start_run(runner, [model], estimate, run_id, yes, settings)
-    result = await _run_flow(
-        lambda: eval_flow(
-            model,
-            harness=harness,
-            runner=runner,
-            run_id=run_id,
-            budget_usd=budget,
-            return_state=True,
-        ),
+    estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=get_settings().warn_usd)
+    await _run(
+        choices,
+        [model],
+        estimate,
+        lambda chosen: eval_flow(model, harness=harness, **chosen),
         EvalResult,
+        print_eval_summary,
     )
-    print_eval_summary(result, console)
-    _stop_if_over_budget(result.stopped_reason)
 
 
 def eval_command(
@@ -262,7 +254,7 @@ def eval_command(
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
-    run_async(_eval(model, harness, runner, run_id, yes, budget))
+    run_async(_eval(model, harness, RunChoices(runner, run_id, yes, budget)))
 
 
 def register(app: typer.Typer) -> None:

@@ -40,25 +40,28 @@ from mapelite.ledger_format import GENESIS_HASH, file_tail_hash, utf8, write_all
 
 # ``seq`` and ``hash`` come last: they are never quoted and never contain a comma or a newline,
 # so the tail check can read them off the last physical line whatever the strings before hold.
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "model",
-    "harness_id",
-    "normalized",
-    "timestamp_us",
-    "run_id",
-    "unit_key",
-    "pattern",
-    "stage",
-    "agent",
-    "role",
-    "repeat",
-    "tier",
-    "cost_usd",
-    "failed",
-    "simulated",
-    "seq",
-    "hash",
-)
+# The one declaration of the summary's columns: name -> kind of value (readers map the kinds to
+# their own types, e.g. polars dtypes in `profiles.frame`).
+SUMMARY_COLUMN_KINDS: dict[str, str] = {
+    "model": "string",
+    "harness_id": "int",
+    "normalized": "float",
+    "timestamp_us": "int",
+    "run_id": "string",
+    "unit_key": "string",
+    "pattern": "string",
+    "stage": "int",
+    "agent": "int",
+    "role": "string",
+    "repeat": "int",
+    "tier": "string",
+    "cost_usd": "float",
+    "failed": "bool",
+    "simulated": "bool",
+    "seq": "uint32",
+    "hash": "string",
+}
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(SUMMARY_COLUMN_KINDS)
 SUMMARY_HEADER = (",".join(SUMMARY_COLUMNS) + "\n").encode()
 _LAST_ROW = re.compile(rb",(\d+),([0-9a-f]{64})\n\Z")
 _TAIL_BYTES = 64 * 1024

@@ -18,6 +18,7 @@ import polars as pl
 from mapelite.errors import InvalidInputError, LedgerError
 from mapelite.ledger import Ledger
 from mapelite.ledger_summary import (
+    SUMMARY_COLUMN_KINDS,
     SUMMARY_COLUMNS,
     SummaryTail,
     rebuild_summary,
@@ -56,26 +57,16 @@ _REBUILD_SCAN_SCHEMA: dict[str, pl.DataType] = {
         {**_METADATA_SCHEMA.to_schema(), "unit_key": pl.String, "agent": pl.Int64}
     ),
 }
-SUMMARY_SCHEMA: dict[str, pl.DataType] = {
-    "model": pl.String(),
-    "harness_id": pl.Int64(),
-    "normalized": pl.Float64(),
-    "timestamp_us": pl.Int64(),
-    "run_id": pl.String(),
-    "unit_key": pl.String(),
-    "pattern": pl.String(),
-    "stage": pl.Int64(),
-    "agent": pl.Int64(),
-    "role": pl.String(),
-    "repeat": pl.Int64(),
-    "tier": pl.String(),
-    "cost_usd": pl.Float64(),
-    "failed": pl.Boolean(),
-    "simulated": pl.Boolean(),
-    "seq": pl.UInt32(),
-    "hash": pl.String(),
+_POLARS_TYPE_OF_KIND: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "uint32": pl.UInt32(),
 }
-assert tuple(SUMMARY_SCHEMA) == SUMMARY_COLUMNS
+SUMMARY_SCHEMA: dict[str, pl.DataType] = {
+    name: _POLARS_TYPE_OF_KIND[kind] for name, kind in SUMMARY_COLUMN_KINDS.items()
+}
 # The columns the roll-up derives its frame from, read from either source.
 _RAW_COLUMNS = [
     "seq", "harness_id", "model", "normalized", "ts", "run_id", "repeat", "pattern",

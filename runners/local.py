@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from mapelite.banks import harness_for
@@ -96,6 +97,21 @@ class ScoreCache:
     def _forget_failed(self, key: ScoreKey, done: asyncio.Future[float]) -> None:
         if (done.cancelled() or done.exception() is not None) and self._scores.get(key) is done:
             del self._scores[key]
+
+
+@dataclass
+class HarnessRun:
+    """One harness run in progress: what every item call needs, and what the result is built
+    from (per-item call stats, the start time)."""
+
+    harness: Harness
+    model: str
+    api: ModelAPI
+    options: HarnessRunnerOptions
+    context: AgentContext
+    catalog: Catalog
+    stats: dict[str, CallStats] = field(default_factory=dict)
+    started: float = 0.0  # time.monotonic() when the run starts its calls
 
 
 class LocalHarnessRunner(ClosingRunner):
@@ -184,7 +200,7 @@ class LocalHarnessRunner(ClosingRunner):
             run_id=run_id, unit_key=unit_key(run_id, 0, 0, harness_id)
         )
         catalog = catalog if catalog is not None else load_catalog()
-        return await self._run(harness, model, api, options, context, catalog)
+        return await self._run(HarnessRun(harness, model, api, options, context, catalog))
 
     async def run_batch(
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
@@ -199,7 +215,7 @@ class LocalHarnessRunner(ClosingRunner):
             context = options.context or AgentContext(
                 run_id=batch_id, unit_key=unit_key(batch_id, 0, index, harness_id), agent=index
             )
-            runs.append(self._run(harness, model, api, options, context, catalog))
+            runs.append(self._run(HarnessRun(harness, model, api, options, context, catalog)))
         return list(await asyncio.gather(*runs))
 
     async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
@@ -211,24 +227,12 @@ class LocalHarnessRunner(ClosingRunner):
 
     # -- one harness run ---------------------------------------------------------------------
 
-    async def _run(
-        self,
-        harness: Harness,
-        model: str,
-        api: ModelAPI,
-        options: HarnessRunnerOptions,
-        context: AgentContext,
-        catalog: Catalog,
-    ) -> HarnessResult:
-        started = time.monotonic()
-        items = list(harness.items[: options.item_limit])
-        stats = {item.id: CallStats() for item in items}
-        tasks = [
-            asyncio.create_task(
-                self._run_item(harness, item, model, api, options, context, stats, catalog)
-            )
-            for item in items
-        ]
+    async def _run(self, run: HarnessRun) -> HarnessResult:
+        run.started = time.monotonic()
+        options = run.options
+        items = list(run.harness.items[: options.item_limit])
+        run.stats = {item.id: CallStats() for item in items}
+        tasks = [asyncio.create_task(self._run_item(run, item)) for item in items]
         try:
             async with asyncio.timeout(options.timeout_s):
                 await asyncio.gather(*tasks)
@@ -243,32 +247,22 @@ class LocalHarnessRunner(ClosingRunner):
             if task.cancelled():
                 error = ProviderTimeoutError(
                     f"harness run exceeded its timeout of {options.timeout_s:g} s",
-                    provider=api.provider,
+                    provider=run.api.provider,
                 )
                 outcome = outcome_for(
                     item,
                     score=0.0,
-                    attempts=stats[item.id].attempts,
+                    attempts=run.stats[item.id].attempts,
                     error=error.describe(),
                 )
             else:
                 outcome = task.result()
             outcomes.append(outcome)
-        return self._result(
-            harness, model, api, options, context, outcomes, stats, started, catalog
-        )
+        return self._result(run, outcomes)
 
-    async def _run_item(
-        self,
-        harness: Harness,
-        item: Item,
-        model: str,
-        api: ModelAPI,
-        options: HarnessRunnerOptions,
-        context: AgentContext,
-        stats: dict[str, CallStats],
-        catalog: Catalog,
-    ) -> ItemOutcome:
+    async def _run_item(self, run: HarnessRun, item: Item) -> ItemOutcome:
+        harness, model, api, options = run.harness, run.model, run.api, run.options
+        context, catalog = run.context, run.catalog
         upstream = tuple(context.upstream_answers.get(item.id, ()))
         request = GenerateRequest(
             model=split_model_id(model)[1],
@@ -286,14 +280,14 @@ class LocalHarnessRunner(ClosingRunner):
                 near_miss=item.near_miss,
             ),
         )
-        item_stats = stats[item.id]
+        item_stats = run.stats[item.id]
         started = time.monotonic()
         key = self._cache_key(api, request, options) if options.cache else None
         hit = await asyncio.to_thread(self.response_cache.get, key) if key else None
         if hit is not None:
             score = await self._scores.score(harness.id, item, hit.text)
-            return ItemOutcome(
-                item_id=item.id,
+            return outcome_for(
+                item,
                 answer=hit.text,
                 score=min(1.0, max(0.0, float(score))),
                 latency_s=time.monotonic() - started,
@@ -346,18 +340,8 @@ class LocalHarnessRunner(ClosingRunner):
             error=error,
         )
 
-    def _result(
-        self,
-        harness: Harness,
-        model: str,
-        api: ModelAPI,
-        options: HarnessRunnerOptions,
-        context: AgentContext,
-        outcomes: list[ItemOutcome],
-        stats: dict[str, CallStats],
-        started: float,
-        catalog: Catalog,
-    ) -> HarnessResult:
+    def _result(self, run: HarnessRun, outcomes: list[ItemOutcome]) -> HarnessResult:
+        model, stats, catalog = run.model, run.stats, run.catalog
         failed = [o for o in outcomes if o.error is not None]
         attempts = sum(s.attempts for s in stats.values())
         error = None
@@ -377,16 +361,16 @@ class LocalHarnessRunner(ClosingRunner):
         )
         scores = scores_of(outcomes)  # errors are not scores
         return agent_result(
-            harness.id,
+            run.harness.id,
             model,
-            context,
+            run.context,
             runner="local",
             raw=scores.raw,
             normalized=scores.normalized,
             catalog=catalog,
             engine_id={"local": f"pid-{os.getpid()}"},
             items=outcomes,
-            latency_s=time.monotonic() - started,
+            latency_s=time.monotonic() - run.started,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             cost_usd=sum(o.cost_usd for o in outcomes),
@@ -397,5 +381,5 @@ class LocalHarnessRunner(ClosingRunner):
             wait_s=sum(s.wait_s for s in stats.values()),
             error=error,
             catalog_hash=catalog.hash,
-            seed=options.seed,
+            seed=run.options.seed,
         )
