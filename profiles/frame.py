@@ -9,6 +9,7 @@ cannot be written. Either way the frame is the same.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,11 +50,31 @@ LEDGER_SCAN_SCHEMA: dict[str, pl.DataType] = {
     "metadata": _METADATA_SCHEMA,
 }
 # What a summary rebuild reads from the ledger, and the summary's own column types.
+_ITEMS_SCHEMA = pl.List(
+    pl.Struct(
+        {
+            "item_id": pl.String,
+            "bank": pl.String,
+            "family": pl.String,
+            "score": pl.Float64,
+            "error": pl.String,
+        }
+    )
+)
+_DIRECT_SCAN_SCHEMA: dict[str, pl.DataType] = {
+    **LEDGER_SCAN_SCHEMA,
+    "metadata": pl.Struct({**_METADATA_SCHEMA.to_schema(), "items": _ITEMS_SCHEMA}),
+}
 _REBUILD_SCAN_SCHEMA: dict[str, pl.DataType] = {
     **LEDGER_SCAN_SCHEMA,
     "hash": pl.String(),
     "metadata": pl.Struct(
-        {**_METADATA_SCHEMA.to_schema(), "unit_key": pl.String, "agent": pl.Int64}
+        {
+            **_METADATA_SCHEMA.to_schema(),
+            "unit_key": pl.String,
+            "agent": pl.Int64,
+            "items": _ITEMS_SCHEMA,
+        }
     ),
 }
 SUMMARY_SCHEMA: dict[str, pl.DataType] = {
@@ -72,14 +93,22 @@ SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "cost_usd": pl.Float64(),
     "failed": pl.Boolean(),
     "simulated": pl.Boolean(),
+    "items_scored": pl.Int64(),
+    "items_error": pl.Int64(),
+    "item_sum": pl.Float64(),
+    "item_var": pl.Float64(),
+    "item_clusters": pl.Int64(),
+    "item_binary": pl.Boolean(),
+    "item_sample": pl.String(),
     "seq": pl.UInt32(),
     "hash": pl.String(),
 }
 assert tuple(SUMMARY_SCHEMA) == SUMMARY_COLUMNS
+ITEM_COLUMNS = list(SUMMARY_COLUMNS[15:22])
 # The columns the roll-up derives its frame from, read from either source.
 _RAW_COLUMNS = [
     "seq", "harness_id", "model", "normalized", "ts", "run_id", "repeat", "pattern",
-    "stage", "role", "cost_usd", "failed", "simulated", "tier",
+    "stage", "role", "cost_usd", "failed", "simulated", "tier", *ITEM_COLUMNS,
 ]  # fmt: skip
 
 # Column names and types of the frame every roll-up works on (also the empty frame's schema).
@@ -100,6 +129,15 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "failed": pl.Boolean(),
     "simulated": pl.Boolean(),
     "tier": pl.String(),
+    # Scored items (0 = no score: the entry is errors only), their sum, the clustered variance
+    # of their mean (null below two clusters), clusters, all 0/1, item errors, item sample.
+    "n": pl.Int64(),
+    "score_sum": pl.Float64(),
+    "var": pl.Float64(),
+    "clusters": pl.Int64(),
+    "binary": pl.Boolean(),
+    "errors": pl.Int64(),
+    "sample": pl.String(),
 }
 
 # Entries whose score is the model's own: the single model of a batch/eval, or a worker of a
@@ -170,9 +208,9 @@ def scan_entries(path: Path) -> pl.LazyFrame:
 
 def _ledger_columns(path: Path) -> pl.LazyFrame:
     meta = pl.col("metadata").struct
+    scan = pl.scan_ndjson(path, schema=_DIRECT_SCAN_SCHEMA).with_row_index("seq")
     return (
-        pl.scan_ndjson(path, schema=LEDGER_SCAN_SCHEMA)
-        .with_row_index("seq")
+        scan.join(item_statistics(scan), on="seq", how="left")
         .select(
             pl.col("seq"),
             pl.col("harness_id"),
@@ -188,7 +226,65 @@ def _ledger_columns(path: Path) -> pl.LazyFrame:
             meta.field("error").is_not_null().alias("failed"),
             meta.field("simulated"),
             meta.field("tier"),
+            *ITEM_COLUMNS,
         )
+        .sort("seq")
+    )
+
+
+def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
+    """Per entry (``seq``), the item statistics `mapelite.ledger_summary.item_statistics`
+    computes, from the ledger's ``metadata.items``. Entries without items get no row."""
+    items = (
+        scan.select("seq", pl.col("metadata").struct.field("items"))
+        .explode("items")
+        .drop_nulls("items")
+        .unnest("items")
+        .filter(pl.col("item_id").is_not_null())
+        .with_columns(
+            pl.concat_str(pl.col("bank").fill_null("core"), pl.lit(":"), pl.col("item_id")).alias(
+                "key"
+            ),
+            pl.col("error").is_null().alias("scored"),
+        )
+        .with_columns(pl.col("family").fill_null(pl.col("key")).alias("cluster"))
+    )
+    per_entry = items.group_by("seq").agg(
+        (~pl.col("scored")).sum().cast(pl.Int64).alias("items_error"),
+        pl.col("score").filter(pl.col("scored")).is_in([0.0, 1.0]).all().alias("item_binary"),
+        pl.col("key").sort().str.join("\n").alias("keys"),
+    )
+    clusters = (
+        items.filter(pl.col("scored"))
+        .group_by("seq", "cluster")
+        .agg(pl.col("score").sum().alias("total"), pl.len().cast(pl.Int64).alias("count"))
+        .with_columns(
+            (pl.col("total").sum().over("seq") / pl.col("count").sum().over("seq")).alias("mean")
+        )
+        .group_by("seq")
+        .agg(
+            pl.col("count").sum().alias("items_scored"),
+            pl.col("total").sum().alias("item_sum"),
+            pl.len().cast(pl.Int64).alias("item_clusters"),
+            ((pl.col("total") - pl.col("count") * pl.col("mean")) ** 2).sum().alias("squares"),
+        )
+    )
+    g = pl.col("item_clusters")
+    return per_entry.join(clusters, on="seq", how="left").select(
+        "seq",
+        pl.col("items_scored").fill_null(0),
+        "items_error",
+        pl.col("item_sum").fill_null(0.0),
+        pl.when(g >= 2)
+        .then(g / (g - 1) * pl.col("squares") / pl.col("items_scored").cast(pl.Float64) ** 2)
+        .alias("item_var"),
+        g.fill_null(0),
+        "item_binary",
+        pl.col("keys")
+        .map_elements(
+            lambda keys: hashlib.sha256(keys.encode()).hexdigest()[:12], return_dtype=pl.String
+        )
+        .alias("item_sample"),
     )
 
 
@@ -197,12 +293,19 @@ def _parsed_timestamp() -> pl.Expr:
 
 
 def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
-    """The roll-up's columns from the raw ones. Failed runs score 0 whatever they recorded."""
+    """The roll-up's columns from the raw ones. Errors are not scores: an entry's score is the
+    mean of its scored items, null when it has none (a failed run, all items errors). An entry
+    without item records and no error (written before items were recorded) is one score, its
+    ``normalized``."""
+    scored = pl.col("items_scored").fill_null(0)
+    legacy = (scored == 0) & (pl.col("items_error").fill_null(0) == 0) & ~pl.col("failed")
+    n = pl.when(legacy).then(1).otherwise(scored)
+    score_sum = pl.when(legacy).then(pl.col("normalized")).otherwise(pl.col("item_sum"))
     return raw.select(
         pl.col("seq"),
         pl.col("harness_id"),
         pl.col("model"),
-        pl.when(pl.col("failed")).then(0.0).otherwise(pl.col("normalized")).alias("score"),
+        pl.when(n > 0).then(score_sum / n).alias("score"),
         pl.col("ts"),
         pl.col("run_id"),
         pl.col("repeat").fill_null(0),
@@ -215,15 +318,26 @@ def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
             "simulated"
         ),
         pl.col("tier"),
+        n.alias("n"),
+        pl.when(n > 0).then(score_sum).otherwise(0.0).alias("score_sum"),
+        pl.col("item_var").alias("var"),
+        pl.when(legacy).then(1).otherwise(pl.col("item_clusters").fill_null(0)).alias("clusters"),
+        pl.when(legacy)
+        .then(pl.col("normalized").is_in([0.0, 1.0]))
+        .otherwise(pl.col("item_binary").fill_null(True))
+        .alias("binary"),
+        pl.col("items_error").fill_null(0).alias("errors"),
+        pl.col("item_sample").alias("sample"),
     )
 
 
 def write_summary(ledger_path: Path, target: Path) -> None:
     """Write the summary of the ledger at ``ledger_path`` to ``target`` (streamed by polars)."""
     meta = pl.col("metadata").struct
+    scan = pl.scan_ndjson(ledger_path, schema=_REBUILD_SCAN_SCHEMA).with_row_index("seq")
     (
-        pl.scan_ndjson(ledger_path, schema=_REBUILD_SCAN_SCHEMA)
-        .with_row_index("seq")
+        scan.join(item_statistics(scan), on="seq", how="left")
+        .sort("seq")
         .select(
             pl.col("model"),
             pl.col("harness_id"),
@@ -232,6 +346,13 @@ def write_summary(ledger_path: Path, target: Path) -> None:
             *(meta.field(name) for name in SUMMARY_COLUMNS[4:13]),
             meta.field("error").is_not_null().alias("failed"),
             meta.field("simulated"),
+            pl.col("items_scored").fill_null(0),
+            pl.col("items_error").fill_null(0),
+            pl.col("item_sum").fill_null(0.0),
+            "item_var",
+            pl.col("item_clusters").fill_null(0),
+            pl.col("item_binary").fill_null(True),
+            "item_sample",
             pl.col("seq"),
             pl.col("hash"),
         )
