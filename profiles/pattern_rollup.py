@@ -89,8 +89,8 @@ def _runs(swarm: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("cost_usd").sum().alias("cost"),
         pl.col("model").cast(pl.String).unique().sort().alias("models"),
         pl.col("harness_id").unique().sort().alias("harnesses"),
-        pl.col("sample").unique().sort().alias("samples"),
-        pl.col("sample").is_null().any().alias("unsampled"),
+        # Entries that failed before any item have no sample: the run's items are the others'.
+        pl.col("sample").drop_nulls().unique().sort().alias("samples"),
         pl.col("simulated").any(),
         pl.col("tier").drop_nulls().first(),
         pl.col("seq").max().alias("last_seq"),
@@ -133,7 +133,7 @@ def _best_members(members: pl.DataFrame) -> dict[tuple[str, str, int], tuple[str
 
 
 def _run_sample(row: dict[str, Any]) -> str | None:
-    if row["unsampled"] or not row["samples"]:
+    if not row["samples"]:
         return None
     return hashlib.sha256(",".join(row["samples"]).encode()).hexdigest()[:12]
 

@@ -126,6 +126,7 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
         pl.len().alias("entries"),
         pl.col("failed").sum().alias("failed_entries"),
         pl.col("errors").sum().alias("item_errors"),
+        pl.struct("run_id", "repeat").filter(HAS_SCORE).n_unique().alias("evaluations"),
         pl.col("ts").min().alias("first"),
         pl.col("ts").max().alias("last"),
         pl.col("simulated").any().alias("simulated"),
@@ -187,7 +188,7 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
                 "average_fitness": (
                     _fitness(average_parts, weights) if coverage.complete else None
                 ),
-                "evaluations": len(values),
+                "evaluations": row["evaluations"],
                 "entries": row["entries"],
                 "failed_entries": row["failed_entries"],
                 "first_evaluated": _iso(row["first"]),
