@@ -39,6 +39,7 @@ from mapelite.swarm import (
     swarm_scores,
     unit_key,
 )
+from mapelite.verdicts import swarm_verdicts
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ async def swarm_flow(
         swarm_score=score,
         coordination_gain=gain,
         best_single_agent=best,
+        verdicts=swarm_verdicts(list(results.values())) if results else None,
         simulated=any(catalog.get(m).simulated for m in request.agent_models),
         complete=budget.stopped_reason is None,
         stopped_reason=budget.stopped_reason,

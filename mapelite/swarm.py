@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mapelite.errors import InvalidInputError
 from mapelite.schemas import AgentContext, HarnessResult, Role
-from mapelite.verdicts import best_single_member
+from mapelite.verdicts import SwarmVerdicts, best_single_member
 
 
 def unit_key(run_id: str, stage: int, agent: int, harness_id: int, repeat: int = 0) -> str:
@@ -261,6 +261,7 @@ class SwarmResult(BaseModel):
     swarm_score: float | None = None
     coordination_gain: float | None = None
     best_single_agent: AgentScore | None = None
+    verdicts: SwarmVerdicts | None = None
     simulated: bool = False
     complete: bool = True
     stopped_reason: str | None = None

@@ -155,8 +155,9 @@ def test_swarm_verdicts_pair_the_aggregator_with_its_first_stage_on_the_same_ite
     simulator = MockLLMAPI()
     tier = load_catalog().tier("demo")
     first = [
-        simulated_entry(simulator, tier[agent], 7, 3, run_id="s", role="worker", agent=agent,
-                        pattern=":10")  # fmt: skip
+        simulated_entry(
+            simulator, tier[agent], 7, 3, run_id="s", role="worker", agent=agent, pattern=":10"
+        )
         for agent in range(8)
     ]
     upstream: dict[str, list[str]] = {}
