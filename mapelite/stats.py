@@ -353,6 +353,40 @@ def items_needed(
     return math.ceil(z * z * _difference_variance(p, correlation, paired) / difference**2)
 
 
+class DetectionPlan(BaseModel):
+    """What it takes to detect ``difference`` per harness at 80% power (paired)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    difference: float
+    items_per_harness: int
+    cost_usd: float | None
+
+
+def detection_sentence(n_items: int) -> str:
+    """The estimate's line, e.g. ``detects a difference of >= 0.14 per harness at 80% power``."""
+    if n_items <= 0:
+        return "detects nothing: no items per harness"
+    return (
+        f"detects a difference of ≥ {detectable_difference(n_items):.2f} per harness at "
+        f"{POWER:.0%} power ({n_items} paired items per harness, planning values p = "
+        f"{DEFAULT_P}, correlation {DEFAULT_CORRELATION})"
+    )
+
+
+def plan_detection(
+    difference: float, n_items: int | None = None, cost_usd: float | None = None
+) -> DetectionPlan:
+    """Items per harness to detect ``difference`` (`items_needed`), and, given a run of
+    ``n_items`` per harness costing ``cost_usd``, the cost of a run that size (cost grows with
+    the items answered)."""
+    needed = items_needed(difference)
+    cost = None
+    if cost_usd is not None and n_items:
+        cost = cost_usd * needed / n_items
+    return DetectionPlan(difference=difference, items_per_harness=needed, cost_usd=cost)
+
+
 def power_of(
     difference: float,
     n_items: int,

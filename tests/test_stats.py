@@ -149,3 +149,11 @@ def test_slope_interval_matches_scipy_linregress() -> None:
     half = scipy_stats.t.ppf(0.975, 4) * fit.stderr
     assert slope == pytest.approx(fit.slope)
     assert (low, high) == pytest.approx((fit.slope - half, fit.slope + half))
+
+
+def test_detection_sentence_and_plan_use_the_same_power_calculation() -> None:
+    assert "≥ 0.13 per harness at 80% power" in stats.detection_sentence(100)
+    plan = stats.plan_detection(0.10, n_items=50, cost_usd=0.02)
+    assert plan.items_per_harness == 165
+    assert plan.cost_usd == pytest.approx(0.02 * 165 / 50)
+    assert stats.plan_detection(0.2).cost_usd is None
