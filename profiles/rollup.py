@@ -337,11 +337,20 @@ def _rank_and_frontier(rows: list[dict[str, object]]) -> list[ModelProfile]:
     profiles = []
     band = 0
     previous: Estimate | None = None
+    leader: Estimate | None = None  # the first model of the current band
     for rank, row in enumerate(full, start=1):
         current = fit(row)
         assert current is not None
-        if previous is None or _significantly_below(current, previous, z):
+        # Compared with the band's first model too, or a chain of small steps would put the
+        # best and the worst model in one band.
+        if (
+            previous is None
+            or leader is None
+            or _significantly_below(current, previous, z)
+            or _significantly_below(current, leader, z)
+        ):
             band += 1
+            leader = current
         previous = current
         dominated = any(
             price(o) <= price(row)

@@ -19,8 +19,9 @@ Definitions (also in profiles/README.md):
   only when all 8 harnesses have one (``coverage.complete``); its CI by the delta method.
   ``average_fitness`` the same over the ``average`` estimates.
 - ``rank``/``band``: only models with complete coverage, by fitness (ties: cheaper, then id);
-  a model whose fitness is not significantly below the one ranked above it (two-sided z test of
-  the difference at 5%) shares its band. Partial coverage: no rank, no band, listed after.
+  a model whose fitness is not significantly below the one ranked above it nor below its band's
+  first model (two-sided z tests of the difference at 5%) shares its band. Partial coverage: no
+  rank, no band, listed after.
 - ``trend``: least-squares slope of the fitness of the last `TREND_WINDOW` complete
   evaluations, with its 95% t interval; ``improving``/``declining`` only when the interval
   excludes 0, otherwise ``stable``; ``n/a`` below `TREND_MIN_EVALUATIONS`.
