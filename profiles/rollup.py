@@ -126,7 +126,6 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
         pl.len().alias("entries"),
         pl.col("failed").sum().alias("failed_entries"),
         pl.col("errors").sum().alias("item_errors"),
-        pl.struct("run_id", "repeat").filter(HAS_SCORE).n_unique().alias("evaluations"),
         pl.col("ts").min().alias("first"),
         pl.col("ts").max().alias("last"),
         pl.col("simulated").any().alias("simulated"),
@@ -175,7 +174,8 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
         )
         fit = _fitness(latest_parts, weights) if coverage.complete else None
         history = history_rows.get(model)
-        values: list[float] = [] if history is None else history["fitness"].to_list()
+        complete = None if history is None else history.filter(pl.col("complete"))
+        values: list[float] = [] if complete is None else complete["fitness"].to_list()
         trend, slope = _trend(values[-TREND_WINDOW:])
         price = _price_per_m(model)
         unranked.append(
@@ -188,7 +188,7 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
                 "average_fitness": (
                     _fitness(average_parts, weights) if coverage.complete else None
                 ),
-                "evaluations": row["evaluations"],
+                "evaluations": 0 if history is None else history.height,
                 "entries": row["entries"],
                 "failed_entries": row["failed_entries"],
                 "first_evaluated": _iso(row["first"]),
@@ -254,7 +254,8 @@ def _latest(solo: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _evaluations(solo: pl.LazyFrame, weights: FitnessWeights) -> pl.LazyFrame:
-    """Fitness of every complete (all 8 harnesses scored) (model, run, repeat), in time order.
+    """Fitness of every (model, run, repeat) with a score, in time order; ``complete`` when all
+    8 harnesses have one (only those make a trend).
 
     Same formula as `mapelite.fitness.fitness`, vectorised: a ledger can hold far more
     evaluations than models. Errors are not scores: a harness with no scored item is missing.
@@ -279,11 +280,10 @@ def _evaluations(solo: pl.LazyFrame, weights: FitnessWeights) -> pl.LazyFrame:
             .then((pl.col("score") * pl.col("weight")).sum() / pl.col("weight").sum())
             .otherwise(0.0)
             .alias("fitness"),
-            pl.col("harness_id").n_unique().alias("harnesses"),
+            (pl.len() == len(HARNESS_NAMES)).alias("complete"),  # one row per harness here
             pl.col("ts").max(),
             pl.col("seq").max(),
         )
-        .filter(pl.col("harnesses") == len(HARNESS_NAMES))
         .sort("model", "ts", "seq")
     )
 
