@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -182,3 +183,23 @@ def test_empty_ledger_exports_an_empty_report(tmp_path: Path) -> None:
     assert (data["models"], data["patterns"], data["entries_used"]) == ([], [], 0)
     assert "No results" in paths.markdown.read_text()
     assert all(p.exists() for p in paths.plots) and len(paths.plots) == 4
+
+
+def test_price_axis_is_logarithmic_only_when_prices_span_more_than_tenfold() -> None:
+    from profiles.plots import use_log_axis
+
+    assert not use_log_axis([0.05, 0.1, 0.4])  # 8x
+    assert use_log_axis([0.01, 0.1, 0.4])  # 40x
+    assert use_log_axis([0.0, 0.2])  # free next to priced: the free floor is a decade down
+    assert not use_log_axis([0.0, 0.0])
+
+
+def test_labels_are_spread_at_least_a_line_apart_and_stay_near_their_points() -> None:
+    from profiles.plots import spread_labels
+
+    ys = [100.0, 101.0, 102.0, 300.0, 100.5]
+    placed = spread_labels(ys, min_gap=13.0)
+    ordered = sorted(placed)
+    assert all(b - a >= 13.0 - 1e-9 for a, b in itertools.pairwise(ordered))
+    assert placed[3] == pytest.approx(300.0, abs=30.0)  # a lone label barely moves
+    assert sorted(range(5), key=lambda i: placed[i]) == sorted(range(5), key=lambda i: ys[i])
