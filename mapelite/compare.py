@@ -10,13 +10,15 @@ shared item, and a verdict in words.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from mapelite.errors import InvalidInputError
+from mapelite.errors import InvalidInputError, LedgerError
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
 from mapelite.stats import (
     LEVEL,
@@ -244,6 +246,22 @@ def compare(
         overall=overall,
         verdict=verdict(side_a.name, side_b.name, rows, overall),
     )
+
+
+def entries_mentioning(ledger_path: Path, names: Sequence[str]) -> list[HarnessResult]:
+    """The ledger's entries whose line mentions one of ``names`` (model ids or run ids) as a
+    JSON string: what `compare` needs, without parsing the rest of a large ledger. Verify the
+    ledger first; a missing one is a LedgerError."""
+    needles = [json.dumps(name, ensure_ascii=False).encode() for name in names]
+    found = []
+    try:
+        with ledger_path.open("rb", buffering=1 << 20) as handle:
+            for line in handle:
+                if any(needle in line for needle in needles):
+                    found.append(HarnessResult.model_validate_json(line))
+    except OSError as exc:
+        raise LedgerError(f"cannot read ledger {ledger_path}: {exc.strerror or exc}") from None
+    return found
 
 
 def _fmt_p(p: float) -> str:

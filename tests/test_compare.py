@@ -92,3 +92,18 @@ def test_errors_are_not_paired() -> None:
     b.metadata.items[0] = ItemOutcome(item_id="i0", score=0.0, error="timeout")
     report = compare([a, b], "mockllm/a", "mockllm/b")
     assert report.overall.n == 2
+
+
+def test_entries_mentioning_reads_only_the_sides_from_a_ledger(tmp_path) -> None:
+    from mapelite.compare import entries_mentioning
+    from mapelite.errors import LedgerError
+    from mapelite.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    for model in ("mockllm/a", "mockllm/b", "mockllm/c"):
+        ledger.append(entry(model, 0, [1.0, 0.0]))
+    found = entries_mentioning(ledger.path, ["mockllm/a", "mockllm/c"])
+    assert [e.model for e in found] == ["mockllm/a", "mockllm/c"]
+    assert compare(found, "mockllm/a", "mockllm/c").overall.n == 2
+    with pytest.raises(LedgerError, match="cannot read ledger"):
+        entries_mentioning(tmp_path / "absent.jsonl", ["mockllm/a"])
