@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from mapelite import stats
+from mapelite import power, stats
 from mapelite.schemas import ItemOutcome
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -80,20 +80,20 @@ def test_holm_adjusts_like_the_step_down_definition() -> None:
 
 
 def test_minimum_detectable_difference_and_items_needed_match_millers_planning_numbers() -> None:
-    assert stats.items_needed(0.10, paired=False) == 330
-    assert stats.items_needed(0.10, correlation=0.5) == 165
+    assert power.items_needed(0.10, paired=False) == 330
+    assert power.items_needed(0.10, correlation=0.5) == 165
     z = scipy_stats.norm.ppf(0.975) + scipy_stats.norm.ppf(0.8)
     expected = z * math.sqrt(2 * 0.21 * 0.5 / 100)
-    assert stats.detectable_difference(100) == pytest.approx(expected, rel=1e-9)
-    assert stats.detectable_difference(stats.items_needed(0.07)) <= 0.07
-    assert stats.detectable_difference(0) == math.inf
+    assert power.detectable_difference(100) == pytest.approx(expected, rel=1e-9)
+    assert power.detectable_difference(power.items_needed(0.07)) <= 0.07
+    assert power.detectable_difference(0) == math.inf
 
 
 def test_power_at_the_minimum_detectable_difference_is_the_planned_power() -> None:
     n = 200
-    d = stats.detectable_difference(n, correlation=0.0)
+    d = power.detectable_difference(n, correlation=0.0)
     variance = 2 * 0.7 * 0.3
-    assert stats.power_of(d, n, variance_of_difference=variance) == pytest.approx(0.8, abs=1e-3)
+    assert power.power_of(d, n, variance_of_difference=variance) == pytest.approx(0.8, abs=1e-3)
 
 
 def test_clustered_interval_is_wider_than_the_naive_one_when_families_share_outcomes() -> None:
@@ -152,8 +152,8 @@ def test_slope_interval_matches_scipy_linregress() -> None:
 
 
 def test_detection_sentence_and_plan_use_the_same_power_calculation() -> None:
-    assert "≥ 0.13 per harness at 80% power" in stats.detection_sentence(100)
-    plan = stats.plan_detection(0.10, n_items=50, cost_usd=0.02)
+    assert "≥ 0.13 per harness at 80% power" in power.detection_sentence(100)
+    plan = power.plan_detection(0.10, n_items=50, cost_usd=0.02)
     assert plan.items_per_harness == 165
     assert plan.cost_usd == pytest.approx(0.02 * 165 / 50)
-    assert stats.plan_detection(0.2).cost_usd is None
+    assert power.plan_detection(0.2).cost_usd is None

@@ -14,10 +14,11 @@ import pytest
 from mapelite.catalog import load_catalog
 from mapelite.compare import compare
 from mapelite.harnesses import get_harness
+from mapelite.power import power_of
 from mapelite.providers.base import SimulationHint
 from mapelite.providers.mockllm import MockLLMAPI
 from mapelite.schemas import HARNESS_NAMES, HarnessResult, ItemOutcome, Role
-from mapelite.stats import outcome_interval, paired_difference, power_of
+from mapelite.stats import outcome_interval, paired_difference
 from mapelite.verdicts import swarm_verdicts
 
 
