@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from datetime import datetime
@@ -61,7 +60,7 @@ def build_report(
         ledger_path, filters, tier_models, entries=total, use_summary=use_summary
     )
     models = model_profiles(entries, weights)
-    patterns = with_verdicts(ledger_path, pattern_profiles(entries), total)
+    patterns = with_verdicts(ledger_path, pattern_profiles(entries), entries)
     return Report(
         generated_at=utc_now_iso(),
         ledger_path=str(ledger_path),
@@ -76,22 +75,28 @@ def build_report(
 
 
 def with_verdicts(
-    ledger_path: Path, patterns: list[PatternProfile], entries: int
+    ledger_path: Path, patterns: list[PatternProfile], entries: pl.DataFrame
 ) -> list[PatternProfile]:
     """Each pattern row with the swarm verdicts (`mapelite.verdicts`) of its latest run, read
     from the ledger itself: a majority vote needs the recorded answers, which the summary index
-    does not hold. One pass over the first ``entries`` lines, parsing only the runs' lines."""
+    does not hold. Only those runs' lines are parsed (their ledger indexes come from
+    ``entries``), in one pass that stops after the last of them."""
     wanted = latest_runs(patterns)
     if not wanted:
         return patterns
-    needles = {run_id: json.dumps(run_id, ensure_ascii=False).encode() for run_id in wanted}
+    lines = entries.filter(
+        pl.col("run_id").cast(pl.String).is_in(list(wanted)) & pl.col("pattern").is_not_null()
+    )["seq"]
+    indexes = set(lines.to_list())
+    last = max(indexes, default=-1)
     runs: dict[str, list[HarnessResult]] = defaultdict(list)
-    with ledger_path.open("rb") as handle:
-        for _, line in zip(range(entries), handle, strict=False):
-            if any(needle in line for needle in needles.values()):
+    with ledger_path.open("rb", buffering=1 << 20) as handle:
+        for index, line in enumerate(handle):
+            if index > last:
+                break
+            if index in indexes:
                 result = HarnessResult.model_validate_json(line)
-                if result.metadata.run_id in wanted and result.metadata.pattern is not None:
-                    runs[result.metadata.run_id].append(result)
+                runs[result.metadata.run_id].append(result)
     updated = []
     for row in patterns:
         run = runs.get(row.verdicts_run_id or "")
