@@ -62,11 +62,11 @@ def pattern_profiles(entries: pl.DataFrame) -> list[PatternProfile]:
     single_runs = lazy.filter(SINGLE_MODEL_RUN & HAS_SCORE).select(
         "model", "run_id", "repeat", "harness_id", "n", "score_sum", "cost_usd"
     )
-    runs, members, single = pl.collect_all([_runs(swarm), _members(swarm), single_runs])
+    runs, single = pl.collect_all([_runs(swarm).join(_best_members(swarm), on=RUN_KEY,
+                                                     how="left"), single_runs])  # fmt: skip
     if runs.height == 0:
         return []
-    best_members = _best_members(members)
-    groups = _group_runs(runs, best_members)
+    groups = _group_runs(runs)
     # Rows of one tier usually share (models, harnesses): work each tier best out once.
     tier_bests: dict[tuple[tuple[str, ...], tuple[int, ...]], tuple[str, float, float] | None] = {}
     profiles = []
@@ -106,8 +106,9 @@ def _runs(swarm: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _members(swarm: pl.LazyFrame) -> pl.LazyFrame:
-    """Per run and first-stage model: mean over its scored items and mean cost per entry."""
+def _best_members(swarm: pl.LazyFrame) -> pl.LazyFrame:
+    """Per run, its best single member: the first-stage model with the best mean over its
+    scored items (ties to the lower mean cost per entry, then the model id)."""
     first = swarm.filter(pl.col("stage") == pl.col("stage").min().over(RUN_KEY))
     return (
         first.group_by([*RUN_KEY, "model"])
@@ -115,21 +116,15 @@ def _members(swarm: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("n") > 0)
         .select(
             *RUN_KEY,
-            pl.col("model").cast(pl.String),
-            (pl.col("score_sum") / pl.col("n")).alias("score"),
+            pl.col("model").cast(pl.String).alias("best_member"),
+            (pl.col("score_sum") / pl.col("n")).alias("best_member_score"),
             pl.col("cost_usd"),
         )
+        .sort(["best_member_score", "cost_usd", "best_member"], descending=[True, False, False])
+        .group_by(RUN_KEY, maintain_order=True)
+        .first()
+        .drop("cost_usd")
     )
-
-
-def _best_members(members: pl.DataFrame) -> dict[tuple[str, str, int], tuple[str, float]]:
-    best: dict[tuple[str, str, int], tuple[str, float]] = {}
-    ordered = members.sort(["score", "cost_usd", "model"], descending=[True, False, False])
-    for row in ordered.iter_rows(named=True):
-        key = (row["pattern"], str(row["run_id"]), row["repeat"])
-        if key not in best:
-            best[key] = (row["model"], row["score"])
-    return best
 
 
 def _run_sample(row: dict[str, Any]) -> str | None:
@@ -138,9 +133,7 @@ def _run_sample(row: dict[str, Any]) -> str | None:
     return hashlib.sha256(",".join(row["samples"]).encode()).hexdigest()[:12]
 
 
-def _group_runs(
-    runs: pl.DataFrame, best_members: dict[tuple[str, str, int], tuple[str, float]]
-) -> dict[GroupKey, _Group]:
+def _group_runs(runs: pl.DataFrame) -> dict[GroupKey, _Group]:
     groups: dict[GroupKey, _Group] = defaultdict(_Group)
     inferred: dict[tuple[str, ...], str] = {}
     for run in runs.iter_rows(named=True):
@@ -158,12 +151,12 @@ def _group_runs(
         last_mean = run["s"] / run["n"] if run["n"] else None
         if last_mean is not None and run["first_n"]:
             group.gains.append(last_mean - run["first_s"] / run["first_n"])
-        member = best_members.get((run["pattern"], run_id, run["repeat"]))
+        member, member_score = run["best_member"], run["best_member_score"]
         if member is not None:
-            group.members_best[member[0]] += 1
-            group.member_scores.append(member[1])
+            group.members_best[member] += 1
+            group.member_scores.append(member_score)
             if last_mean is not None:
-                group.member_gains.append(last_mean - member[1])
+                group.member_gains.append(last_mean - member_score)
     return groups
 
 
