@@ -119,6 +119,11 @@ def summary_row(fields: Mapping[str, Any], seq: int, entry_hash: str) -> bytes:
         return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
 
 
+STAT_DIGITS = 12
+"""Item sums and variances are stored rounded to this many decimals, so the rows an append
+writes and the rows polars rebuilds (other summation order) are the same numbers."""
+
+
 def item_statistics(
     items: Sequence[Mapping[str, Any]],
 ) -> tuple[int, int, float, float | None, int, bool, str | None]:
@@ -149,7 +154,8 @@ def item_statistics(
     if len(totals) >= 2:
         mean = score_sum / n
         squares = sum((total - count * mean) ** 2 for total, count in totals.values())
-        variance = len(totals) / (len(totals) - 1) * squares / (n * n)
+        variance = round(len(totals) / (len(totals) - 1) * squares / (n * n), STAT_DIGITS)
+    score_sum = round(score_sum, STAT_DIGITS)
     return n, errors, score_sum, variance, len(totals), binary, item_sample(keys)
 
 

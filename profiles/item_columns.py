@@ -10,6 +10,8 @@ import hashlib
 
 import polars as pl
 
+from mapelite.ledger_summary import STAT_DIGITS
+
 
 def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
     """Per entry (``seq``), the item statistics `mapelite.ledger_summary.item_statistics`
@@ -28,13 +30,20 @@ def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(pl.col("family").fill_null(pl.col("key")).alias("cluster"))
     )
+    scored = pl.col("scored")
+    score = pl.col("score").filter(scored)
     per_entry = items.group_by("seq").agg(
-        (~pl.col("scored")).sum().cast(pl.Int64).alias("items_error"),
-        pl.col("score").filter(pl.col("scored")).is_in([0.0, 1.0]).all().alias("item_binary"),
+        (~scored).sum().cast(pl.Int64).alias("items_error"),
+        score.is_in([0.0, 1.0]).all().alias("item_binary"),
         pl.col("key").sort().str.join("\n").alias("keys"),
+        scored.sum().cast(pl.Int64).alias("n"),
+        score.sum().alias("total"),
+        (score * score).sum().alias("total_sq"),
+        pl.col("family").filter(scored).is_not_null().any().alias("families"),
     )
+    # Items that share a family: cluster totals first (only entries that have families).
     clusters = (
-        items.filter(pl.col("scored"))
+        items.filter(scored & pl.col("family").filter(scored).is_not_null().any().over("seq"))
         .group_by("seq", "cluster")
         .agg(pl.col("score").sum().alias("total"), pl.len().cast(pl.Int64).alias("count"))
         .with_columns(
@@ -42,22 +51,28 @@ def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
         )
         .group_by("seq")
         .agg(
-            pl.col("count").sum().alias("items_scored"),
-            pl.col("total").sum().alias("item_sum"),
-            pl.len().cast(pl.Int64).alias("item_clusters"),
-            ((pl.col("total") - pl.col("count") * pl.col("mean")) ** 2).sum().alias("squares"),
+            pl.len().cast(pl.Int64).alias("family_clusters"),
+            ((pl.col("total") - pl.col("count") * pl.col("mean")) ** 2).sum().alias("family_sq"),
         )
     )
-    g = pl.col("item_clusters")
+    n = pl.col("n")
+    # Without families every scored item is its own cluster: sum (x - mean)^2 = SS - S^2 / n.
+    g = pl.when(pl.col("families")).then(pl.col("family_clusters")).otherwise(n)
+    squares = (
+        pl.when(pl.col("families"))
+        .then(pl.col("family_sq"))
+        .otherwise(pl.col("total_sq") - pl.col("total") ** 2 / n)
+    )
     return per_entry.join(clusters, on="seq", how="left").select(
         "seq",
-        pl.col("items_scored").fill_null(0),
+        n.alias("items_scored"),
         "items_error",
-        pl.col("item_sum").fill_null(0.0),
+        pl.col("total").fill_null(0.0).round(STAT_DIGITS).alias("item_sum"),
         pl.when(g >= 2)
-        .then(g / (g - 1) * pl.col("squares") / pl.col("items_scored").cast(pl.Float64) ** 2)
+        .then(g / (g - 1) * squares.clip(0.0) / n.cast(pl.Float64) ** 2)
+        .round(STAT_DIGITS)
         .alias("item_var"),
-        g.fill_null(0),
+        g.fill_null(0).alias("item_clusters"),
         "item_binary",
         pl.col("keys")
         .map_elements(

@@ -185,3 +185,37 @@ def test_generated_bench_ledgers_carry_a_summary_in_step(tmp_path: Path) -> None
     tail = summary_in_step(ledger_path)
     assert tail is not None and tail.entries == 300
     assert_summary_matches_ledger(ledger_path)
+
+
+def test_item_statistics_with_families_partial_credit_and_errors_match_the_ledger(
+    tmp_path: Path,
+) -> None:
+    from mapelite.schemas import HARNESS_NAMES, HarnessResult, ItemOutcome
+
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    scores = [0.3333333333333333, 0.6666666666666666, 0.1, 0.7, 0.2, 1.0]
+    for shift in range(3):
+        items = [
+            ItemOutcome(
+                item_id=f"i{i}",
+                family=f"f{i // 2}" if shift != 1 else None,
+                score=scores[(i + shift) % 6],
+                error="timeout" if (i + shift) % 5 == 0 else None,
+            )
+            for i in range(6)
+        ]
+        ledger.append(
+            HarnessResult(
+                harness_id=2,
+                harness_name=HARNESS_NAMES[2],
+                model="mockllm/atlas",
+                scores={"raw": 1.0, "normalized": 0.5},
+                metadata={"run_id": f"r{shift}", "items": items},
+            )
+        )
+    assert_summary_matches_ledger(ledger.path)
+    frame = load_entries(ledger.path, EntryFilters(), None)
+    assert frame["clusters"].to_list() == [3, 5, 3]  # families pair the items; r1 has none
+    assert frame["errors"].to_list() == [2, 1, 1]
+    summary_path(ledger.path).unlink()  # rebuilt by polars: the same frame
+    assert load_entries(ledger.path, EntryFilters(), None).equals(frame, null_equal=True)
