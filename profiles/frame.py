@@ -99,7 +99,7 @@ SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "item_var": pl.Float64(),
     "item_clusters": pl.Int64(),
     "item_binary": pl.Boolean(),
-    "item_sample": pl.String(),
+    "item_sample": pl.Int64(),
     "seq": pl.UInt32(),
     "hash": pl.String(),
 }
@@ -137,7 +137,7 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "clusters": pl.Int64(),
     "binary": pl.Boolean(),
     "errors": pl.Int64(),
-    "sample": pl.String(),
+    "sample": pl.Int64(),
 }
 
 # Entries whose score is the model's own: the single model of a batch/eval, or a worker of a

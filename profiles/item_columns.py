@@ -76,7 +76,8 @@ def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
         "item_binary",
         pl.col("keys")
         .map_elements(
-            lambda keys: hashlib.sha256(keys.encode()).hexdigest()[:12], return_dtype=pl.String
+            lambda keys: int(hashlib.sha256(keys.encode()).hexdigest()[:15], 16),
+            return_dtype=pl.Int64,
         )
         .alias("item_sample"),
     )

@@ -130,7 +130,8 @@ def _best_members(swarm: pl.LazyFrame) -> pl.LazyFrame:
 def _run_sample(row: dict[str, Any]) -> str | None:
     if not row["samples"]:
         return None
-    return hashlib.sha256(",".join(row["samples"]).encode()).hexdigest()[:12]
+    text = ",".join(str(sample) for sample in row["samples"])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _group_runs(runs: pl.DataFrame) -> dict[GroupKey, _Group]:
