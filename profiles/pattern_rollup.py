@@ -87,7 +87,7 @@ def _runs(swarm: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("stage").min().alias("first_stage"),
         pl.col("stage").max().alias("last_stage"),
         pl.col("cost_usd").sum().alias("cost"),
-        pl.col("model").cast(pl.String).unique().sort().alias("models"),
+        pl.col("model").unique().alias("models"),  # categorical codes; sorted per run below
         pl.col("harness_id").unique().sort().alias("harnesses"),
         # Entries that failed before any item have no sample: the run's items are the others'.
         pl.col("sample").drop_nulls().unique().sort().alias("samples"),
@@ -116,14 +116,21 @@ def _best_members(swarm: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("n") > 0)
         .select(
             *RUN_KEY,
-            pl.col("model").cast(pl.String).alias("best_member"),
+            pl.col("model").alias("best_member"),
             (pl.col("score_sum") / pl.col("n")).alias("best_member_score"),
             pl.col("cost_usd"),
         )
-        .sort(["best_member_score", "cost_usd", "best_member"], descending=[True, False, False])
+        .sort(
+            [
+                pl.col("best_member_score"),
+                pl.col("cost_usd"),
+                pl.col("best_member").cast(pl.String),
+            ],
+            descending=[True, False, False],
+        )
         .group_by(RUN_KEY, maintain_order=True)
         .first()
-        .drop("cost_usd")
+        .select(*RUN_KEY, "best_member", "best_member_score")
     )
 
 
@@ -138,7 +145,7 @@ def _group_runs(runs: pl.DataFrame) -> dict[GroupKey, _Group]:
     groups: dict[GroupKey, _Group] = defaultdict(_Group)
     inferred: dict[tuple[str, ...], str] = {}
     for run in runs.iter_rows(named=True):
-        models = tuple(run["models"])
+        models = tuple(sorted(run["models"]))
         if models not in inferred:
             inferred[models] = _infer_tier(frozenset(models))
         tier = run["tier"] or inferred[models]
