@@ -90,6 +90,12 @@ def cell(value: object) -> str:
     return str(value).replace("|", "\\|")
 
 
+def estimate_text(estimate: Estimate | None) -> str | None:
+    """``value [ci_low, ci_high] n=N`` (numbers as the JSON writes them): rows stay plain JSON
+    values, for the Prefect table artifacts too."""
+    return None if estimate is None else cell(estimate)
+
+
 def model_row(profile: ModelProfile) -> dict[str, object]:
     """A model's headline numbers keyed by `MODEL_COLUMNS` (also the Prefect table artifact)."""
     coverage = profile.coverage
@@ -101,8 +107,8 @@ def model_row(profile: ModelProfile) -> dict[str, object]:
         "simulated": SIMULATED_MARK if profile.simulated else "",
         "coverage": f"{coverage.harnesses}/{len(HARNESS_NAMES)} harnesses, "
         f"{coverage.items_scored} items" + ("" if coverage.complete else " (partial)"),
-        "fitness": profile.fitness,
-        "average fitness": profile.average_fitness,
+        "fitness": estimate_text(profile.fitness),
+        "average fitness": estimate_text(profile.average_fitness),
         "evaluations": profile.evaluations,
         "entries": profile.entries,
         "failed entries": profile.failed_entries,
@@ -130,7 +136,7 @@ def pattern_row(profile: PatternProfile) -> dict[str, object]:
         "item sample": profile.item_sample,
         "simulated": SIMULATED_MARK if profile.simulated else "",
         "runs": profile.runs,
-        "swarm score": profile.swarm_score,
+        "swarm score": estimate_text(profile.swarm_score),
         "coordination gain": profile.coordination_gain,
         "best single member": profile.best_single_member,
         "best single member score": profile.best_single_member_score,
