@@ -62,6 +62,9 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
         markup=False,
         highlight=False,
     )
+    for verdict in result.verdicts.verdicts if result.verdicts else []:
+        console.print(f"verdict: {verdict.sentence} (n = {verdict.n})", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
     _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
 
 

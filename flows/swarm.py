@@ -40,6 +40,7 @@ from mapelite.swarm import (
     swarm_scores,
     unit_key,
 )
+from mapelite.verdicts import swarm_verdicts
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ async def swarm_flow(
         coordination_gain=gain,
         best_single_agent=best,
         models_left_out=request.estimate.models_left_out,
+        verdicts=swarm_verdicts(list(results.values())) if results else None,
     )
 
 
