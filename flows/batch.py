@@ -11,9 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from prefect import flow
-
 from flows.common import new_run_id, run_cost, unit_session
+from flows.engine import flow
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection

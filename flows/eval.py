@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 
 from flows.common import new_run_id, run_cost, unit_session
+from flows.engine import flow
 from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from prefect import flow, task
+from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.engine import flow
 from mapelite.catalog import load_catalog
 from mapelite.cli import make_console
 from mapelite.settings import get_settings

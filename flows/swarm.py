@@ -17,9 +17,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from prefect import flow
-
 from flows.common import UnitExecutor, new_run_id, run_cost, unit_session
+from flows.engine import flow
 from flows.progress import current_progress
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate, estimate_swarm

@@ -331,7 +331,6 @@ class ModelServer:
             }
         return web.json_response(payload)
 
-
     async def _timeline_endpoint(self, request: web.Request) -> web.Response:
         """Every model together: requests, and when the first arrived and the last was answered
         (``time.monotonic()``, comparable with other processes' on this machine)."""
