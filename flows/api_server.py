@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import time
@@ -166,6 +167,12 @@ async def serve(sock: socket.socket, state: Path, idle_s: float) -> None:
                 if await asyncio.to_thread(leave_if_idle, tracker, state, idle_s):
                     server.should_exit = True
 
+        def stop(signum: int, frame: object) -> None:
+            server.should_exit = True
+
+        # uvicorn handles SIGTERM while it serves and then re-raises it to the handler found
+        # before: this one, so that the state file is cleaned up below instead of dying.
+        signal.signal(signal.SIGTERM, stop)
         watcher = asyncio.create_task(watch())
         try:
             await server.serve(sockets=[sock])

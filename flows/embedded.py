@@ -29,6 +29,7 @@ so `prepare_environment` can run before Prefect loads its settings.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import subprocess
@@ -36,6 +37,7 @@ import time
 from pathlib import Path
 
 SETTLE_TIMEOUT_S = 30.0
+_exit_handler_registered = False
 _FINAL_STATES = ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]
 
 
@@ -57,8 +59,24 @@ def quiet_service_loggers() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _skip_exit_collection() -> None:
+    """Registered before Prefect is imported, so it runs after every other exit handler: the
+    interpreter's last garbage collections walk every object of Prefect, pydantic and
+    SQLAlchemy (measured: 0.5-2.5 s of a command's wall time, after its last line); freezing
+    them first makes those collections skip them. Finalizers of objects still referenced run
+    as before, and the process ends right after."""
+    import gc
+
+    gc.disable()
+    gc.freeze()
+
+
 def prepare_environment(home: Path | None = None) -> None:
     """Defaults for Prefect; must run before ``import prefect``. User-set values win."""
+    global _exit_handler_registered
+    if not _exit_handler_registered:
+        atexit.register(_skip_exit_collection)
+        _exit_handler_registered = True
     # Needed most on the embedded default (its drain into SQLite is slow), but the warning is
     # the same shutdown noise against a server.
     quiet_service_loggers()

@@ -181,21 +181,25 @@ def attach_or_spawn(database_url: str, home: Path, idle_s: float) -> ServerState
 def stop_servers(root: Path, timeout_s: float = 10.0) -> int:
     """Stop every server whose state file is under ``root`` (tests, benches); returns how
     many were running."""
-    stopped = []
+    stopped: list[tuple[int, Path]] = []
     for state in root.rglob(f"*{STATE_SUFFIX}"):
         found = read_state(state)
         if found is None or not is_our_server(found.pid):
             continue
         with contextlib.suppress(ProcessLookupError):
             os.kill(found.pid, signal.SIGTERM)
-            stopped.append(found.pid)
+            stopped.append((found.pid, state))
     deadline = time.monotonic() + timeout_s
-    for pid in stopped:
+    for pid, state in stopped:
         while is_our_server(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if is_our_server(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+            with state_lock(state):
+                found = read_state(state)
+                if found is not None and found.pid == pid:
+                    state.unlink(missing_ok=True)
     return len(stopped)
 
 
