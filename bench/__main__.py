@@ -4,10 +4,13 @@
     .venv/bin/python -m bench --quick         # one repetition, 100k-entry ledger
     .venv/bin/python -m bench --only B,ledger # some cases (A always runs with B-F: the baseline)
 
-Cases: transport (httpx's pool vs the aiohttp transport the providers use, bench.transport),
-A-F orchestration overhead (bench.orchestration), ledger verify and append (bench.ledger),
-rollup (bench.rollup via bench.ledger), memory (peak RSS of C and of the roll-up). The table is
-printed and written to bench/results/latest.md.
+Cases: whole (what a user waits for: `map-elite --help`, the tiny run and the 3,072-call
+batch as whole processes, cold and warm, bench.whole), transport (httpx's pool vs the aiohttp
+transport the providers use, bench.transport), A-F orchestration overhead with full harness
+runs (bench.orchestration), ledger verify and append (bench.ledger), rollup (bench.rollup via
+bench.ledger), memory (peak RSS of C and of the roll-up), scale (a :30 swarm, a 64-model batch
+and memory against runs, bench.scale). The table is printed and written to
+bench/results/latest.md.
 """
 
 from __future__ import annotations
@@ -24,7 +27,16 @@ from bench.common import REPO_ROOT, Row, format_table, temp_dir
 
 ORCHESTRATION = ["A", "B", "C", "D", "E", "F"]
 GROUPS = {"orchestration": ORCHESTRATION, "memory": ["C", "rollup", "memory"]}
-VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory"]
+VALID = [
+    "whole",
+    *ORCHESTRATION,
+    "orchestration",
+    "transport",
+    "ledger",
+    "rollup",
+    "memory",
+    "scale",
+]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
 
@@ -48,6 +60,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
     reps = 1 if quick else 3
     memory: dict[str, float] = {}
     rows: list[Row] = []
+    if "whole" in selected:
+        from bench.whole import whole_rows
+
+        print("whole processes: --help, tiny run, 3,072-call batch; cold and warm ...", flush=True)
+        rows += whole_rows(reps)
     if "transport" in selected:
         from bench.transport import transport_rows
 
@@ -72,6 +89,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
                 rows += rollup_rows(path, entries, 1 if entries >= 1_000_000 else reps, memory)
     if "memory" in selected:
         rows += memory_rows(memory)
+    if "scale" in selected:
+        from bench.scale import scale_rows
+
+        print("scale: :30 swarm, 64-model batch, memory against runs ...", flush=True)
+        rows += scale_rows(quick)
     return rows
 
 
