@@ -139,7 +139,8 @@ def stop_local_servers(root: Path) -> None:
 class WholeProcessCases:
     """The commands of one kind (tiny or batch) against one model server, cold and warm."""
 
-    def __init__(self, workdir: Path, base_url: str, reps: int) -> None:
+    def __init__(self, label: str, workdir: Path, base_url: str, reps: int) -> None:
+        self.label = label  # homes of different cases never meet
         self.workdir = workdir
         self.base_url = base_url
         self.root = base_url.removesuffix("/v1")
@@ -154,12 +155,17 @@ class WholeProcessCases:
 
     def fresh_home(self) -> Path:
         self._homes += 1
-        home = self.workdir / f"home-{self._homes}"
+        home = self.workdir / f"{self.label}-home-{self._homes}"
         write_bench_catalog(home, count=8)
         return home
 
     def cold(self, args: list[str]) -> list[Timing]:
-        return [run_timed(args, self.env(self.fresh_home()), self.root) for _ in range(self.reps)]
+        timings = []
+        for _ in range(self.reps):
+            home = self.fresh_home()
+            timings.append(run_timed(args, self.env(home), self.root))
+            stop_local_servers(home)  # the next cold run finds nothing running either
+        return timings
 
     def warm(self, args: list[str]) -> list[Timing]:
         home = self.fresh_home()
@@ -201,7 +207,7 @@ def whole_rows(reps: int) -> list[Row]:
     with temp_dir("mapelite-bench-whole-") as workdir:
         try:
             with model_server_process(TINY_LATENCY_S) as base_url:
-                tiny = WholeProcessCases(workdir, base_url, reps)
+                tiny = WholeProcessCases("tiny", workdir, base_url, reps)
                 rows += [
                     # first: the schema cache is still empty
                     _measured("T tiny run, cold, first ever", lambda: tiny.cold(TINY_ARGS)[:1],
@@ -212,7 +218,7 @@ def whole_rows(reps: int) -> list[Row]:
                               "H", help_s, TARGETS["tiny warm"], 48),
                 ]  # fmt: skip
             with model_server_process(BATCH_LATENCY_S) as base_url:
-                batch = WholeProcessCases(workdir, base_url, reps)
+                batch = WholeProcessCases("batch", workdir, base_url, reps)
                 calls = 8 * 8 * 8 * 6
                 base_s = calls / LIMIT * BATCH_LATENCY_S + help_s
                 rows += [
