@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every benchmark case, one table, ratios measured in one run.
 
-    .venv/bin/python -m bench                 # full run (< 10 min on 2 cores)
+    .venv/bin/python -m bench                 # full run (≈ 20 min on 2 cores)
     .venv/bin/python -m bench --quick         # one repetition, 100k-entry ledger
     .venv/bin/python -m bench --only B,ledger # some cases (A always runs with B-F: the baseline)
 
