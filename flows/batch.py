@@ -12,9 +12,8 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from prefect import flow
-
 from flows.common import StageUnits, new_run_id, outcome, unit_session
+from flows.engine import flow
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 
 from flows.common import StageUnits, new_run_id, outcome, unit_session
+from flows.engine import flow
 from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness

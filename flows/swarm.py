@@ -18,9 +18,8 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from prefect import flow
-
 from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, unit_session
+from flows.engine import flow
 from flows.progress import current_progress
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_swarm
