@@ -260,3 +260,16 @@ def test_two_models_batched_with_the_same_sample_answer_the_same_items(
     # `map-elite items` with the same options lists exactly those items.
     listed = json.loads(map_elite("items", "DECIDE", *sample, "--json").stdout)
     assert {v["id"] for v in listed} == by_harness[7][0]
+
+
+def test_the_bank_benchmark_prints_items_generated_per_second_for_every_harness(capsys):
+    from bench.__main__ import parse_only
+    from bench.banks import bank_rows
+    from mapelite.harnesses import HARNESSES
+
+    assert "banks" in parse_only(None)  # `make bench` (every case) includes it
+    rows = bank_rows(quick=True)
+    printed = capsys.readouterr().out
+    assert len(rows) == len(HARNESSES)
+    for harness in HARNESSES.values():
+        assert re.search(rf"{harness.name}: [\d,]+ items/s", printed), harness.name
