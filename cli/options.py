@@ -71,7 +71,9 @@ def ledger_path(ledger: Path | None) -> Path:
 
 # -- the item sample (run, swarm, batch, eval, cost-estimate, items) ------------------------------
 # Options default to None so that the config file's [defaults] (items, item_seed, bank) applies
-# when an option is not given; the built-in defaults below apply after that.
+# when an option is not given; the built-in defaults below apply after that. The numbers in the
+# help are mapelite.banks' defaults, written out so that `--help` does not import the banks
+# (tests/test_cli_banks.py checks they agree).
 
 CLI_DEFAULT_BANK = "core"
 """The bank a run answers when neither ``--bank`` nor ``[defaults] bank`` says: the six curated
@@ -111,9 +113,6 @@ STEPS_OPTION = typer.Option(
     min=1,
     max=12,
     help="operations per DECIDE problem, gen bank (default: drawn per item)",
-)
-SAMPLE_DEFAULTS_HELP = (
-    "[defaults] items, item_seed and bank of the config file apply when not given"
 )
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from cli.app import run_app
 from cli.main import build_app
+from mapelite.banks import DEFAULT_CONTEXT_TOKENS, DEFAULT_GEN_ITEMS
 from mapelite.ledger import Ledger
 from mapelite.settings import get_settings
 from tests.flow_helpers import PYTHON, subprocess_env
@@ -134,7 +135,9 @@ def test_every_spending_command_states_its_sample_options_and_defaults(
     text = " ".join(out.split())
     for option in ("--items", "--item-seed", "--bank", "--context-tokens", "--instructions"):
         assert option in text, option
-    assert "(default core)" in text and "(default 0)" in text and "(default 4000)" in text
+    assert "(default core)" in text and "(default 0)" in text
+    assert f"(default {DEFAULT_CONTEXT_TOKENS})" in text
+    assert f"{DEFAULT_GEN_ITEMS} of gen" in text
 
 
 def test_config_defaults_choose_the_sample_and_options_override_them(
