@@ -200,8 +200,8 @@ def harnesses_command(
         print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
         return
     table = Table(title="harnesses and their item banks (--bank; or a JSONL/CSV/Parquet file)")
-    for column in ("id", "name", "bank", "version", "items", "measures / bank"):
-        table.add_column(column)
+    for column in ("id", "name", "measures", "bank", "items", "version", "about the bank"):
+        table.add_column(column, justify="right" if column == "items" else "left")
     for harness_id, harness in sorted(HARNESSES.items()):
         banks = [row for row in rows if row.harness_id == harness_id]
         for index, row in enumerate(banks):
@@ -209,10 +209,11 @@ def harnesses_command(
             table.add_row(
                 str(harness_id) if first else "",
                 harness.name if first else "",
+                harness.description if first else "",
                 row.bank,
-                row.version,
                 "≥ 1000" if row.items is None else str(row.items),
-                harness.description if first else f"  {row.note}",
+                row.version,
+                row.note,
                 end_section=index == len(banks) - 1,
             )
     console.print(table)
