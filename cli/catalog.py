@@ -74,8 +74,9 @@ def cost_estimate_command(
 ) -> None:
     """Estimate what a swarm costs before running it.
 
-    Priced on the prompts of the items --bank, --items and --item-seed choose: a 64k-token
-    STORE sample (--bank gen --context-tokens 64000) costs what its prompts cost.
+    Priced on the prompts of the items --bank, --items and --item-seed choose (or
+    mapelite.toml's defaults): a 64k-token STORE sample (--bank gen --context-tokens 64000)
+    costs what its prompts cost.
 
     Example: map-elite cost-estimate :1010 --tier demo --harness all --runs 4
     """

@@ -202,7 +202,7 @@ def swarm_command(
 
     Agent i of a stage uses model i of the tier (cycling); width-1 stages use the lead. Re-run
     with --run-id to resume an interrupted run without paying twice. Every agent answers the
-    same items: those --bank, --items and --item-seed choose (or the config's [defaults]).
+    same items: those --bank, --items and --item-seed choose (or mapelite.toml's defaults).
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
@@ -250,7 +250,7 @@ def batch_command(
     """Run every model of a tier on a harness (or all), --runs times each.
 
     Every model answers the same items: those --bank, --items and --item-seed choose (the
-    config file's [defaults] items, item_seed and bank apply when not given).
+    defaults table of mapelite.toml applies when they are not given).
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
     Example: map-elite batch tier1 --harness all --bank gen --items 100 --item-seed 7
@@ -306,7 +306,7 @@ def eval_command(
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness.
 
-    The items are those --bank, --items and --item-seed choose (or the config's [defaults]).
+    The items are those --bank, --items and --item-seed choose (or mapelite.toml's defaults).
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """

@@ -138,7 +138,7 @@ def run_command(
     """Run a harness on some models through the local runner and append to the ledger.
 
     Every model answers the same items: those --bank, --items and --item-seed choose (the
-    config file's [defaults] items, item_seed and bank apply when not given).
+    defaults table of mapelite.toml applies when they are not given).
 
     Example: map-elite run SENSE --tier demo
     Example: map-elite run DECIDE --bank gen --items 20 --item-seed 7 --tier demo

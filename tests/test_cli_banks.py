@@ -136,6 +136,7 @@ def test_every_spending_command_states_its_sample_options_and_defaults(
     for option in ("--items", "--item-seed", "--bank", "--context-tokens", "--instructions"):
         assert option in text, option
     assert "(default core)" in text and "(default 0)" in text
+    assert "mapelite.toml" in text  # its defaults table applies when an option is not given
     assert f"(default {DEFAULT_CONTEXT_TOKENS})" in text
     assert f"{DEFAULT_GEN_ITEMS} of gen" in text
 
