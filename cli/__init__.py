@@ -7,8 +7,9 @@ entry-point blocks. Modules:
 - `cli.app`: process handling: exit codes, SIGINT/SIGTERM, the resume line, the watchdog;
 - `cli.output`: the console factory, the SIMULATED notice, estimates, progress;
 - `cli.summaries`: the summary tables of swarm, batch and eval;
-- `cli.options`: options several commands share, and the one cost gate;
-- `cli.catalog` (verify, cost-estimate, models, harnesses), `cli.run` (run), `cli.flows`
+- `cli.options`: options several commands share (the item sample among them), and the one cost
+  gate;
+- `cli.catalog` (verify, cost-estimate, models, harnesses, items), `cli.run` (run), `cli.flows`
   (swarm, batch, eval), `cli.profiles` (profile, report), `cli.workers` (the worker processes);
 - `cli.main`: composes the app; the console script is ``cli.main:main``.
 """

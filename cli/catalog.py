@@ -1,12 +1,24 @@
-"""Ledger and catalog commands: verify, cost-estimate, models (and models refresh), harnesses."""
+"""Ledger and catalog commands: verify, cost-estimate, models (and models refresh), harnesses,
+items."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from cli.app import help_text
+from cli.options import (
+    BANK_OPTION,
+    CONTEXT_TOKENS_OPTION,
+    INSTRUCTIONS_OPTION,
+    ITEM_SEED_OPTION,
+    ITEMS_OPTION,
+    STEPS_OPTION,
+    item_sample,
+    note_capped_sample,
+)
 from cli.output import make_console, print_estimate_table
 
 # Imports of the project's modules are local to each command so `map-elite --help` stays fast.
@@ -53,8 +65,18 @@ def cost_estimate_command(
     harness: str = typer.Option("all", "--harness", "-H", help="harness ids/names or 'all'"),
     lead: str | None = typer.Option(None, "--lead", help="model of the width-1 stages"),
     runs: int = typer.Option(1, "--runs", min=1, help="how many times the swarm runs"),
+    items: int | None = ITEMS_OPTION,
+    item_seed: int | None = ITEM_SEED_OPTION,
+    bank: str | None = BANK_OPTION,
+    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
+    instructions: int | None = INSTRUCTIONS_OPTION,
+    steps: int | None = STEPS_OPTION,
 ) -> None:
     """Estimate what a swarm costs before running it.
+
+    Priced on the prompts of the items --bank, --items and --item-seed choose (or
+    mapelite.toml's defaults): a 64k-token STORE sample (--bank gen --context-tokens 64000)
+    costs what its prompts cost.
 
     Example: map-elite cost-estimate :1010 --tier demo --harness all --runs 4
     """
@@ -62,6 +84,7 @@ def cost_estimate_command(
     from mapelite.cost import estimate_swarm
     from mapelite.harnesses import parse_harness_selection
     from mapelite.patterns import parse_pattern
+    from mapelite.schemas import HarnessRunnerOptions
     from mapelite.settings import get_settings
 
     settings = get_settings()
@@ -71,8 +94,17 @@ def cost_estimate_command(
     harness_ids = parse_harness_selection(harness)
     if lead is not None:
         catalog.get(lead)  # an unknown lead model is a one-line error
+    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
+    note_capped_sample(sample, harness_ids)
     estimate = estimate_swarm(
-        parsed, models, harness_ids, tier=tier, lead=lead, warn_usd=settings.warn_usd, runs=runs
+        parsed,
+        models,
+        harness_ids,
+        tier=tier,
+        lead=lead,
+        warn_usd=settings.warn_usd,
+        runs=runs,
+        options=HarnessRunnerOptions(**sample.fields()),
     )
     print_estimate_table(estimate, console)
 
@@ -149,21 +181,108 @@ def models_refresh_command() -> None:
 
 
 @commands.command("harnesses")
-def harnesses_command() -> None:
-    """List the eight harnesses: id, name, item count and what each measures.
+def harnesses_command(
+    as_json: bool = typer.Option(False, "--json", help="print the banks as a JSON list"),
+) -> None:
+    """List the eight harnesses with their item banks and item counts.
+
+    A bank is where a run's items come from (--bank): core (the curated items), gen (a seeded
+    generator: as many distinct items as asked), humaneval (SHAPE), or a dataset file.
 
     Example: map-elite harnesses
     """
     from rich.table import Table
 
+    from mapelite.banks.listing import bank_table
     from mapelite.harnesses import HARNESSES
 
-    table = Table(title="harnesses")
-    for column in ("id", "name", "items", "measures"):
-        table.add_column(column)
+    rows = bank_table()
+    if as_json:
+        print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        return
+    table = Table(title="harnesses and their item banks (--bank; or a JSONL/CSV/Parquet file)")
+    for column in ("id", "name", "measures", "bank", "items", "version", "about the bank"):
+        table.add_column(column, justify="right" if column == "items" else "left")
     for harness_id, harness in sorted(HARNESSES.items()):
-        table.add_row(str(harness_id), harness.name, str(len(harness.items)), harness.description)
+        banks = [row for row in rows if row.harness_id == harness_id]
+        for index, row in enumerate(banks):
+            first = index == 0
+            table.add_row(
+                str(harness_id) if first else "",
+                harness.name if first else "",
+                harness.description if first else "",
+                row.bank,
+                "≥ 1000" if row.items is None else str(row.items),
+                row.version,
+                row.note,
+                end_section=index == len(banks) - 1,
+            )
     console.print(table)
+
+
+PROMPT_CHARS = 2000
+"""A longer prompt (a 64k STORE haystack) is cut in the table; ``--json`` prints it whole."""
+
+
+@commands.command("items")
+def items_command(
+    harness: str = typer.Argument(..., help="one harness: id or name, e.g. 7 or DECIDE"),
+    items: int = typer.Option(3, "--items", min=1, help="how many items to show"),
+    item_seed: int | None = ITEM_SEED_OPTION,
+    bank: str | None = typer.Option(
+        None,
+        "--bank",
+        help="gen | core | humaneval (SHAPE) | PATH of a dataset file (default gen: the "
+        "generator; runs default to core)",
+    ),
+    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
+    instructions: int | None = INSTRUCTIONS_OPTION,
+    steps: int | None = STEPS_OPTION,
+    as_json: bool = typer.Option(
+        False, "--json", help="print a JSON list of {id, bank, prompt, reference, ...}"
+    ),
+) -> None:
+    """Print sample items of a harness: what it asks and the reference answer.
+
+    With the same --bank, --items, --item-seed and knobs as a run it shows the items that run
+    answers. Without --bank it shows the gen bank's generated items.
+
+    Example: map-elite items DECIDE --bank gen --items 3 --item-seed 1
+    """
+    from rich.text import Text
+
+    from mapelite.banks.listing import item_views
+    from mapelite.errors import InvalidInputError
+    from mapelite.harnesses import parse_harness_selection
+
+    harness_ids = parse_harness_selection(harness)
+    if len(harness_ids) != 1:
+        raise InvalidInputError(f"give one harness, not {harness!r}")
+    sample = item_sample(
+        items, item_seed, bank, context_tokens, instructions, steps, default_bank="gen"
+    )
+    note_capped_sample(sample, harness_ids)
+    views = item_views(
+        harness_ids[0],
+        sample.items,
+        sample.item_seed,
+        bank=sample.bank,
+        context_tokens=sample.context_tokens,
+        instructions=sample.instructions_per_prompt,
+        steps=sample.reasoning_steps,
+    )
+    if as_json:
+        print(json.dumps([view.model_dump(mode="json") for view in views]))
+        return
+    for view in views:
+        prompt = view.prompt
+        if len(prompt) > PROMPT_CHARS:
+            rest = len(prompt) - PROMPT_CHARS
+            prompt = f"{prompt[:PROMPT_CHARS]}… [{rest} more characters; --json prints all]"
+        family = f", family {view.family}" if view.family else ""
+        console.rule(Text(f"{view.id}  (bank {view.bank} v{view.bank_version}{family})"))
+        console.print(prompt, markup=False, highlight=False, soft_wrap=True)
+        console.print(f"reference: {view.reference}", markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

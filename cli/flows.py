@@ -17,12 +17,20 @@ import typer
 import flows  # noqa: F401  (prepares Prefect's environment before anything imports Prefect)
 from cli.app import add_command, note_run_started, run_async, single_command_main
 from cli.options import (
+    BANK_OPTION,
     BUDGET_OPTION,
+    CONTEXT_TOKENS_OPTION,
     HARNESS_OPTION,
+    INSTRUCTIONS_OPTION,
+    ITEM_SEED_OPTION,
+    ITEMS_OPTION,
     RUN_ID_OPTION,
     RUNNER_OPTION,
+    STEPS_OPTION,
     YES_OPTION,
     cost_gate,
+    item_sample,
+    note_capped_sample,
 )
 from cli.output import make_console, print_estimate, progress_for, say
 from mapelite.errors import BudgetExceededError, InvalidInputError
@@ -31,6 +39,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mapelite.cost import CostEstimate
+    from mapelite.schemas import ItemSample
     from mapelite.settings import Settings
     from mapelite.swarm import RunOutcome
 
@@ -140,7 +149,12 @@ async def _run(
 
 
 async def _swarm(
-    pattern: str, tier: str, harness: str, lead: str | None, choices: RunChoices
+    pattern: str,
+    tier: str,
+    harness: str,
+    lead: str | None,
+    choices: RunChoices,
+    sample: ItemSample,
 ) -> None:
     from cli.summaries import print_swarm_summary
     from flows.swarm import resolve_swarm, swarm_flow
@@ -150,12 +164,15 @@ async def _swarm(
 
     if lead is not None:
         load_catalog().get(lead)
-    request = resolve_swarm(pattern, tier, harness, lead, get_settings())
+    request = resolve_swarm(pattern, tier, harness, lead, get_settings(), sample)
+    note_capped_sample(sample, request.harness_ids)
     await _run(
         choices,
         request.agent_models,
         request.estimate,
-        lambda chosen: swarm_flow(pattern, tier, harness=harness, lead=lead, **chosen),
+        lambda chosen: swarm_flow(
+            pattern, tier, harness=harness, lead=lead, sample=sample, **chosen
+        ),
         SwarmResult,
         print_swarm_summary,
     )
@@ -174,29 +191,40 @@ def swarm_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    items: int | None = ITEMS_OPTION,
+    item_seed: int | None = ITEM_SEED_OPTION,
+    bank: str | None = BANK_OPTION,
+    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
+    instructions: int | None = INSTRUCTIONS_OPTION,
+    steps: int | None = STEPS_OPTION,
 ) -> None:
     """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
 
     Agent i of a stage uses model i of the tier (cycling); width-1 stages use the lead. Re-run
-    with --run-id to resume an interrupted run without paying twice.
+    with --run-id to resume an interrupted run without paying twice. Every agent answers the
+    same items: those --bank, --items and --item-seed choose (or mapelite.toml's defaults).
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
-    run_async(_swarm(pattern, tier, harness, lead, RunChoices(runner, run_id, yes, budget)))
+    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
+    run_async(_swarm(pattern, tier, harness, lead, RunChoices(runner, run_id, yes, budget), sample))
 
 
-async def _batch(tier: str, harness: str, runs: int, choices: RunChoices) -> None:
+async def _batch(
+    tier: str, harness: str, runs: int, choices: RunChoices, sample: ItemSample
+) -> None:
     from cli.summaries import print_batch_summary
     from flows.batch import batch_flow, resolve_batch
     from mapelite.settings import get_settings
     from mapelite.swarm import BatchResult
 
-    request = resolve_batch(tier, harness, runs, get_settings())
+    request = resolve_batch(tier, harness, runs, get_settings(), sample)
+    note_capped_sample(sample, request.harness_ids)
     await _run(
         choices,
         request.models,
         request.estimate,
-        lambda chosen: batch_flow(tier, harness=harness, runs=runs, **chosen),
+        lambda chosen: batch_flow(tier, harness=harness, runs=runs, sample=sample, **chosen),
         BatchResult,
         print_batch_summary,
     )
@@ -212,31 +240,51 @@ def batch_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    items: int | None = ITEMS_OPTION,
+    item_seed: int | None = ITEM_SEED_OPTION,
+    bank: str | None = BANK_OPTION,
+    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
+    instructions: int | None = INSTRUCTIONS_OPTION,
+    steps: int | None = STEPS_OPTION,
 ) -> None:
     """Run every model of a tier on a harness (or all), --runs times each.
 
+    Every model answers the same items: those --bank, --items and --item-seed choose (the
+    defaults table of mapelite.toml applies when they are not given).
+
     Example: map-elite batch demo --harness 7 --runs 8 --yes
+    Example: map-elite batch tier1 --harness all --bank gen --items 100 --item-seed 7
     """
-    run_async(_batch(tier, harness, runs, RunChoices(runner, run_id, yes, budget)))
+    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
+    run_async(_batch(tier, harness, runs, RunChoices(runner, run_id, yes, budget), sample))
 
 
-async def _eval(model: str, harness: str, choices: RunChoices) -> None:
+async def _eval(model: str, harness: str, choices: RunChoices, sample: ItemSample) -> None:
     from cli.summaries import print_eval_summary
     from flows.eval import eval_flow
     from mapelite.catalog import load_catalog
     from mapelite.cost import estimate_batch
     from mapelite.harnesses import parse_harness_selection
+    from mapelite.schemas import HarnessRunnerOptions
     from mapelite.settings import get_settings
     from mapelite.swarm import EvalResult
 
     load_catalog().get(model)
     harness_ids = parse_harness_selection(harness)
-    estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=get_settings().warn_usd)
+    note_capped_sample(sample, harness_ids)
+    estimate = estimate_batch(
+        [model],
+        harness_ids,
+        1,
+        tier="-",
+        warn_usd=get_settings().warn_usd,
+        options=HarnessRunnerOptions(**sample.fields()),
+    )
     await _run(
         choices,
         [model],
         estimate,
-        lambda chosen: eval_flow(model, harness=harness, **chosen),
+        lambda chosen: eval_flow(model, harness=harness, sample=sample, **chosen),
         EvalResult,
         print_eval_summary,
     )
@@ -249,12 +297,21 @@ def eval_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    items: int | None = ITEMS_OPTION,
+    item_seed: int | None = ITEM_SEED_OPTION,
+    bank: str | None = BANK_OPTION,
+    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
+    instructions: int | None = INSTRUCTIONS_OPTION,
+    steps: int | None = STEPS_OPTION,
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness.
 
+    The items are those --bank, --items and --item-seed choose (or mapelite.toml's defaults).
+
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
-    run_async(_eval(model, harness, RunChoices(runner, run_id, yes, budget)))
+    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
+    run_async(_eval(model, harness, RunChoices(runner, run_id, yes, budget), sample))
 
 
 def register(app: typer.Typer) -> None:

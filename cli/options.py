@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from cli.app import EXIT_ESTIMATE_NOT_ACCEPTED
+from cli.output import err_console
 from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
+
+if TYPE_CHECKING:
+    from mapelite.schemas import ItemSample
 
 RUNNER_HELP = "where harness runs execute: local | temporal | nats"
 BUDGET_HELP = "hard stop: no new harness runs once this run's actual spend reaches USD"
@@ -62,3 +67,102 @@ def ledger_path(ledger: Path | None) -> Path:
     from mapelite.settings import get_settings
 
     return ledger if ledger is not None else get_settings().ledger
+
+
+# -- the item sample (run, swarm, batch, eval, cost-estimate, items) ------------------------------
+# Options default to None so that the config file's [defaults] (items, item_seed, bank) applies
+# when an option is not given; the built-in defaults below apply after that. The numbers in the
+# help are mapelite.banks' defaults, written out so that `--help` does not import the banks
+# (tests/test_cli_banks.py checks they agree).
+
+CLI_DEFAULT_BANK = "core"
+"""The bank a run answers when neither ``--bank`` nor ``[defaults] bank`` says: the six curated
+items per harness, which every provider of the test suite and the demo answer quickly. ``--bank
+gen --items 100`` is the larger sample (a tier1 batch of all harnesses stays under $0.50)."""
+
+ITEMS_OPTION = typer.Option(
+    None,
+    "--items",
+    min=1,
+    help="items sampled per harness (default: all of a fixed bank - core has 6 - and 100 of gen)",
+)
+ITEM_SEED_OPTION = typer.Option(
+    None,
+    "--item-seed",
+    help="chooses the sample: same seed, same items for every model (default 0)",
+)
+BANK_OPTION = typer.Option(
+    None,
+    "--bank",
+    help=f"core | gen | humaneval (SHAPE) | PATH of a JSONL/CSV/Parquet dataset "
+    f"(default {CLI_DEFAULT_BANK})",
+)
+CONTEXT_TOKENS_OPTION = typer.Option(
+    None, "--context-tokens", min=1, help="STORE's prompt length in tokens, gen bank (default 4000)"
+)
+INSTRUCTIONS_OPTION = typer.Option(
+    None,
+    "--instructions",
+    min=1,
+    max=3,
+    help="DELIVER's instructions per prompt, gen bank (default: 1-3 drawn per item)",
+)
+STEPS_OPTION = typer.Option(
+    None,
+    "--steps",
+    min=1,
+    max=12,
+    help="operations per DECIDE problem, gen bank (default: drawn per item)",
+)
+
+
+def item_sample(
+    items: int | None,
+    item_seed: int | None,
+    bank: str | None,
+    context_tokens: int | None = None,
+    instructions: int | None = None,
+    steps: int | None = None,
+    *,
+    default_bank: str = CLI_DEFAULT_BANK,
+) -> ItemSample:
+    """The sample the options choose; an option not given falls back to the config file's
+    ``[defaults]``, then to the built-in default."""
+    from mapelite.schemas import ItemSample
+    from mapelite.settings import get_settings
+
+    defaults = get_settings().defaults
+    return ItemSample(
+        bank=bank or defaults.bank or default_bank,
+        items=items if items is not None else defaults.items,
+        item_seed=item_seed if item_seed is not None else (defaults.item_seed or 0),
+        context_tokens=context_tokens,
+        instructions_per_prompt=instructions,
+        reasoning_steps=steps,
+    )
+
+
+def note_capped_sample(sample: ItemSample, harness_ids: list[int]) -> None:
+    """A fixed bank smaller than ``--items`` runs all it has: say so in one line (stderr, so
+    that ``--json`` output stays clean)."""
+    from mapelite.banks import sample_items
+    from mapelite.banks.humaneval import HARNESS_ID as HUMANEVAL_HARNESS
+
+    if sample.items is None or sample.bank == "gen":
+        return
+    capped = []
+    for harness_id in harness_ids:
+        if sample.bank == "humaneval" and harness_id != HUMANEVAL_HARNESS:
+            continue  # refused later, with its own message
+        size = len(sample_items(harness_id, None, bank=sample.bank))
+        if size < sample.items:
+            capped.append(size)
+    if capped:
+        sizes = "/".join(str(n) for n in sorted(set(capped)))
+        err_console.print(
+            f"note: bank {sample.bank} has {sizes} items per harness; --items {sample.items} "
+            f"runs all {sizes} (--bank gen generates as many as asked)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING
 import typer
 
 from cli.app import EXIT_FAILED, add_command
-from cli.options import YES_OPTION, cost_gate
+from cli.options import (
+    BANK_OPTION,
+    CONTEXT_TOKENS_OPTION,
+    INSTRUCTIONS_OPTION,
+    ITEM_SEED_OPTION,
+    ITEMS_OPTION,
+    STEPS_OPTION,
+    YES_OPTION,
+    cost_gate,
+    item_sample,
+    note_capped_sample,
+)
 from cli.output import err_console, make_console, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
 
@@ -43,12 +54,22 @@ def resolve_models(tier: str | None, models: Sequence[str]) -> list[str]:
 
 
 def check_cost(
-    models: list[str], harness_ids: list[int], tier: str | None, settings: Settings, yes: bool
+    models: list[str],
+    harness_ids: list[int],
+    tier: str | None,
+    settings: Settings,
+    yes: bool,
+    options: HarnessRunnerOptions | None = None,
 ) -> None:
     from mapelite.cost import estimate_batch
 
     estimate = estimate_batch(
-        models, harness_ids, 1, tier=tier or "custom", warn_usd=settings.warn_usd
+        models,
+        harness_ids,
+        1,
+        tier=tier or "custom",
+        warn_usd=settings.warn_usd,
+        options=options,
     )
     cost_gate(estimate, yes)
 
@@ -106,11 +127,21 @@ def run_command(
     timeout_s: float = typer.Option(300.0, "--timeout", help="seconds per harness run"),
     retries: int = typer.Option(3, "--retries", help="retries per call after the first"),
     seed: int = typer.Option(0, "--seed", help="seed passed to the models (and simulator)"),
+    items: int | None = ITEMS_OPTION,
+    item_seed: int | None = ITEM_SEED_OPTION,
+    bank: str | None = BANK_OPTION,
+    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
+    instructions: int | None = INSTRUCTIONS_OPTION,
+    steps: int | None = STEPS_OPTION,
     yes: bool = YES_OPTION,
 ) -> None:
     """Run a harness on some models through the local runner and append to the ledger.
 
+    Every model answers the same items: those --bank, --items and --item-seed choose (the
+    defaults table of mapelite.toml applies when they are not given).
+
     Example: map-elite run SENSE --tier demo
+    Example: map-elite run DECIDE --bank gen --items 20 --item-seed 7 --tier demo
     """
     from mapelite.harnesses import parse_harness_selection
     from mapelite.ledger import Ledger
@@ -120,8 +151,12 @@ def run_command(
     settings = get_settings()
     harness_ids = parse_harness_selection(harness)
     chosen = resolve_models(tier, models or [])
-    check_cost(chosen, harness_ids, tier, settings, yes)
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, seed=seed)
+    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
+    note_capped_sample(sample, harness_ids)
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, retries=retries, seed=seed, **sample.fields()
+    )
+    check_cost(chosen, harness_ids, tier, settings, yes, options)
     results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings))
     stored = Ledger(settings.ledger).append_many(results)
 

@@ -92,7 +92,7 @@ def test_python_m_flows_batch_and_eval_run_their_command(capsys, monkeypatch, mo
 
 # Examples run below; the others need the network (refresh, eval's OpenRouter model) or start
 # Prefect flows, which the flow and report tests exercise.
-EXAMPLES_RUN_HERE = ("harnesses", "models", "cost-estimate", "run", "verify", "profile")
+EXAMPLES_RUN_HERE = ("harnesses", "items", "models", "cost-estimate", "run", "verify", "profile")
 
 
 def _every_command() -> list[str]:
