@@ -17,11 +17,13 @@ import flows  # noqa: F401  (prepares Prefect's environment before anything impo
 from cli.app import add_command, note_run_started, run_async, single_command_main
 from cli.options import (
     BUDGET_OPTION,
+    CACHE_OPTION,
     HARNESS_OPTION,
     RUN_ID_OPTION,
     RUNNER_OPTION,
     YES_OPTION,
     cost_gate,
+    use_cache,
 )
 from cli.output import make_console, print_estimate, progress_for, say
 from mapelite.errors import BudgetExceededError, InvalidInputError
@@ -115,6 +117,7 @@ async def _swarm(
     run_id: str | None,
     yes: bool,
     budget: float | None,
+    cache: bool = False,
 ) -> None:
     from cli.summaries import print_swarm_summary
     from flows.swarm import resolve_swarm, swarm_flow
@@ -136,6 +139,7 @@ async def _swarm(
             runner=runner,
             run_id=run_id,
             budget_usd=budget,
+            cache=cache,
             return_state=True,
         ),
         SwarmResult,
@@ -157,6 +161,7 @@ def swarm_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
 
@@ -165,7 +170,7 @@ def swarm_command(
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
-    run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget))
+    run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget, use_cache(cache)))
 
 
 async def _batch(
@@ -176,6 +181,7 @@ async def _batch(
     run_id: str | None,
     yes: bool,
     budget: float | None,
+    cache: bool = False,
 ) -> None:
     from cli.summaries import print_batch_summary
     from flows.batch import batch_flow, resolve_batch
@@ -193,6 +199,7 @@ async def _batch(
             runner=runner,
             run_id=run_id,
             budget_usd=budget,
+            cache=cache,
             return_state=True,
         ),
         BatchResult,
@@ -211,16 +218,23 @@ def batch_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Run every model of a tier on a harness (or all), --runs times each.
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
     """
-    run_async(_batch(tier, harness, runs, runner, run_id, yes, budget))
+    run_async(_batch(tier, harness, runs, runner, run_id, yes, budget, use_cache(cache)))
 
 
 async def _eval(
-    model: str, harness: str, runner: str, run_id: str | None, yes: bool, budget: float | None
+    model: str,
+    harness: str,
+    runner: str,
+    run_id: str | None,
+    yes: bool,
+    budget: float | None,
+    cache: bool = False,
 ) -> None:
     from cli.summaries import print_eval_summary
     from flows.eval import eval_flow
@@ -242,6 +256,7 @@ async def _eval(
             runner=runner,
             run_id=run_id,
             budget_usd=budget,
+            cache=cache,
             return_state=True,
         ),
         EvalResult,
@@ -257,12 +272,13 @@ def eval_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness.
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
-    run_async(_eval(model, harness, runner, run_id, yes, budget))
+    run_async(_eval(model, harness, runner, run_id, yes, budget, use_cache(cache)))
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,12 @@ RUNNER_OPTION = typer.Option("local", "--runner", "-r", help=RUNNER_HELP)
 RUN_ID_OPTION = typer.Option(None, "--run-id", help="resume this run id (printed at start)")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD")
 BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
+CACHE_OPTION = typer.Option(
+    None,
+    "--cache/--no-cache",
+    help="answer repeated requests from the response cache in $MAPELITE_HOME (recorded as "
+    "cached, cost 0); default: [defaults] cache of the config file, else off",
+)
 
 # Ledger filters (profile, report).
 TIER_FILTER = typer.Option(None, "--tier", help="only models of this catalog tier")
@@ -62,3 +68,10 @@ def ledger_path(ledger: Path | None) -> Path:
     from mapelite.settings import get_settings
 
     return ledger if ledger is not None else get_settings().ledger
+
+
+def use_cache(cache: bool | None) -> bool:
+    """``--cache/--no-cache`` when given, else the config file's ``[defaults] cache``."""
+    from mapelite.settings import get_settings
+
+    return cache if cache is not None else get_settings().defaults.cache

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cli.app import EXIT_FAILED, add_command
-from cli.options import YES_OPTION, cost_gate
+from cli.options import CACHE_OPTION, YES_OPTION, cost_gate, use_cache
 from cli.output import err_console, make_console, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
 
@@ -90,11 +90,28 @@ def result_table(results: Sequence[HarnessResult]) -> Table:
             r.model + (" (sim)" if r.simulated else ""),
             f"{r.scores.normalized:.3f}",
             f"{meta.latency_s:.2f}",
-            f"{meta.cost_usd:.6f} ({meta.cost_source})",
+            f"{meta.cost_usd:.6f} ({meta.cost_source}{cached_note(r)})",
             error,
         )
         table.add_row(*(Text(cell) for cell in cells))  # Text: model output is not markup
     return table
+
+
+def cached_note(result: HarnessResult) -> str:
+    """``, 3/3 cached`` when items were answered from the response cache, else nothing."""
+    items = result.metadata.items
+    cached = sum(item.cached for item in items)
+    return f", {cached}/{len(items)} cached" if cached else ""
+
+
+def remember_answers(stored: Sequence[HarnessResult], settings: Settings) -> None:
+    """Answers that asked for the cache go into it once they are in the ledger (as the flows'
+    ledger appender does)."""
+    from mapelite.response_cache import ResponseCache, responses_to_cache
+
+    fresh = responses_to_cache(stored)
+    if fresh:
+        ResponseCache.in_home(settings.home).put_many(fresh)
 
 
 def run_command(
@@ -107,6 +124,7 @@ def run_command(
     retries: int = typer.Option(3, "--retries", help="retries per call after the first"),
     seed: int = typer.Option(0, "--seed", help="seed passed to the models (and simulator)"),
     yes: bool = YES_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Run a harness on some models through the local runner and append to the ledger.
 
@@ -121,9 +139,12 @@ def run_command(
     harness_ids = parse_harness_selection(harness)
     chosen = resolve_models(tier, models or [])
     check_cost(chosen, harness_ids, tier, settings, yes)
-    options = HarnessRunnerOptions(timeout_s=timeout_s, retries=retries, seed=seed)
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, retries=retries, seed=seed, cache=use_cache(cache)
+    )
     results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings))
     stored = Ledger(settings.ledger).append_many(results)
+    remember_answers(stored, settings)
 
     console = make_console()
     simulated = any(r.simulated for r in results)

@@ -10,9 +10,18 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from flows.common import StageUnits, new_run_id, outcome, unit_session
+from flows.publish import (
+    artifact_key,
+    estimate_line,
+    eval_markdown,
+    finish_run,
+    log_run,
+    name_flow_run,
+    run_name,
+)
 from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
@@ -41,6 +50,8 @@ async def eval_flow(
     catalog.get(model)  # unknown model or provider: one line before anything runs
     estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd)
     run_id = run_id or new_run_id()
+    await name_flow_run(run_name("eval", model, run_id))
+    log_run(estimate_line(estimate))
     started = time.monotonic()
     options = HarnessRunnerOptions(
         timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
@@ -53,9 +64,15 @@ async def eval_flow(
         models={unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids},
     )
     async with unit_session(
-        plan, [model], runner, settings, budget_usd=budget_usd, options=options
+        plan,
+        [model],
+        runner,
+        settings,
+        budget_usd=budget_usd,
+        options=options,
+        estimate_usd=estimate.estimated_cost,
     ) as executor:
-        executor.progress.start(len(harness_ids))
+        executor.progress.stage(f"eval {model}", len(harness_ids))
         for harness_id in harness_ids:
             key = unit_key(run_id, 0, 0, harness_id)
             stage = StageUnits()
@@ -69,14 +86,21 @@ async def eval_flow(
     # Errors are not scores: a harness whose items all failed has no score (partial coverage).
     scores = {h: mean for h, r in found.items() if (mean := scored_mean(r)) is not None}
     value = fitness(scores)
-    get_run_logger().info("fitness of %s: %.3f over harnesses %s", model, value, sorted(scores))
-    return EvalResult(
-        **outcome(run_id, runner, started, estimate, budget, [model]),
+    result = EvalResult(
+        **outcome(run_id, runner, started, estimate, budget, [model], found.values()),
         model=model,
         scores=scores,
         failed=[h for h, r in found.items() if has_errors(r)],
         fitness=value,
     )
+    await finish_run(
+        artifact_key("eval", model),
+        result,
+        f"fitness of {model}: {value:.3f} over harnesses {sorted(scores)}",
+        eval_markdown(result),
+        found.values(),
+    )
+    return result
 
 
 if __name__ == "__main__":
