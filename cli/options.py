@@ -36,6 +36,12 @@ PROVIDER_FILTER = typer.Option(None, "--provider", help="only models of this pro
 SINCE_FILTER = typer.Option(None, "--since", help="only entries at or after, e.g. 2025-01-31")
 UNTIL_FILTER = typer.Option(None, "--until", help="only entries at or before")
 RUN_ID_FILTER = typer.Option(None, "--run-id", help="only entries of this run")
+CACHED_FILTER = typer.Option(
+    "exclude",
+    "--cached",
+    help="include|exclude results answered from the response cache (default exclude: a cached "
+    "answer repeats an earlier measurement and its latency is the cache's)",
+)
 LEDGER_OPTION = typer.Option(None, "--ledger", help="ledger file (default MAPELITE_LEDGER_PATH)")
 FROM_LEDGER_OPTION = typer.Option(
     False,

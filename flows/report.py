@@ -110,12 +110,13 @@ def report_flow(
     run_id: str | None = None,
     plots: bool = True,
     from_ledger: bool = False,
+    cached: str = "exclude",
 ) -> dict[str, Any]:
     """Roll the ledger up, write the exports, publish the artifacts; returns a summary."""
     settings = get_settings()
     ledger = Path(ledger_path) if ledger_path else settings.ledger
     out = Path(out_dir) if out_dir else settings.home / "reports"
-    filters = parse_filters(tier, provider, since, until, run_id)
+    filters = parse_filters(tier, provider, since, until, run_id, cached)
     report = roll_up(ledger, filters, use_summary=not from_ledger)
     files = export(report, out, plots)
     artifacts = publish(report) + publish_plots(files, report.simulated)

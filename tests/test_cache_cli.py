@@ -4,6 +4,7 @@ the model server."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -62,6 +63,15 @@ def test_a_second_eval_with_cache_makes_no_calls_and_its_entries_point_at_the_or
     assert model_server.stats("cache-cli").requests == 2 * calls, "without --cache: every call"
     fresh = [e for e in ledger_entries() if e.metadata.run_id == "c-3"]
     assert fresh and not any(i.cached for e in fresh for i in e.metadata.items)
+
+    # Profiles leave the cached run out unless asked: it repeats c-1's measurement.
+    def profile_entries(*flags: str) -> int:
+        shown = map_elite(cli_env, "profile", "--all", "--format", "json", *flags)
+        [profile] = json.loads(shown.stdout)["models"]
+        return int(profile["entries"])
+
+    assert profile_entries() == 4
+    assert profile_entries("--cached", "include") == 6
 
 
 def test_run_uses_the_config_default_shows_cached_rows_and_cache_clear_empties_it(
