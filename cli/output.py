@@ -137,17 +137,17 @@ class RichProgress:
             console=console,
             transient=False,
         )
-        self._tasks: dict[int, Any] = {}
+        self._stage: tuple[StageFacts, Any] | None = None  # the stage shown by the last bar
         self._started = False
 
     def update(self, facts: StageFacts, *, stage_end: bool = False) -> None:
         if not self._started:
             self._bar.start()
             self._started = True
-        task = self._tasks.get(id(facts))
-        if task is None:
+        if self._stage is None or self._stage[0] is not facts:  # a new stage: a bar of its own
             task = self._bar.add_task(facts.label, total=facts.total, stats=_stats(facts))
-            self._tasks[id(facts)] = task
+            self._stage = (facts, task)
+        task = self._stage[1]
         self._bar.update(task, completed=facts.done, stats=_stats(facts))
         if stage_end:
             self._bar.stop_task(task)

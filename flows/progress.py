@@ -86,12 +86,19 @@ class NullProgress:
         pass
 
 
+LOG_INTERVAL_S = 30.0
+"""A running stage's facts go to the flow run's logs at most this often (and at its end): the
+Prefect UI shows a deployment's progress, without a log line per unit."""
+
+
 class RunProgress:
-    """What the flows call: keeps the facts of the run's current stage and passes them on."""
+    """What the flows call: keeps the facts of the run's current stage, passes them on to the
+    sink, and logs them to the flow run (`flows.publish.log_run`)."""
 
     def __init__(self, sink: ProgressSink, clock_fn: Callable[[], float] = time.monotonic):
         self.sink = sink
         self._clock = clock_fn
+        self._logged = 0.0
         self.estimate_usd: float | None = None
         self.spent_usd = 0.0
         self.stage_facts: StageFacts | None = None
@@ -110,6 +117,7 @@ class RunProgress:
             estimate_usd=self.estimate_usd,
             started=self._clock(),
         )
+        self._logged = self.stage_facts.started
         self.sink.update(self.stage_facts)
 
     def advance(self, spent_usd: float, *, error: bool = False, reused: bool = False) -> None:
@@ -122,6 +130,10 @@ class RunProgress:
         facts.errors += error
         facts.spent_usd = spent_usd
         self.sink.update(facts)
+        now = self._clock()
+        if now - self._logged >= LOG_INTERVAL_S:
+            self._logged = now
+            _log(facts.line(now))
 
     def end_stage(self) -> None:
         facts = self.stage_facts
@@ -129,6 +141,7 @@ class RunProgress:
             return
         facts.ended = self._clock()
         self.sink.update(facts, stage_end=True)
+        _log(facts.line(facts.ended))
 
     def note(self, text: str) -> None:
         self.sink.note(text)
@@ -136,6 +149,12 @@ class RunProgress:
     def close(self) -> None:
         self.end_stage()
         self.sink.close()
+
+
+def _log(line: str) -> None:
+    from flows.publish import log_run
+
+    log_run(line)
 
 
 _current: ProgressSink = NullProgress()

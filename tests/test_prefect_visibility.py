@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -91,6 +92,7 @@ async def test_a_swarms_flow_run_is_named_for_its_run_id_and_shows_estimate_resu
     messages = await log_messages(flow_run.id, "to resume")
     assert any(m.startswith("cost estimate: ") for m in messages), messages
     assert any(m.startswith("stage 1/2 (worker x") for m in messages), messages
+    assert any(re.match(r"stage 2/2 aggregator x1: 1/1 harness runs, ", m) for m in messages)
     assert any(m.startswith("result: swarm score ") for m in messages), messages
     assert "run id visible-1 (re-run with --run-id visible-1 to resume)" in messages
 
