@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from mapelite.response_cache import ResponseCache
 
 cache_app = typer.Typer(
-    help="The response cache (--cache): what it holds, and emptying it.",
+    help="The response cache (--cache): what it holds, and emptying it.\n\n"
+    "Example: map-elite cache stats",
     no_args_is_help=True,
     add_completion=False,
 )
