@@ -19,6 +19,7 @@ from cli.app import add_command, note_run_started, run_async, single_command_mai
 from cli.options import (
     BANK_OPTION,
     BUDGET_OPTION,
+    CACHE_OPTION,
     CONTEXT_TOKENS_OPTION,
     HARNESS_OPTION,
     INSTRUCTIONS_OPTION,
@@ -31,6 +32,7 @@ from cli.options import (
     cost_gate,
     item_sample,
     note_capped_sample,
+    use_cache,
 )
 from cli.output import make_console, print_estimate, progress_for, say
 from mapelite.errors import BudgetExceededError, InvalidInputError
@@ -100,6 +102,7 @@ class RunChoices:
     run_id: str | None
     yes: bool
     budget: float | None
+    cache: bool = False
 
     def flow_arguments(self, run_id: str) -> dict[str, Any]:
         """The flow parameters these choices set, for a run already given its id."""
@@ -107,6 +110,7 @@ class RunChoices:
             "runner": self.runner,
             "run_id": run_id,
             "budget_usd": self.budget,
+            "cache": self.cache,
             "return_state": True,
         }
 
@@ -197,6 +201,7 @@ def swarm_command(
     context_tokens: int | None = CONTEXT_TOKENS_OPTION,
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
 
@@ -207,7 +212,8 @@ def swarm_command(
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    run_async(_swarm(pattern, tier, harness, lead, RunChoices(runner, run_id, yes, budget), sample))
+    choices = RunChoices(runner, run_id, yes, budget, use_cache(cache))
+    run_async(_swarm(pattern, tier, harness, lead, choices, sample))
 
 
 async def _batch(
@@ -246,6 +252,7 @@ def batch_command(
     context_tokens: int | None = CONTEXT_TOKENS_OPTION,
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Run every model of a tier on a harness (or all), --runs times each.
 
@@ -256,7 +263,8 @@ def batch_command(
     Example: map-elite batch tier1 --harness all --bank gen --items 100 --item-seed 7
     """
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    run_async(_batch(tier, harness, runs, RunChoices(runner, run_id, yes, budget), sample))
+    choices = RunChoices(runner, run_id, yes, budget, use_cache(cache))
+    run_async(_batch(tier, harness, runs, choices, sample))
 
 
 async def _eval(model: str, harness: str, choices: RunChoices, sample: ItemSample) -> None:
@@ -303,6 +311,7 @@ def eval_command(
     context_tokens: int | None = CONTEXT_TOKENS_OPTION,
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness.
 
@@ -311,7 +320,8 @@ def eval_command(
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    run_async(_eval(model, harness, RunChoices(runner, run_id, yes, budget), sample))
+    choices = RunChoices(runner, run_id, yes, budget, use_cache(cache))
+    run_async(_eval(model, harness, choices, sample))
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,12 @@ RUNNER_OPTION = typer.Option("local", "--runner", "-r", help=RUNNER_HELP)
 RUN_ID_OPTION = typer.Option(None, "--run-id", help="resume this run id (printed at start)")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD")
 BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
+CACHE_OPTION = typer.Option(
+    None,
+    "--cache/--no-cache",
+    help="answer repeated requests from the response cache in $MAPELITE_HOME (recorded as "
+    "cached, cost 0); default: [defaults] cache of the config file, else off",
+)
 
 # Ledger filters (profile, report).
 TIER_FILTER = typer.Option(None, "--tier", help="only models of this catalog tier")
@@ -35,6 +41,12 @@ PROVIDER_FILTER = typer.Option(None, "--provider", help="only models of this pro
 SINCE_FILTER = typer.Option(None, "--since", help="only entries at or after, e.g. 2025-01-31")
 UNTIL_FILTER = typer.Option(None, "--until", help="only entries at or before")
 RUN_ID_FILTER = typer.Option(None, "--run-id", help="only entries of this run")
+CACHED_FILTER = typer.Option(
+    "exclude",
+    "--cached",
+    help="include|exclude results answered from the response cache (default exclude: a cached "
+    "answer repeats an earlier measurement and its latency is the cache's)",
+)
 LEDGER_OPTION = typer.Option(None, "--ledger", help="ledger file (default MAPELITE_LEDGER_PATH)")
 FROM_LEDGER_OPTION = typer.Option(
     False,
@@ -166,3 +178,10 @@ def note_capped_sample(sample: ItemSample, harness_ids: list[int]) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+def use_cache(cache: bool | None) -> bool:
+    """``--cache/--no-cache`` when given, else the config file's ``[defaults] cache``."""
+    from mapelite.settings import get_settings
+
+    return cache if cache is not None else get_settings().defaults.cache

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 if TYPE_CHECKING:  # kept out of start-up: `map-elite --help` imports this module
-    from flows.progress import ProgressSink
+    from flows.progress import ProgressSink, StageFacts
     from mapelite.cost import CostEstimate
 
 # Tables wider than this are rare; off a terminal (pipes, files, CI logs) Rich would otherwise
 # squeeze every table into 80 columns and cut model ids to a few characters.
 PIPE_WIDTH = 1000
+
 
 SIMULATED_NOTICE = (
     "SIMULATED: mockllm models are offline simulations with simulated skills and prices, "
@@ -86,31 +88,36 @@ def print_estimate_table(estimate: CostEstimate, console: Console) -> None:
 
 
 class PlainProgress:
-    """Plain lines for logs and pipes: stage notes and every 10% of the harness runs."""
+    """Plain lines for logs and pipes: the stage's facts at most every ``interval_s`` seconds
+    while it runs, and once when it ends; notes as they come."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, interval_s: float = 10.0) -> None:
         self.console = console
-        self.total = 0
-        self.done = 0
-        self._next_report = 0.0
+        self.interval_s = interval_s
+        self._last_line: float | None = None
 
-    def start(self, total: int) -> None:
-        self.total, self.done, self._next_report = total, 0, 0.1
+    def update(self, facts: StageFacts, *, stage_end: bool = False) -> None:
+        now = time.monotonic()
+        if stage_end:
+            self._last_line = None  # the next stage starts its own interval
+            say(self.console, facts.line(now))
+            return
+        if self._last_line is None:
+            self._last_line = facts.started
+        if now - self._last_line >= self.interval_s:
+            self._last_line = now
+            say(self.console, facts.line(now))
 
     def note(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False)
-
-    def advance(self, spent_usd: float) -> None:
-        self.done += 1
-        if self.total and (self.done / self.total >= self._next_report or self.done == self.total):
-            self._next_report = self.done / self.total + 0.1
-            self.note(f"harness runs {self.done}/{self.total}, spent ${spent_usd:.4f}")
+        say(self.console, text)
 
     def close(self) -> None:
         pass
 
 
 class RichProgress:
+    """A live bar per stage: done/total, rate, ETA, spend against the estimate, errors."""
+
     def __init__(self, console: Console) -> None:
         from rich.progress import (
             BarColumn,
@@ -122,28 +129,31 @@ class RichProgress:
 
         self.console = console
         self._bar = Progress(
-            TextColumn("harness runs"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("spent ${task.fields[spent]:.4f}"),
+            TextColumn("{task.fields[stats]}", markup=False),
             TimeElapsedColumn(),
             console=console,
             transient=False,
         )
-        self._task = self._bar.add_task("runs", total=None, spent=0.0)
+        self._stage: tuple[StageFacts, Any] | None = None  # the stage shown by the last bar
         self._started = False
 
-    def start(self, total: int) -> None:
-        self._bar.update(self._task, total=total, completed=0)
+    def update(self, facts: StageFacts, *, stage_end: bool = False) -> None:
         if not self._started:
             self._bar.start()
             self._started = True
+        if self._stage is None or self._stage[0] is not facts:  # a new stage: a bar of its own
+            task = self._bar.add_task(facts.label, total=facts.total, stats=_stats(facts))
+            self._stage = (facts, task)
+        task = self._stage[1]
+        self._bar.update(task, completed=facts.done, stats=_stats(facts))
+        if stage_end:
+            self._bar.stop_task(task)
 
     def note(self, text: str) -> None:
         self._bar.console.print(text, markup=False, highlight=False)
-
-    def advance(self, spent_usd: float) -> None:
-        self._bar.update(self._task, advance=1, spent=spent_usd)
 
     def close(self) -> None:
         if self._started:
@@ -151,6 +161,26 @@ class RichProgress:
             self._started = False
 
 
+def _stats(facts: StageFacts) -> str:
+    """Rate, ETA, spend against the estimate and errors, as the bar shows them."""
+    from flows.progress import clock
+
+    rate = facts.rate()
+    eta = facts.eta_s()
+    estimate = f" of ~${facts.estimate_usd:.4f}" if facts.estimate_usd else ""
+    return (
+        f"{'-' if rate is None else f'{rate:.1f}'} runs/s  "
+        f"ETA {'-' if eta is None else clock(eta)}  "
+        f"${facts.spent_usd:.4f}{estimate}  "
+        f"{facts.errors} error{'' if facts.errors == 1 else 's'}"
+    )
+
+
 def progress_for(console: Console) -> ProgressSink:
-    """A bar on a terminal, plain lines (every 10%) off one."""
-    return RichProgress(console) if console.is_terminal else PlainProgress(console)
+    """A live bar on a terminal; off one, plain lines at most every MAPELITE_PROGRESS_INTERVAL_S
+    seconds (default 10) and at each stage's end."""
+    from mapelite.settings import get_settings
+
+    if console.is_terminal:
+        return RichProgress(console)
+    return PlainProgress(console, get_settings().progress_interval_s)

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from cli.app import add_command
 from cli.options import (
+    CACHED_FILTER,
     FROM_LEDGER_OPTION,
     LEDGER_OPTION,
     PROVIDER_FILTER,
@@ -50,6 +51,7 @@ def profile_command(
     run_id: str | None = RUN_ID_FILTER,
     ledger: Path | None = LEDGER_OPTION,
     from_ledger: bool = FROM_LEDGER_OPTION,
+    cached: str = CACHED_FILTER,
 ) -> None:
     """Show one model's profile, or every profile with --all.
 
@@ -61,7 +63,7 @@ def profile_command(
     from profiles.frame import parse_filters
     from profiles.rollup import build_report
 
-    filters = parse_filters(tier, provider, since, until, run_id)
+    filters = parse_filters(tier, provider, since, until, run_id, cached)
     report = build_report(ledger_path(ledger), filters, use_summary=not from_ledger)
     console = make_console()
     if out is not None:
@@ -188,6 +190,7 @@ def report_command(
     ledger: Path | None = LEDGER_OPTION,
     plots: bool = typer.Option(True, "--plots/--no-plots", help="write the PNG/SVG plots"),
     from_ledger: bool = FROM_LEDGER_OPTION,
+    cached: str = CACHED_FILTER,
 ) -> None:
     """Run the report flow: profiles as JSON, Markdown, plots and Prefect artifacts.
 
@@ -202,7 +205,7 @@ def report_command(
     verified_entry_count(path)
     if tier is not None:
         load_catalog().tier(tier)  # unknown tier -> InvalidInputError listing the tiers
-    parse_filters(tier, provider, since, until, run_id)
+    parse_filters(tier, provider, since, until, run_id, cached)
     summary = report_flow(
         ledger_path=str(path),
         out_dir=str(out) if out else None,
@@ -213,6 +216,7 @@ def report_command(
         run_id=run_id,
         plots=plots,
         from_ledger=from_ledger,
+        cached=cached,
     )
     console = make_console()
     if summary["simulated"]:

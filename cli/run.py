@@ -16,6 +16,7 @@ import typer
 from cli.app import EXIT_FAILED, add_command
 from cli.options import (
     BANK_OPTION,
+    CACHE_OPTION,
     CONTEXT_TOKENS_OPTION,
     INSTRUCTIONS_OPTION,
     ITEM_SEED_OPTION,
@@ -25,6 +26,7 @@ from cli.options import (
     cost_gate,
     item_sample,
     note_capped_sample,
+    use_cache,
 )
 from cli.output import err_console, make_console, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
@@ -111,11 +113,28 @@ def result_table(results: Sequence[HarnessResult]) -> Table:
             r.model + (" (sim)" if r.simulated else ""),
             f"{r.scores.normalized:.3f}",
             f"{meta.latency_s:.2f}",
-            f"{meta.cost_usd:.6f} ({meta.cost_source})",
+            f"{meta.cost_usd:.6f} ({meta.cost_source}{cached_note(r)})",
             error,
         )
         table.add_row(*(Text(cell) for cell in cells))  # Text: model output is not markup
     return table
+
+
+def cached_note(result: HarnessResult) -> str:
+    """``, 3/3 cached`` when items were answered from the response cache, else nothing."""
+    items = result.metadata.items
+    cached = sum(item.cached for item in items)
+    return f", {cached}/{len(items)} cached" if cached else ""
+
+
+def remember_answers(stored: Sequence[HarnessResult], settings: Settings) -> None:
+    """Answers that asked for the cache go into it once they are in the ledger (as the flows'
+    ledger appender does)."""
+    from mapelite.response_cache import ResponseCache, responses_to_cache
+
+    fresh = responses_to_cache(stored)
+    if fresh:
+        ResponseCache.in_home(settings.home).put_many(fresh)
 
 
 def run_command(
@@ -134,6 +153,7 @@ def run_command(
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
     yes: bool = YES_OPTION,
+    cache: bool | None = CACHE_OPTION,
 ) -> None:
     """Run a harness on some models through the local runner and append to the ledger.
 
@@ -154,11 +174,16 @@ def run_command(
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
     note_capped_sample(sample, harness_ids)
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, seed=seed, **sample.fields()
+        timeout_s=timeout_s,
+        retries=retries,
+        seed=seed,
+        cache=use_cache(cache),
+        **sample.fields(),
     )
     check_cost(chosen, harness_ids, tier, settings, yes, options)
     results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings))
     stored = Ledger(settings.ledger).append_many(results)
+    remember_answers(stored, settings)
 
     console = make_console()
     simulated = any(r.simulated for r in results)

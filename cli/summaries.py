@@ -24,9 +24,20 @@ def _cost_line(cost: RunCost) -> str:
 
 
 def _print_tail(
-    console: Console, run_id: str, cost: RunCost, simulated: bool, stopped: str | None
+    console: Console,
+    run_id: str,
+    cost: RunCost,
+    simulated: bool,
+    stopped: str | None,
+    cached_items: int = 0,
 ) -> None:
     say(console, _cost_line(cost))
+    if cached_items:
+        say(
+            console,
+            f"cached: {cached_items} items answered from the response cache "
+            "(cost 0, not fresh measurements)",
+        )
     say(console, f"run id {run_id} (re-run with --run-id {run_id} to resume)")
     if simulated:
         print_simulated_notice(console)
@@ -65,7 +76,14 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
     for verdict in result.verdicts.verdicts if result.verdicts else []:
         console.print(f"verdict: {verdict.sentence} (n = {verdict.n})", markup=False,
                       highlight=False, soft_wrap=True)  # fmt: skip
-    _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
+    _print_tail(
+        console,
+        result.run_id,
+        result.cost,
+        result.simulated,
+        result.stopped_reason,
+        result.cached_items,
+    )
 
 
 def print_batch_summary(result: BatchResult, console: Console) -> None:
@@ -84,7 +102,14 @@ def print_batch_summary(result: BatchResult, console: Console) -> None:
         markup=False,
         highlight=False,
     )
-    _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
+    _print_tail(
+        console,
+        result.run_id,
+        result.cost,
+        result.simulated,
+        result.stopped_reason,
+        result.cached_items,
+    )
 
 
 def print_eval_summary(result: EvalResult, console: Console) -> None:
@@ -99,4 +124,11 @@ def print_eval_summary(result: EvalResult, console: Console) -> None:
         table.add_row(f"{harness_id} {HARNESS_NAMES[harness_id]}", f"{score:.3f}{failed}")
     console.print(table)
     console.print(f"fitness {result.fitness:.3f}{tag}", markup=False, highlight=False)
-    _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
+    _print_tail(
+        console,
+        result.run_id,
+        result.cost,
+        result.simulated,
+        result.stopped_reason,
+        result.cached_items,
+    )

@@ -14,6 +14,15 @@ from functools import partial
 
 from flows.common import StageUnits, new_run_id, outcome, unit_session
 from flows.engine import flow
+from flows.publish import (
+    artifact_key,
+    batch_markdown,
+    estimate_line,
+    finish_run,
+    log_run,
+    name_flow_run,
+    run_name,
+)
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
@@ -95,6 +104,9 @@ async def batch_flow(
     request = resolve_batch(tier, harness, runs, settings, sample, models=models)
     tier = request.tier
     run_id = run_id or new_run_id()
+    what = f"{tier} h{','.join(map(str, request.harness_ids))} x{runs}"
+    await name_flow_run(run_name("batch", what, run_id))
+    log_run(estimate_line(request.estimate))
     started = time.monotonic()
     sample = sample or ItemSample()
     options = HarnessRunnerOptions(
@@ -111,8 +123,9 @@ async def batch_flow(
         settings,
         budget_usd=budget_usd,
         options=options,
+        estimate_usd=request.estimate.estimated_cost,
     ) as executor:
-        executor.progress.start(request.units)
+        executor.progress.stage("batch", request.units)
         stage = StageUnits()
         for repeat in range(runs):
             for harness_id in request.harness_ids:
@@ -135,8 +148,10 @@ async def batch_flow(
                 mean_score=mean_score(own),
             )
         )
-    return BatchResult(
-        **outcome(run_id, runner, started, request.estimate, budget, request.models),
+    result = BatchResult(
+        **outcome(
+            run_id, runner, started, request.estimate, budget, request.models, found.values()
+        ),
         tier=tier,
         models=request.models,
         harness_ids=request.harness_ids,
@@ -147,6 +162,16 @@ async def batch_flow(
         reused=len(stage.reused),
         per_model=per_model,
     )
+    best = max((m.mean_score for m in per_model if m.mean_score is not None), default=None)
+    await finish_run(
+        artifact_key("batch", tier),
+        result,
+        f"{result.completed}/{result.units} harness runs, {result.failed} failed, best mean "
+        f"score {'-' if best is None else f'{best:.3f}'}",
+        batch_markdown(result),
+        found.values(),
+    )
+    return result
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 from prefect.utilities.annotations import quote
 
-from flows.progress import ProgressSink, current_progress
+from flows.progress import RunProgress, current_progress
 from mapelite.banks import check_recorded_sample, items_for
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate
@@ -120,7 +120,7 @@ class UnitExecutor:
     session_key: str
     session: UnitSession
     options: HarnessRunnerOptions
-    progress: ProgressSink
+    progress: RunProgress
     bound: int
 
     @property
@@ -141,7 +141,7 @@ class UnitExecutor:
         done = reusable(self.session.recorded.get(key), model)
         if done is not None:
             stage.reused[key] = done
-            self.progress.advance(self.budget.spent_usd)
+            self.progress.advance(self.budget.spent_usd, error=has_errors(done), reused=True)
             return
         stage.pending.append(self.unit(harness_id, model, context(), seed))
 
@@ -260,6 +260,7 @@ async def unit_session(
     *,
     budget_usd: float | None,
     options: HarnessRunnerOptions,
+    estimate_usd: float | None = None,
 ) -> AsyncIterator[UnitExecutor]:
     """Everything a flow needs to run units, checked before its first model call: the ledger
     can take appends (path, permissions, an intact chain since its checkpoint), the providers'
@@ -284,7 +285,8 @@ async def unit_session(
     global_limits = global_limits_enabled(settings)
     if global_limits:
         await ensure_provider_limits(providers, settings)
-    progress = current_progress()
+    progress = RunProgress(current_progress())
+    progress.start(estimate_usd, budget.spent_usd)
     try:
         async with open_session(
             runner,
@@ -293,7 +295,7 @@ async def unit_session(
             recorded=recorded,
             bound=scheduling_bound(providers, settings),
             global_limits=global_limits,
-            on_stored=lambda _: progress.advance(budget.spent_usd),
+            on_stored=lambda result: progress.advance(budget.spent_usd, error=has_errors(result)),
         ) as (session_key, session):
             yield UnitExecutor(
                 session_key=session_key,
@@ -314,10 +316,11 @@ def outcome(
     estimate: CostEstimate,
     budget: Budget,
     models: Iterable[str],
+    results: Iterable[HarnessResult] = (),
 ) -> dict[str, Any]:
     """The fields every run's result shares (`mapelite.swarm.RunOutcome`): ``started`` is the
     run's `time.monotonic()` at its start; simulated when any of ``models`` is, as the catalog
-    says."""
+    says; ``results`` (the run's) count its items answered from the response cache."""
     catalog = load_catalog()
     return {
         "run_id": run_id,
@@ -327,6 +330,7 @@ def outcome(
         "simulated": any(catalog.is_simulated(m) for m in models),
         "complete": budget.stopped_reason is None,
         "stopped_reason": budget.stopped_reason,
+        "cached_items": sum(i.cached for r in results for i in r.metadata.items),
     }
 
 

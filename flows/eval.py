@@ -10,10 +10,17 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from prefect import get_run_logger
-
 from flows.common import StageUnits, new_run_id, outcome, unit_session
 from flows.engine import flow
+from flows.publish import (
+    artifact_key,
+    estimate_line,
+    eval_markdown,
+    finish_run,
+    log_run,
+    name_flow_run,
+    run_name,
+)
 from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
@@ -53,6 +60,8 @@ async def eval_flow(
         [model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd, options=options
     )
     run_id = run_id or new_run_id()
+    await name_flow_run(run_name("eval", model, run_id))
+    log_run(estimate_line(estimate))
     started = time.monotonic()
     found: dict[int, HarnessResult] = {}
     plan = RunPlan(
@@ -62,9 +71,15 @@ async def eval_flow(
         models={unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids},
     )
     async with unit_session(
-        plan, [model], runner, settings, budget_usd=budget_usd, options=options
+        plan,
+        [model],
+        runner,
+        settings,
+        budget_usd=budget_usd,
+        options=options,
+        estimate_usd=estimate.estimated_cost,
     ) as executor:
-        executor.progress.start(len(harness_ids))
+        executor.progress.stage(f"eval {model}", len(harness_ids))
         for harness_id in harness_ids:
             key = unit_key(run_id, 0, 0, harness_id)
             stage = StageUnits()
@@ -78,14 +93,21 @@ async def eval_flow(
     # Errors are not scores: a harness whose items all failed has no score (partial coverage).
     scores = {h: mean for h, r in found.items() if (mean := scored_mean(r)) is not None}
     value = fitness(scores)
-    get_run_logger().info("fitness of %s: %.3f over harnesses %s", model, value, sorted(scores))
-    return EvalResult(
-        **outcome(run_id, runner, started, estimate, budget, [model]),
+    result = EvalResult(
+        **outcome(run_id, runner, started, estimate, budget, [model], found.values()),
         model=model,
         scores=scores,
         failed=[h for h, r in found.items() if has_errors(r)],
         fitness=value,
     )
+    await finish_run(
+        artifact_key("eval", model),
+        result,
+        f"fitness of {model}: {value:.3f} over harnesses {sorted(scores)}",
+        eval_markdown(result),
+        found.values(),
+    )
+    return result
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """The report flow: ledger -> polars roll-up -> JSON, Markdown, plots, and Prefect artifacts.
 
 ``map-elite report`` (or ``python -m flows.report``) runs it. The artifacts (a markdown artifact
-with the whole report, table artifacts of the model and pattern rows) make the profiles visible
-in the Prefect UI; the files land in ``--out`` (default ``$MAPELITE_HOME/reports``).
+with the whole report, table artifacts of the model and pattern rows with numbers rounded to a
+readable width, and one markdown artifact per plot showing the image itself) make the profiles
+visible in the Prefect UI; the files land in ``--out`` (default ``$MAPELITE_HOME/reports``).
 """
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,27 @@ from profiles.schema import Report
 MARKDOWN_ARTIFACT_KEY = "mapelite-profiles"
 MODEL_TABLE_ARTIFACT_KEY = "mapelite-model-profiles"
 PATTERN_TABLE_ARTIFACT_KEY = "mapelite-pattern-profiles"
+PLOT_ARTIFACT_PREFIX = "mapelite-plot-"
+
+
+def readable(row: dict[str, object]) -> dict[str, object]:
+    """A table row whose numbers fit a column: 4 significant digits (a price per M token or a
+    score per dollar otherwise runs to 17 digits and the UI cuts it off)."""
+    return {
+        name: float(f"{value:.4g}") if isinstance(value, float) else value
+        for name, value in row.items()
+    }
+
+
+def plot_markdown(name: str, png: bytes) -> str:
+    """A markdown page that shows the plot: the PNG inline as a data URI (an artifact holds
+    text, and the UI's markdown renders data-URI images)."""
+    data = base64.b64encode(png).decode("ascii")
+    return f"# {name}\n\n![{name}](data:image/png;base64,{data})\n"
+
+
+def plot_artifact_key(path: Path) -> str:
+    return PLOT_ARTIFACT_PREFIX + "".join(c if c.isalnum() else "-" for c in path.stem.lower())
 
 
 @task(name="roll-up-ledger")
@@ -49,17 +72,31 @@ def publish(report: Report) -> list[str]:
     if report.models:
         create_table_artifact(
             key=MODEL_TABLE_ARTIFACT_KEY,
-            table=[model_row(m) for m in report.models],
+            table=[readable(model_row(m)) for m in report.models],
             description=description,
         )
         keys.append(MODEL_TABLE_ARTIFACT_KEY)
     if report.patterns:
         create_table_artifact(
             key=PATTERN_TABLE_ARTIFACT_KEY,
-            table=[pattern_row(p) for p in report.patterns],
+            table=[readable(pattern_row(p)) for p in report.patterns],
             description=description,
         )
         keys.append(PATTERN_TABLE_ARTIFACT_KEY)
+    return keys
+
+
+@task(name="publish-plots")
+def publish_plots(files: list[str], simulated: bool) -> list[str]:
+    """One markdown artifact per PNG plot written; returns the artifact keys."""
+    keys = []
+    for path in (Path(f) for f in files if f.endswith(".png")):
+        key = plot_artifact_key(path)
+        description = f"MAP-ELITE {path.stem} plot" + (" (SIMULATED models)" if simulated else "")
+        create_markdown_artifact(
+            key=key, markdown=plot_markdown(path.stem, path.read_bytes()), description=description
+        )
+        keys.append(key)
     return keys
 
 
@@ -74,15 +111,16 @@ def report_flow(
     run_id: str | None = None,
     plots: bool = True,
     from_ledger: bool = False,
+    cached: str = "exclude",
 ) -> dict[str, Any]:
     """Roll the ledger up, write the exports, publish the artifacts; returns a summary."""
     settings = get_settings()
     ledger = Path(ledger_path) if ledger_path else settings.ledger
     out = Path(out_dir) if out_dir else settings.home / "reports"
-    filters = parse_filters(tier, provider, since, until, run_id)
+    filters = parse_filters(tier, provider, since, until, run_id, cached)
     report = roll_up(ledger, filters, use_summary=not from_ledger)
     files = export(report, out, plots)
-    artifacts = publish(report)
+    artifacts = publish(report) + publish_plots(files, report.simulated)
     return {
         "models": len(report.models),
         "patterns": len(report.patterns),

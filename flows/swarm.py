@@ -20,7 +20,15 @@ from functools import partial
 
 from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, unit_session
 from flows.engine import flow
-from flows.progress import current_progress
+from flows.publish import (
+    artifact_key,
+    estimate_line,
+    finish_run,
+    log_run,
+    name_flow_run,
+    run_name,
+    swarm_markdown,
+)
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
@@ -135,7 +143,8 @@ async def swarm_flow(
     request = resolve_swarm(pattern, tier, harness, lead, settings, sample, models=models)
     tier = request.tier
     run_id = run_id or new_run_id()
-    progress = current_progress()
+    await name_flow_run(run_name("swarm", f"{request.pattern.code} {tier}", run_id))
+    log_run(estimate_line(request.estimate))
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
@@ -154,9 +163,10 @@ async def swarm_flow(
         settings,
         budget_usd=budget_usd,
         options=options,
+        estimate_usd=request.estimate.estimated_cost,
     ) as executor:
         budget = executor.budget
-        progress.start(request.units)
+        progress = executor.progress
         if request.left_out_note is not None:
             progress.note(request.left_out_note)
         previous: dict[int, dict[int, HarnessResult]] = {}
@@ -165,14 +175,25 @@ async def swarm_flow(
                 break
             summary, previous = await _run_stage(plan, request, run_id, executor, previous, results)
             summaries.append(summary)
-            progress.note(
+            progress.end_stage()
+            line = (
                 f"stage {plan.index + 1}/{len(request.plans)} ({plan.role} x{plan.width}) done:"
                 f" mean score {_fmt(summary.mean_score)}, {summary.failed} failed,"
                 f" {summary.reused} reused, {summary.duration_s:.1f}s"
             )
+            progress.note(line)
+            log_run(line)
     score, gain, best = swarm_scores(request.plans, results, run_id, request.harness_ids)
-    return SwarmResult(
-        **outcome(run_id, runner, started, request.estimate, budget, request.agent_models),
+    result = SwarmResult(
+        **outcome(
+            run_id,
+            runner,
+            started,
+            request.estimate,
+            budget,
+            request.agent_models,
+            results.values(),
+        ),
         pattern=request.pattern.code,
         pattern_name=request.pattern.name,
         tier=tier,
@@ -185,6 +206,14 @@ async def swarm_flow(
         models_left_out=request.estimate.models_left_out,
         verdicts=swarm_verdicts(list(results.values())) if results else None,
     )
+    await finish_run(
+        artifact_key("swarm", result.pattern, tier),
+        result,
+        f"swarm score {_fmt(score)}, coordination gain {_fmt(gain)}",
+        swarm_markdown(result),
+        results.values(),
+    )
+    return result
 
 
 async def _run_stage(
@@ -200,6 +229,10 @@ async def _run_stage(
     started = time.monotonic()
     current: dict[int, dict[int, HarnessResult]] = {h: {} for h in request.harness_ids}
     stage = StageUnits()
+    executor.progress.stage(
+        f"stage {plan.index + 1}/{len(request.plans)} {plan.role} x{plan.width}",
+        plan.width * len(request.harness_ids),
+    )
     for agent in plan.agents:
         for harness_id in request.harness_ids:
             key = unit_key(run_id, plan.index, agent.agent, harness_id)

@@ -69,6 +69,7 @@ class RunDefaults(BaseModel):
     items: int | None = Field(default=None, ge=1, description="items sampled per harness run")
     item_seed: int | None = None
     bank: str | None = Field(default=None, min_length=1)
+    cache: bool = Field(default=False, description="serve repeated requests from the cache")
 
 
 class _DefaultsTable(RunDefaults):

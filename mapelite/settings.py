@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         "concurrency limit around each model call (false: in-process limits only)",
     )
     max_agents: int = Field(default=4096, ge=1, description="cap on total agents of a pattern")
+    progress_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="off a terminal, a running stage prints its progress at most this often",
+    )
     mockllm_seed: int = 0
     mockllm_latency_s: float = Field(default=0.0, ge=0)
 

@@ -303,6 +303,9 @@ class RunOutcome(BaseModel):
     simulated: bool = False
     complete: bool = True
     stopped_reason: str | None = None
+    cached_items: int = Field(
+        default=0, ge=0, description="items answered from the response cache (cost 0)"
+    )
 
 
 class SwarmResult(RunOutcome):

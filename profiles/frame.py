@@ -140,6 +140,9 @@ class EntryFilters:
     since: datetime | None = None
     until: datetime | None = None
     run_id: str | None = None
+    include_cached: bool = False
+    """Entries answered (partly) from the response cache repeat an earlier measurement (and
+    their latency is the cache's): left out unless asked for."""
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -148,6 +151,7 @@ class EntryFilters:
             "since": _iso(self.since),
             "until": _iso(self.until),
             "run_id": self.run_id,
+            "cached": "include" if self.include_cached else "exclude",
         }
 
 
@@ -169,16 +173,55 @@ def parse_when(text: str | None, *, option: str) -> datetime | None:
 
 
 def parse_filters(
-    tier: str | None, provider: str | None, since: str | None, until: str | None, run_id: str | None
+    tier: str | None,
+    provider: str | None,
+    since: str | None,
+    until: str | None,
+    run_id: str | None,
+    cached: str = "exclude",
 ) -> EntryFilters:
     """Filters as the user types them (dates as text; a bad date names its option)."""
+    if cached not in ("include", "exclude"):
+        raise InvalidInputError(f"--cached must be include or exclude, got {cached!r}")
     return EntryFilters(
         tier=tier,
         provider=provider,
         since=parse_when(since, option="--since"),
         until=parse_when(until, option="--until"),
         run_id=run_id,
+        include_cached=cached == "include",
     )
+
+
+_CACHED_MARK = b'"cached":true'
+
+
+def cached_entry_seqs(path: Path) -> list[int]:
+    """Row numbers of the entries with any item answered from the response cache. A ledger
+    without one (the usual case) is told apart by one byte search, without parsing items."""
+    import mmap
+
+    with path.open("rb") as file:
+        if path.stat().st_size == 0:
+            return []
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data.find(_CACHED_MARK) < 0:
+                return []
+    items = pl.List(pl.Struct({"cached": pl.Boolean}))
+    any_cached = (
+        pl.col("metadata")
+        .struct.field("items")
+        .list.eval(pl.element().struct.field("cached").fill_null(False))
+        .list.any()
+    )
+    frame = (
+        pl.scan_ndjson(path, schema={"metadata": pl.Struct({"items": items})})
+        .with_row_index("seq")
+        .filter(any_cached.fill_null(False))
+        .select("seq")
+        .collect()
+    )
+    return [int(seq) for seq in frame["seq"]]
 
 
 def verified_entry_count(path: Path) -> int:
@@ -391,5 +434,8 @@ def load_entries(
         return empty_entries()
     raw = _summary_columns(path, entries) if use_summary else None
     source = _derive(raw if raw is not None else _ledger_columns(path))
-    frame = apply_filters(source, filters, tier_models).collect()
+    entries_frame = apply_filters(source, filters, tier_models)
+    if not filters.include_cached and (cached := cached_entry_seqs(path)):
+        entries_frame = entries_frame.filter(~pl.col("seq").is_in(cached))
+    frame = entries_frame.collect()
     return frame.cast(ENTRY_SCHEMA)  # type: ignore[arg-type]

@@ -212,7 +212,11 @@ def test_a_worker_refuses_a_concurrency_below_1(capsys, main, value: str):
 def test_a_signal_mid_run_ends_with_one_line_naming_the_run_id_to_resume(
     sig: signal.Signals, exit_code: int, word: str
 ):
-    env = subprocess_env(MAPELITE_MOCKLLM_LATENCY_S="0.2", PYTHONUNBUFFERED="1")
+    env = subprocess_env(
+        MAPELITE_MOCKLLM_LATENCY_S="0.2",
+        MAPELITE_PROGRESS_INTERVAL_S="0.5",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("PREFECT_LOGGING_LEVEL", None)  # as a user runs it: Prefect's run logs quiet
     process = subprocess.Popen(
         [PYTHON, "-m", "cli", "batch", "demo", "--runs", "16", "--yes"],
@@ -229,7 +233,7 @@ def test_a_signal_mid_run_ends_with_one_line_naming_the_run_id_to_resume(
         for line in process.stdout:
             if line.startswith("run id "):
                 run_id = line.split()[2]
-            if line.startswith("harness runs "):  # mid-run: some results are in the ledger
+            if line.startswith("batch: "):  # a progress line: mid-run, results in the ledger
                 break
         assert run_id, "the run never started"
         process.send_signal(sig)

@@ -72,7 +72,8 @@ def test_report_flow_writes_exports_and_publishes_artifacts(
         "harness_heatmap.svg", "profiles.json", "profiles.md",
     ]  # fmt: skip
     keys = [MARKDOWN_ARTIFACT_KEY, MODEL_TABLE_ARTIFACT_KEY, PATTERN_TABLE_ARTIFACT_KEY]
-    assert summary["artifacts"] == keys
+    plots = ["mapelite-plot-fitness-vs-price", "mapelite-plot-harness-heatmap"]
+    assert summary["artifacts"] == keys + plots
     found = artifacts_by_key(keys)
     assert set(found) == set(keys)
     markdown = found[MARKDOWN_ARTIFACT_KEY][0]
