@@ -17,20 +17,29 @@ import flows  # noqa: F401  (prepares Prefect's environment before anything impo
 from cli.app import add_command, note_run_started, run_async, single_command_main
 from cli.options import (
     BUDGET_OPTION,
+    CALL_TIMEOUT_OPTION,
     HARNESS_OPTION,
+    RETRIES_OPTION,
     RUN_ID_OPTION,
     RUNNER_OPTION,
+    TIMEOUT_OPTION,
     YES_OPTION,
+    CallLimits,
     cost_gate,
 )
 from cli.output import make_console, print_estimate, progress_for, say
 from mapelite.errors import BudgetExceededError, InvalidInputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cli.summaries import Entries
     from mapelite.cost import CostEstimate
     from mapelite.settings import Settings
+    from mapelite.swarm import RunOutcome
 
 T = TypeVar("T")
+R = TypeVar("R", bound="RunOutcome")
 console = make_console()
 
 
@@ -86,13 +95,16 @@ async def _start_run(
     yes: bool,
     settings: Settings,
 ) -> str:
-    """Everything a run checks before its first call: the runner's server, provider keys, the
-    cost gate. Prints the run id (to resume with) and the estimate; returns the run id."""
-    from flows.common import preflight_providers
+    """Everything a run checks before its first call, before it prints anything: the pre-run
+    check (the ledger verifies and takes appends, every endpoint answers and takes its key),
+    the runner's server. Then it prints the run id (to resume with) and the estimate, and passes
+    the cost gate; returns the run id. The flow is then started with ``preflight=False``: the
+    endpoints are asked once per run."""
+    from mapelite.prerun import pre_run_check
     from mapelite.runid import new_run_id
 
+    await pre_run_check(models, settings)
     _check_runner(runner)
-    await preflight_providers(models, settings)
     run_id = run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
     say(console, f"run id {run_id}")
@@ -101,9 +113,22 @@ async def _start_run(
     return run_id
 
 
-def _stop_if_over_budget(stopped_reason: str | None) -> None:
-    if stopped_reason:
-        raise BudgetExceededError(stopped_reason)
+def _report(
+    result: R, print_summary: Callable[[R, Console, Entries], None], settings: Settings
+) -> None:
+    """Print the run's summary from what the ledger holds for it now, then end with its exit
+    code: 3 when the budget stopped it, 5 when some harness runs ended in errors (they are
+    missing coverage; the summary listed them by cause before the line to resume with)."""
+    from cli.summaries import exit_if_errors
+    from mapelite.ledger import Ledger
+
+    entries = Ledger(settings.ledger).results_for_run(result.run_id)
+    print_summary(result, console, entries)
+    if result.stopped_reason:
+        raise BudgetExceededError(result.stopped_reason)
+    exit_if_errors(
+        list(entries.values()), f"re-run with --run-id {result.run_id} to run them again"
+    )
 
 
 async def _swarm(
@@ -115,6 +140,7 @@ async def _swarm(
     run_id: str | None,
     yes: bool,
     budget: float | None,
+    limits: CallLimits,
 ) -> None:
     from cli.summaries import print_swarm_summary
     from flows.swarm import resolve_swarm, swarm_flow
@@ -136,12 +162,15 @@ async def _swarm(
             runner=runner,
             run_id=run_id,
             budget_usd=budget,
+            timeout_s=limits.timeout_s,
+            call_timeout_s=limits.call_timeout_s,
+            retries=limits.retries,
+            preflight=False,  # _start_run made the pre-run check
             return_state=True,
         ),
         SwarmResult,
     )
-    print_swarm_summary(result, console)
-    _stop_if_over_budget(result.stopped_reason)
+    _report(result, print_swarm_summary, settings)
 
 
 def swarm_command(
@@ -157,6 +186,9 @@ def swarm_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    timeout_s: float = TIMEOUT_OPTION,
+    call_timeout_s: float = CALL_TIMEOUT_OPTION,
+    retries: int = RETRIES_OPTION,
 ) -> None:
     """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
 
@@ -165,7 +197,8 @@ def swarm_command(
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
-    run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget))
+    limits = CallLimits(timeout_s, call_timeout_s, retries)
+    run_async(_swarm(pattern, tier, harness, lead, runner, run_id, yes, budget, limits))
 
 
 async def _batch(
@@ -176,6 +209,7 @@ async def _batch(
     run_id: str | None,
     yes: bool,
     budget: float | None,
+    limits: CallLimits,
 ) -> None:
     from cli.summaries import print_batch_summary
     from flows.batch import batch_flow, resolve_batch
@@ -193,12 +227,15 @@ async def _batch(
             runner=runner,
             run_id=run_id,
             budget_usd=budget,
+            timeout_s=limits.timeout_s,
+            call_timeout_s=limits.call_timeout_s,
+            retries=limits.retries,
+            preflight=False,  # _start_run made the pre-run check
             return_state=True,
         ),
         BatchResult,
     )
-    print_batch_summary(result, console)
-    _stop_if_over_budget(result.stopped_reason)
+    _report(result, print_batch_summary, settings)
 
 
 def batch_command(
@@ -211,16 +248,26 @@ def batch_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    timeout_s: float = TIMEOUT_OPTION,
+    call_timeout_s: float = CALL_TIMEOUT_OPTION,
+    retries: int = RETRIES_OPTION,
 ) -> None:
     """Run every model of a tier on a harness (or all), --runs times each.
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
     """
-    run_async(_batch(tier, harness, runs, runner, run_id, yes, budget))
+    limits = CallLimits(timeout_s, call_timeout_s, retries)
+    run_async(_batch(tier, harness, runs, runner, run_id, yes, budget, limits))
 
 
 async def _eval(
-    model: str, harness: str, runner: str, run_id: str | None, yes: bool, budget: float | None
+    model: str,
+    harness: str,
+    runner: str,
+    run_id: str | None,
+    yes: bool,
+    budget: float | None,
+    limits: CallLimits,
 ) -> None:
     from cli.summaries import print_eval_summary
     from flows.eval import eval_flow
@@ -242,12 +289,15 @@ async def _eval(
             runner=runner,
             run_id=run_id,
             budget_usd=budget,
+            timeout_s=limits.timeout_s,
+            call_timeout_s=limits.call_timeout_s,
+            retries=limits.retries,
+            preflight=False,  # _start_run made the pre-run check
             return_state=True,
         ),
         EvalResult,
     )
-    print_eval_summary(result, console)
-    _stop_if_over_budget(result.stopped_reason)
+    _report(result, print_eval_summary, settings)
 
 
 def eval_command(
@@ -257,12 +307,16 @@ def eval_command(
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
     budget: float | None = BUDGET_OPTION,
+    timeout_s: float = TIMEOUT_OPTION,
+    call_timeout_s: float = CALL_TIMEOUT_OPTION,
+    retries: int = RETRIES_OPTION,
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness.
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
-    run_async(_eval(model, harness, runner, run_id, yes, budget))
+    limits = CallLimits(timeout_s, call_timeout_s, retries)
+    run_async(_eval(model, harness, runner, run_id, yes, budget, limits))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
-from cli.app import EXIT_OK, INTERRUPTED_EXIT, OneLineArgumentParser, positive_int
-from mapelite.errors import MapEliteError
+from cli.app import OneLineArgumentParser, positive_int
+from mapelite.errors import EXIT_INTERRUPTED, EXIT_OK, MapEliteError
 
 
 def temporal_main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def temporal_main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.message}", flush=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        return INTERRUPTED_EXIT
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -65,5 +65,5 @@ def nats_main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.message}", flush=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        return INTERRUPTED_EXIT
+        return EXIT_INTERRUPTED
     return EXIT_OK

@@ -18,7 +18,7 @@ from flows.common import StageUnits, new_run_id, outcome, unit_session
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
-from mapelite.schemas import AgentContext, HarnessRunnerOptions
+from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, AgentContext, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
@@ -80,10 +80,12 @@ async def batch_flow(
     run_id: str | None = None,
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
+    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
+    preflight: bool = True,
 ) -> BatchResult:
     """Every model of ``tier`` runs the chosen harnesses ``runs`` times (``item_limit``: only
     the first N items of each harness, for smoke tests and benchmarks)."""
@@ -93,7 +95,11 @@ async def batch_flow(
     run_id = run_id or new_run_id()
     started = time.monotonic()
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+        timeout_s=timeout_s,
+        call_timeout_s=call_timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
     )
     async with unit_session(
         request.run_plan(run_id),
@@ -102,6 +108,7 @@ async def batch_flow(
         settings,
         budget_usd=budget_usd,
         options=options,
+        preflight=preflight,
     ) as executor:
         executor.progress.start(request.units)
         stage = StageUnits()

@@ -18,7 +18,12 @@ from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
 from mapelite.outcomes import has_errors, scored_mean
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import (
+    DEFAULT_CALL_TIMEOUT_S,
+    AgentContext,
+    HarnessResult,
+    HarnessRunnerOptions,
+)
 from mapelite.settings import get_settings
 from mapelite.swarm import EvalResult, RunPlan, unit_key
 
@@ -31,9 +36,11 @@ async def eval_flow(
     run_id: str | None = None,
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
+    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
+    preflight: bool = True,
 ) -> EvalResult:
     settings = get_settings()
     harness_ids = sorted(parse_harness_selection(harness))
@@ -43,7 +50,11 @@ async def eval_flow(
     run_id = run_id or new_run_id()
     started = time.monotonic()
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+        timeout_s=timeout_s,
+        call_timeout_s=call_timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
     )
     found: dict[int, HarnessResult] = {}
     plan = RunPlan(
@@ -53,7 +64,13 @@ async def eval_flow(
         models={unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids},
     )
     async with unit_session(
-        plan, [model], runner, settings, budget_usd=budget_usd, options=options
+        plan,
+        [model],
+        runner,
+        settings,
+        budget_usd=budget_usd,
+        options=options,
+        preflight=preflight,
     ) as executor:
         executor.progress.start(len(harness_ids))
         for harness_id in harness_ids:

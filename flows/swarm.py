@@ -26,7 +26,7 @@ from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessResult, HarnessRunnerOptions
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunPlan,
@@ -117,10 +117,12 @@ async def swarm_flow(
     run_id: str | None = None,
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
+    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
+    preflight: bool = True,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
     settings = get_settings()
@@ -132,7 +134,11 @@ async def swarm_flow(
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+        timeout_s=timeout_s,
+        call_timeout_s=call_timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
     )
     async with unit_session(
         request.run_plan(run_id),
@@ -141,6 +147,7 @@ async def swarm_flow(
         settings,
         budget_usd=budget_usd,
         options=options,
+        preflight=preflight,
     ) as executor:
         budget = executor.budget
         progress.start(request.units)

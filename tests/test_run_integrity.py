@@ -99,7 +99,7 @@ async def test_spend_never_passes_the_budget_with_many_units_in_flight(
     )
     assert spent > budget - priciest.expected_usd, "stops only when the next unit cannot fit"
     console = Console(file=io.StringIO(), width=200)
-    print_batch_summary(result, console)
+    print_batch_summary(result, console, Ledger(get_settings().ledger).results_for_run("cap"))
     assert "budget $0.001" in console.file.getvalue()  # type: ignore[attr-defined]
 
 
