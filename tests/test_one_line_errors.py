@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,29 +14,8 @@ from mapelite.errors import EXIT_INPUT, EXIT_PROVIDER, ConfigError, MapEliteErro
 from mapelite.providers.errors import AuthError, ProviderError, ProviderUnavailableError
 from mapelite.settings import Settings, get_settings
 from mapelite.testing.model_server import ModelServer
-from tests.flow_helpers import REPO, subprocess_env
+from tests.flow_helpers import map_elite, one_error_line
 from tests.support.model_server_fixtures import TEST_KEY
-
-MAP_ELITE = str(Path(__import__("sys").executable).with_name("map-elite"))
-
-
-def map_elite(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [MAP_ELITE, *args],
-        env=subprocess_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
-
-
-def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert "Traceback" not in lines[0]
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def test_provider_errors_are_mapelite_errors_with_the_provider_exit_code():
