@@ -95,16 +95,16 @@ async def _start_run(
     yes: bool,
     settings: Settings,
 ) -> str:
-    """Everything a run checks before its first call, before it prints anything: the pre-run
-    check (the ledger verifies and takes appends, every endpoint answers and takes its key),
-    the runner's server. Then it prints the run id (to resume with) and the estimate, and passes
+    """Everything a run checks before its first call, before it prints anything: the runner's
+    server, the pre-run check (the ledger verifies and takes appends, every endpoint answers and
+    takes its key). Then it prints the run id (to resume with) and the estimate, and passes
     the cost gate; returns the run id. The flow is then started with ``preflight=False``: the
     endpoints are asked once per run."""
     from mapelite.prerun import pre_run_check
     from mapelite.runid import new_run_id
 
-    await pre_run_check(models, settings)
     _check_runner(runner)
+    await pre_run_check(models, settings)
     run_id = run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
     say(console, f"run id {run_id}")
