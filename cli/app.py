@@ -1,5 +1,5 @@
-"""Process handling of every command: exit codes, SIGINT/SIGTERM, the resume line, the
-watchdog, and turning user errors into one line on stderr."""
+"""Process handling of every command: exit codes (decided in `mapelite.errors`), SIGINT and
+SIGTERM, the resume line, the watchdog, and turning user errors into one line on stderr."""
 
 from __future__ import annotations
 
@@ -20,25 +20,13 @@ import typer
 from pydantic import ValidationError
 
 from cli.output import err_console, make_console
-from mapelite.errors import MapEliteError
-
-# Exit codes: the one place they are decided (README, "Exit codes", lists the same table).
-EXIT_OK = 0
-EXIT_FAILED = 1
-"""The ledger is missing, corrupt or unwritable, or every run of `map-elite run` failed."""
-EXIT_ESTIMATE_NOT_ACCEPTED = 1
-"""The cost estimate is above MAPELITE_WARN_USD and was neither accepted with --yes nor
-confirmed at the terminal: nothing was run. The same for every command that spends."""
-EXIT_INVALID = 2
-"""Invalid input or setting (`MapEliteError`'s default)."""
-EXIT_BUDGET = 3
-"""Stopped by the budget (`BudgetExceededError`)."""
-
-
-INTERRUPTED_EXIT = 128 + signal.SIGINT
-"""Ctrl-C; the line on stderr names the run id to resume with."""
-SIGTERM_EXIT = 128 + signal.SIGTERM
-"""SIGTERM; the same resume line."""
+from mapelite.errors import (
+    EXIT_ESTIMATE_NOT_ACCEPTED,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    MapEliteError,
+)
 
 
 class Terminated(BaseException):
@@ -75,7 +63,7 @@ def arm_exit_watchdog(grace_s: float = SIGTERM_GRACE_S) -> None:
         if not _termination_said.is_set():
             sys.stderr.write(_stopped_line("terminated") + "\n")
             sys.stderr.flush()
-        os._exit(SIGTERM_EXIT)
+        os._exit(EXIT_TERMINATED)
 
     timer = threading.Timer(grace_s, force_exit)
     timer.daemon = True
@@ -150,31 +138,33 @@ def _run_app(typer_app: typer.Typer, argv: list[str] | None) -> int:
         return exc.exit_code
     except ValidationError as exc:
         _say(_validation_line(exc))
-        return EXIT_INVALID
+        return EXIT_INPUT
     except KeyboardInterrupt:
         _say(_stopped_line("interrupted"))
-        return INTERRUPTED_EXIT
+        return EXIT_INTERRUPTED
     except Terminated:
         _say(_stopped_line("terminated"))
         _termination_said.set()
-        return SIGTERM_EXIT
+        return EXIT_TERMINATED
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
-        return EXIT_FAILED
+        # Only the cost gate prompts: Ctrl-D (or Ctrl-C) at its question declines the estimate.
+        _say("error: not confirmed; nothing was run")
+        return EXIT_ESTIMATE_NOT_ACCEPTED
     except Exception as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
             # A bare `map-elite` (or group): the help is the answer, on stdout; still exit 2.
             make_console().print(exc.format_message(), markup=False, highlight=False)  # type: ignore[attr-defined]
-            return EXIT_INVALID
+            return EXIT_INPUT
         line = _usage_error_line(exc)
         if line is None:
             raise
         _say(line)
         if isinstance(exc, typer.TyperException):
-            return int(getattr(exc, "exit_code", EXIT_INVALID))
-        return EXIT_INVALID
-    if result == INTERRUPTED_EXIT:
+            return int(getattr(exc, "exit_code", EXIT_INPUT))
+        return EXIT_INPUT
+    if result == EXIT_INTERRUPTED:
         # Typer catches Ctrl-C itself and returns 130 (no command returns 130 on its own).
         _say(_stopped_line("interrupted"))
     return result if isinstance(result, int) else 0

@@ -20,15 +20,19 @@ from cli.options import (
     BANK_OPTION,
     BUDGET_OPTION,
     CACHE_OPTION,
+    CALL_TIMEOUT_OPTION,
     CONTEXT_TOKENS_OPTION,
     HARNESS_OPTION,
     INSTRUCTIONS_OPTION,
     ITEM_SEED_OPTION,
     ITEMS_OPTION,
+    RETRIES_OPTION,
     RUN_ID_OPTION,
     RUNNER_OPTION,
     STEPS_OPTION,
+    TIMEOUT_OPTION,
     YES_OPTION,
+    CallLimits,
     cost_gate,
     item_sample,
     note_capped_sample,
@@ -40,6 +44,7 @@ from mapelite.errors import BudgetExceededError, InvalidInputError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from cli.summaries import Entries
     from mapelite.cost import CostEstimate
     from mapelite.schemas import ItemSample
     from mapelite.settings import Settings
@@ -102,15 +107,21 @@ class RunChoices:
     run_id: str | None
     yes: bool
     budget: float | None
+    limits: CallLimits
     cache: bool = False
 
     def flow_arguments(self, run_id: str) -> dict[str, Any]:
-        """The flow parameters these choices set, for a run already given its id."""
+        """The flow parameters these choices set, for a run already given its id (the pre-run
+        check is made once, by `_start_run`, so the flow does not ask the endpoints again)."""
         return {
             "runner": self.runner,
             "run_id": run_id,
             "budget_usd": self.budget,
+            "timeout_s": self.limits.timeout_s,
+            "call_timeout_s": self.limits.call_timeout_s,
+            "retries": self.limits.retries,
             "cache": self.cache,
+            "preflight": False,
             "return_state": True,
         }
 
@@ -118,13 +129,16 @@ class RunChoices:
 async def _start_run(
     choices: RunChoices, models: list[str], estimate: CostEstimate, settings: Settings
 ) -> str:
-    """Everything a run checks before its first call: the runner's server, provider keys, the
-    cost gate. Prints the run id (to resume with) and the estimate; returns the run id."""
-    from flows.common import preflight_providers
+    """Everything a run checks before its first call, before it prints anything: the runner's
+    server, the pre-run check (the ledger verifies and takes appends, every endpoint answers and
+    takes its key). Then it prints the run id (to resume with) and the estimate, and passes
+    the cost gate; returns the run id. The flow is then started with ``preflight=False``: the
+    endpoints are asked once per run."""
+    from mapelite.prerun import pre_run_check
     from mapelite.runid import new_run_id
 
     _check_runner(choices.runner)
-    await preflight_providers(models, settings)
+    await pre_run_check(models, settings)
     run_id = choices.run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
     say(console, f"run id {run_id}")
@@ -139,17 +153,34 @@ async def _run(
     estimate: CostEstimate,
     start_flow: Callable[[dict[str, Any]], Awaitable[Any]],
     result_type: type[R],
-    print_summary: Callable[[R, Console], None],
+    print_summary: Callable[[R, Console, Entries], None],
 ) -> None:
     """Start the run (checks, estimate, cost gate), run its flow with ``start_flow(arguments)``,
-    print its summary; a run the budget stopped ends with the budget's exit code."""
+    then report it (`_report`)."""
     from mapelite.settings import get_settings
 
-    run_id = await _start_run(choices, models, estimate, get_settings())
+    settings = get_settings()
+    run_id = await _start_run(choices, models, estimate, settings)
     result = await _run_flow(lambda: start_flow(choices.flow_arguments(run_id)), result_type)
-    print_summary(result, console)
+    _report(result, print_summary, settings)
+
+
+def _report(
+    result: R, print_summary: Callable[[R, Console, Entries], None], settings: Settings
+) -> None:
+    """Print the run's summary from what the ledger holds for it now, then end with its exit
+    code: 3 when the budget stopped it, 5 when some harness runs ended in errors (they are
+    missing coverage; the summary listed them by cause before the line to resume with)."""
+    from cli.summaries import exit_if_errors
+    from mapelite.ledger import Ledger
+
+    entries = Ledger(settings.ledger).results_for_run(result.run_id)
+    print_summary(result, console, entries)
     if result.stopped_reason:
         raise BudgetExceededError(result.stopped_reason)
+    exit_if_errors(
+        list(entries.values()), f"re-run with --run-id {result.run_id} to run them again"
+    )
 
 
 async def _swarm(
@@ -202,6 +233,9 @@ def swarm_command(
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
     cache: bool | None = CACHE_OPTION,
+    timeout_s: float = TIMEOUT_OPTION,
+    call_timeout_s: float = CALL_TIMEOUT_OPTION,
+    retries: int = RETRIES_OPTION,
 ) -> None:
     """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
 
@@ -212,7 +246,8 @@ def swarm_command(
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    choices = RunChoices(runner, run_id, yes, budget, use_cache(cache))
+    limits = CallLimits(timeout_s, call_timeout_s, retries)
+    choices = RunChoices(runner, run_id, yes, budget, limits, use_cache(cache))
     run_async(_swarm(pattern, tier, harness, lead, choices, sample))
 
 
@@ -253,6 +288,9 @@ def batch_command(
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
     cache: bool | None = CACHE_OPTION,
+    timeout_s: float = TIMEOUT_OPTION,
+    call_timeout_s: float = CALL_TIMEOUT_OPTION,
+    retries: int = RETRIES_OPTION,
 ) -> None:
     """Run every model of a tier on a harness (or all), --runs times each.
 
@@ -263,7 +301,8 @@ def batch_command(
     Example: map-elite batch tier1 --harness all --bank gen --items 100 --item-seed 7
     """
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    choices = RunChoices(runner, run_id, yes, budget, use_cache(cache))
+    limits = CallLimits(timeout_s, call_timeout_s, retries)
+    choices = RunChoices(runner, run_id, yes, budget, limits, use_cache(cache))
     run_async(_batch(tier, harness, runs, choices, sample))
 
 
@@ -312,6 +351,9 @@ def eval_command(
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
     cache: bool | None = CACHE_OPTION,
+    timeout_s: float = TIMEOUT_OPTION,
+    call_timeout_s: float = CALL_TIMEOUT_OPTION,
+    retries: int = RETRIES_OPTION,
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness.
 
@@ -320,7 +362,8 @@ def eval_command(
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    choices = RunChoices(runner, run_id, yes, budget, use_cache(cache))
+    limits = CallLimits(timeout_s, call_timeout_s, retries)
+    choices = RunChoices(runner, run_id, yes, budget, limits, use_cache(cache))
     run_async(_eval(model, harness, choices, sample))
 
 

@@ -7,15 +7,16 @@ of many parameters.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from cli.app import EXIT_ESTIMATE_NOT_ACCEPTED
 from cli.output import err_console
 from mapelite.cost import CostEstimate
-from mapelite.errors import MapEliteError
+from mapelite.errors import EXIT_ESTIMATE_NOT_ACCEPTED, MapEliteError
+from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessRunnerOptions
 
 if TYPE_CHECKING:
     from mapelite.schemas import ItemSample
@@ -34,6 +35,17 @@ CACHE_OPTION = typer.Option(
     help="answer repeated requests from the response cache in $MAPELITE_HOME (recorded as "
     "cached, cost 0); default: [defaults] cache of the config file, else off",
 )
+TIMEOUT_OPTION = typer.Option(
+    300.0, "--timeout", min=0.001, help="seconds per harness run (all its calls and retries)"
+)
+CALL_TIMEOUT_OPTION = typer.Option(
+    DEFAULT_CALL_TIMEOUT_S,
+    "--call-timeout",
+    min=0.001,
+    help="seconds per model call attempt; a call past it is retried like a 5xx "
+    "(never longer than --timeout)",
+)
+RETRIES_OPTION = typer.Option(3, "--retries", min=0, help="retries per call after the first")
 
 # Ledger filters (profile, report).
 TIER_FILTER = typer.Option(None, "--tier", help="only models of this catalog tier")
@@ -53,6 +65,25 @@ FROM_LEDGER_OPTION = typer.Option(
     "--from-ledger",
     help="read the ledger itself, not its summary index (slower; for audits)",
 )
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """``--timeout``, ``--call-timeout`` and ``--retries``: how long a harness run and each of
+    its calls may take, and how often a failed or timed-out call is tried again."""
+
+    timeout_s: float
+    call_timeout_s: float
+    retries: int
+
+    def runner_options(self, **more: Any) -> HarnessRunnerOptions:
+        """The options of one harness run (`map-elite run`)."""
+        return HarnessRunnerOptions(
+            timeout_s=self.timeout_s,
+            call_timeout_s=self.call_timeout_s,
+            retries=self.retries,
+            **more,
+        )
 
 
 class EstimateNotAccepted(MapEliteError):

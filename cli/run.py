@@ -1,8 +1,10 @@
 """``map-elite run HARNESS (--tier T | MODEL...)``: the quick "does my key and this model work".
 
-Runs through the local runner without Prefect, prints a result table (with the SIMULATED notice
-when any row is a mockllm model), appends every result to the ledger, and exits non-zero when
-every run failed.
+Makes the same pre-run check as every command that calls a model (the ledger verifies and takes
+appends, every endpoint answers and takes its key) before the cost gate and its first call, runs
+through the local runner without Prefect, prints a result table (with the SIMULATED notice when
+any row is a mockllm model), appends every result to the ledger, and exits 5 ("completed with
+errors", the errors listed by cause) when any run ended in errors.
 """
 
 from __future__ import annotations
@@ -13,22 +15,26 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli.app import EXIT_FAILED, add_command
+from cli.app import add_command
 from cli.options import (
     BANK_OPTION,
     CACHE_OPTION,
+    CALL_TIMEOUT_OPTION,
     CONTEXT_TOKENS_OPTION,
     INSTRUCTIONS_OPTION,
     ITEM_SEED_OPTION,
     ITEMS_OPTION,
+    RETRIES_OPTION,
     STEPS_OPTION,
+    TIMEOUT_OPTION,
     YES_OPTION,
+    CallLimits,
     cost_gate,
     item_sample,
     note_capped_sample,
     use_cache,
 )
-from cli.output import err_console, make_console, print_simulated_notice, say
+from cli.output import make_console, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -91,16 +97,26 @@ async def run_harnesses(
     return results
 
 
+def _score_text(result: HarnessResult) -> str:
+    """The mean over scored items; ``-`` when nothing was scored (errors are not scores)."""
+    from mapelite.outcomes import scored_mean
+
+    mean = scored_mean(result)
+    return "-" if mean is None else f"{mean:.3f}"
+
+
 def result_table(results: Sequence[HarnessResult]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
+    from cli.summaries import coverage_text
+
     simulated = any(r.simulated for r in results)
     table = Table(title="map-elite run" + (" (SIMULATED)" if simulated else ""))
-    for column in ("harness", "model", "score", "latency s", "cost $", "error"):
+    for column in ("harness", "model", "score", "coverage", "latency s", "cost $", "error"):
         table.add_column(
             column,
-            justify="right" if column in ("score", "latency s") else "left",
+            justify="right" if column in ("score", "coverage", "latency s") else "left",
             overflow="fold" if column == "model" else "ellipsis",  # ids are copied: never cut
         )
     for r in results:
@@ -111,7 +127,8 @@ def result_table(results: Sequence[HarnessResult]) -> Table:
         cells = (
             f"{r.harness_id} {r.harness_name}",
             r.model + (" (sim)" if r.simulated else ""),
-            f"{r.scores.normalized:.3f}",
+            _score_text(r),
+            coverage_text([r]),
             f"{meta.latency_s:.2f}",
             f"{meta.cost_usd:.6f} ({meta.cost_source}{cached_note(r)})",
             error,
@@ -143,8 +160,9 @@ def run_command(
         None, help="model ids, e.g. openrouter/openai/gpt-5-nano ollama/llama3.2:1b"
     ),
     tier: str | None = typer.Option(None, "--tier", "-t", help="run every model of this tier"),
-    timeout_s: float = typer.Option(300.0, "--timeout", help="seconds per harness run"),
-    retries: int = typer.Option(3, "--retries", help="retries per call after the first"),
+    timeout_s: float = TIMEOUT_OPTION,
+    call_timeout_s: float = CALL_TIMEOUT_OPTION,
+    retries: int = RETRIES_OPTION,
     seed: int = typer.Option(0, "--seed", help="seed passed to the models (and simulator)"),
     items: int | None = ITEMS_OPTION,
     item_seed: int | None = ITEM_SEED_OPTION,
@@ -163,9 +181,11 @@ def run_command(
     Example: map-elite run SENSE --tier demo
     Example: map-elite run DECIDE --bank gen --items 20 --item-seed 7 --tier demo
     """
+    from cli.summaries import exit_if_errors
+    from mapelite.error_groups import error_report_lines
     from mapelite.harnesses import parse_harness_selection
     from mapelite.ledger import Ledger
-    from mapelite.schemas import HarnessRunnerOptions
+    from mapelite.prerun import pre_run_check_sync
     from mapelite.settings import get_settings
 
     settings = get_settings()
@@ -173,13 +193,12 @@ def run_command(
     chosen = resolve_models(tier, models or [])
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
     note_capped_sample(sample, harness_ids)
-    options = HarnessRunnerOptions(
-        timeout_s=timeout_s,
-        retries=retries,
-        seed=seed,
-        cache=use_cache(cache),
-        **sample.fields(),
+    options = CallLimits(timeout_s, call_timeout_s, retries).runner_options(
+        seed=seed, cache=use_cache(cache), **sample.fields()
     )
+    # Before the estimate and the first paid call: results that could not be recorded must not
+    # be paid for.
+    pre_run_check_sync(chosen, settings)
     check_cost(chosen, harness_ids, tier, settings, yes, options)
     results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings))
     stored = Ledger(settings.ledger).append_many(results)
@@ -193,9 +212,9 @@ def run_command(
     if simulated:
         print_simulated_notice(console)
     say(console, f"appended {len(stored)} entries to {settings.ledger}")
-    if results and all(r.failed for r in results):
-        say(err_console, "error: every run failed; see the error column")
-        raise typer.Exit(EXIT_FAILED)
+    for line in error_report_lines(results, settings):
+        say(console, f"errors: {line}")
+    exit_if_errors(results, "see the errors above")
 
 
 def register(app: typer.Typer) -> None:

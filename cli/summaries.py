@@ -1,17 +1,58 @@
-"""What swarm, batch and eval did: their summary tables and closing lines."""
+"""What swarm, batch and eval did: their summary tables and closing lines.
+
+Errors are not scores: every score printed here is a mean over scored items only, and the
+coverage (scored items out of items) and the error counts stand beside it. Coverage and errors
+come from the run's latest ledger entries (``entries``: `Ledger.results_for_run`), so a resumed
+run shows what the ledger holds now. A run with errors lists them grouped by cause, with the fix,
+just before the line to resume with.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
+
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import print_simulated_notice, say
-from mapelite.swarm import BatchResult, EvalResult, RunCost, SwarmResult
+from cli.output import err_console, print_simulated_notice, say
+from mapelite.error_groups import error_report_lines, exit_code_for
+from mapelite.errors import EXIT_OK
+from mapelite.outcomes import has_errors, scored_mean, total_coverage
+from mapelite.schemas import HarnessResult
+from mapelite.swarm import BatchResult, EvalResult, RunCost, RunOutcome, SwarmResult, unit_key
 from tasks.budget import usd
+
+Entries = Mapping[str, HarnessResult]
+"""A run's latest ledger entries by unit key."""
 
 
 def _f(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def coverage_text(results: Iterable[HarnessResult]) -> str:
+    """Scored items out of items, e.g. ``40/60 (67%)``; ``-`` when no item was recorded."""
+    cover = total_coverage(results)
+    return f"{cover.scored}/{cover.total} ({cover.fraction:.0%})" if cover.total else "-"
+
+
+def errors_of(results: Iterable[HarnessResult]) -> int:
+    """Harness runs with any error (the run's or an item's): not done, re-run on resume."""
+    return sum(1 for result in results if has_errors(result))
+
+
+def exit_if_errors(results: Collection[HarnessResult], what_next: str) -> None:
+    """Exit with "completed with errors" (5) and one line on stderr when any of ``results`` has
+    an error; ``what_next`` ends the line (how to run them again)."""
+    code = exit_code_for(results)
+    if code != EXIT_OK:
+        say(
+            err_console,
+            f"error: completed with errors in {errors_of(results)} of {len(results)} harness "
+            f"runs (missing coverage); {what_next}",
+        )
+        raise typer.Exit(code)
 
 
 def _cost_line(cost: RunCost) -> str:
@@ -23,34 +64,36 @@ def _cost_line(cost: RunCost) -> str:
     )
 
 
-def _print_tail(
-    console: Console,
-    run_id: str,
-    cost: RunCost,
-    simulated: bool,
-    stopped: str | None,
-    cached_items: int = 0,
-) -> None:
-    say(console, _cost_line(cost))
-    if cached_items:
+def _print_tail(console: Console, result: RunOutcome, entries: Entries) -> None:
+    say(console, _cost_line(result.cost))
+    if result.cached_items:
         say(
             console,
-            f"cached: {cached_items} items answered from the response cache "
+            f"cached: {result.cached_items} items answered from the response cache "
             "(cost 0, not fresh measurements)",
         )
-    say(console, f"run id {run_id} (re-run with --run-id {run_id} to resume)")
-    if simulated:
+    for line in error_report_lines(entries.values()):
+        say(console, f"errors: {line}")
+    say(console, f"run id {result.run_id} (re-run with --run-id {result.run_id} to resume)")
+    if result.simulated:
         print_simulated_notice(console)
-    if stopped:
-        say(console, f"stopped: {stopped}")
+    if result.stopped_reason:
+        say(console, f"stopped: {result.stopped_reason}")
 
 
-def print_swarm_summary(result: SwarmResult, console: Console) -> None:
+def print_swarm_summary(result: SwarmResult, console: Console, entries: Entries) -> None:
     tag = " [SIMULATED]" if result.simulated else ""
     table = Table(title=f"swarm {result.pattern} ({result.pattern_name}) on {result.tier}{tag}")
-    for column in ("stage", "role", "agents", "models", "runs", "failed", "reused", "score", "s"):
+    columns = ("stage", "role", "agents", "models", "runs", "errors", "reused", "coverage")
+    for column in (*columns, "score", "s"):
         table.add_column(column, justify="left" if column in ("role", "models") else "right")
     for stage in result.stages:
+        keys = (
+            unit_key(result.run_id, stage.index, agent, harness_id)
+            for agent in range(stage.width)
+            for harness_id in result.harness_ids
+        )
+        found = [entries[key] for key in keys if key in entries]
         models = ", ".join(m.split("/", 1)[-1] for m in stage.models)
         table.add_row(
             str(stage.index + 1),
@@ -58,77 +101,70 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
             str(stage.width),
             models if len(stage.models) <= 2 else f"{len(stage.models)} models",
             f"{stage.completed}/{stage.units}",
-            str(stage.failed),
+            str(errors_of(found)),
             str(stage.reused),
+            coverage_text(found),
             _f(stage.mean_score),
             f"{stage.duration_s:.1f}",
         )
     console.print(table)
     best = result.best_single_agent
     best_text = f"{_f(best.score)} ({best.model}, agent {best.agent})" if best else "-"
-    console.print(
+    say(
+        console,
         f"swarm score {_f(result.swarm_score)}{tag}  coordination gain "
         f"{_f(result.coordination_gain)}  best single agent {best_text}  "
-        f"({result.duration_s:.1f}s, runner {result.runner})",
-        markup=False,
-        highlight=False,
+        f"coverage {coverage_text(entries.values())}, {errors_of(entries.values())} harness "
+        f"runs with errors  ({result.duration_s:.1f}s, runner {result.runner})",
     )
     for verdict in result.verdicts.verdicts if result.verdicts else []:
         console.print(f"verdict: {verdict.sentence} (n = {verdict.n})", markup=False,
                       highlight=False, soft_wrap=True)  # fmt: skip
-    _print_tail(
-        console,
-        result.run_id,
-        result.cost,
-        result.simulated,
-        result.stopped_reason,
-        result.cached_items,
-    )
+    _print_tail(console, result, entries)
 
 
-def print_batch_summary(result: BatchResult, console: Console) -> None:
+def print_batch_summary(result: BatchResult, console: Console, entries: Entries) -> None:
     tag = " [SIMULATED]" if result.simulated else ""
     table = Table(
         title=f"batch {result.tier} x harnesses {result.harness_ids} x {result.runs}{tag}"
     )
-    for column in ("model", "runs", "failed", "mean score"):
+    for column in ("model", "runs", "errors", "coverage", "mean score"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in sorted(result.per_model, key=lambda m: -(m.mean_score or 0.0)):
-        table.add_row(row.model, str(row.units), str(row.failed), _f(row.mean_score))
+        own = [entry for entry in entries.values() if entry.model == row.model]
+        table.add_row(
+            row.model, str(row.units), str(errors_of(own)), coverage_text(own), _f(row.mean_score)
+        )
     console.print(table)
-    console.print(
-        f"{result.completed}/{result.units} harness runs, {result.failed} failed, "
-        f"{result.reused} reused ({result.duration_s:.1f}s, runner {result.runner})",
-        markup=False,
-        highlight=False,
-    )
-    _print_tail(
+    say(
         console,
-        result.run_id,
-        result.cost,
-        result.simulated,
-        result.stopped_reason,
-        result.cached_items,
+        f"{result.completed}/{result.units} harness runs, {errors_of(entries.values())} with "
+        f"errors, {result.reused} reused, coverage {coverage_text(entries.values())} "
+        f"({result.duration_s:.1f}s, runner {result.runner})",
     )
+    _print_tail(console, result, entries)
 
 
-def print_eval_summary(result: EvalResult, console: Console) -> None:
+def print_eval_summary(result: EvalResult, console: Console, entries: Entries) -> None:
     from mapelite.schemas import HARNESS_NAMES
 
     tag = " [SIMULATED]" if result.simulated else ""
     table = Table(title=f"eval {result.model}{tag}")
     table.add_column("harness")
     table.add_column("score", justify="right")
-    for harness_id, score in sorted(result.scores.items()):
-        failed = " (failed)" if harness_id in result.failed else ""
-        table.add_row(f"{harness_id} {HARNESS_NAMES[harness_id]}", f"{score:.3f}{failed}")
+    table.add_column("coverage", justify="right")
+    found = {entry.harness_id: entry for entry in entries.values()}
+    for harness_id, entry in sorted(found.items()):
+        table.add_row(
+            f"{harness_id} {HARNESS_NAMES[harness_id]}",
+            _f(scored_mean(entry)),
+            coverage_text([entry]),
+        )
     console.print(table)
-    console.print(f"fitness {result.fitness:.3f}{tag}", markup=False, highlight=False)
-    _print_tail(
+    say(
         console,
-        result.run_id,
-        result.cost,
-        result.simulated,
-        result.stopped_reason,
-        result.cached_items,
+        f"fitness {result.fitness:.3f}{tag} over {len(result.scores)} of {len(found)} "
+        f"harnesses, coverage {coverage_text(found.values())}, "
+        f"{errors_of(found.values())} harness runs with errors",
     )
+    _print_tail(console, result, entries)

@@ -8,8 +8,8 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from cli.app import EXIT_OK, INTERRUPTED_EXIT, OneLineArgumentParser, positive_int
-from mapelite.errors import MapEliteError
+from cli.app import OneLineArgumentParser, positive_int
+from mapelite.errors import EXIT_INTERRUPTED, EXIT_OK, MapEliteError
 
 
 def temporal_main(argv: list[str] | None = None) -> int:
@@ -65,5 +65,5 @@ def _serve(worker: Coroutine[Any, Any, None]) -> int:
         print(f"error: {exc.message}", flush=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        return INTERRUPTED_EXIT
+        return EXIT_INTERRUPTED
     return EXIT_OK

@@ -26,7 +26,7 @@ from flows.publish import (
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
-from mapelite.schemas import AgentContext, HarnessRunnerOptions, ItemSample
+from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, AgentContext, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
@@ -92,11 +92,13 @@ async def batch_flow(
     run_id: str | None = None,
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
+    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
     sample: ItemSample | None = None,
+    preflight: bool = True,
 ) -> BatchResult:
     """Every model of ``tier`` runs the chosen harnesses ``runs`` times (``item_limit``: only
     the first N items of each harness, for smoke tests and benchmarks)."""
@@ -114,6 +116,7 @@ async def batch_flow(
         retries=retries,
         item_limit=item_limit,
         cache=cache,
+        call_timeout_s=call_timeout_s,
         **sample.fields(),
     )
     async with unit_session(
@@ -124,6 +127,7 @@ async def batch_flow(
         budget_usd=budget_usd,
         options=options,
         estimate_usd=request.estimate.estimated_cost,
+        preflight=preflight,
     ) as executor:
         executor.progress.stage("batch", request.units)
         stage = StageUnits()

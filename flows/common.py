@@ -261,6 +261,7 @@ async def unit_session(
     budget_usd: float | None,
     options: HarnessRunnerOptions,
     estimate_usd: float | None = None,
+    preflight: bool = True,
 ) -> AsyncIterator[UnitExecutor]:
     """Everything a flow needs to run units, checked before its first model call: the ledger
     can take appends (path, permissions, an intact chain since its checkpoint), the providers'
@@ -268,11 +269,17 @@ async def unit_session(
     id belongs to this very run. Then the run's recorded units (for resume), its budget
     (counting what they cost), global limits when a server is configured, and the runner
     opened in this event loop. Yields the executor (its session's ``recorded`` units are kept up
-    to date as units are stored); on a normal exit the budget's stop reason is final."""
+    to date as units are stored); on a normal exit the budget's stop reason is final.
+
+    ``preflight=False``: the caller made the same pre-run check (`mapelite.prerun`) just
+    before, as the command line does, so the endpoints are not asked twice."""
     ledger = Ledger(settings.ledger)
-    # Appendable, and verified since its checkpoint: a corrupt ledger is never appended to.
-    await asyncio.to_thread(check_before_run, ledger)
-    providers = await preflight_providers(models, settings)
+    if preflight:
+        # Appendable, and verified since its checkpoint: a corrupt ledger is never appended to.
+        await asyncio.to_thread(check_before_run, ledger)
+        providers = await preflight_providers(models, settings)
+    else:
+        providers = sorted({provider_of(model) for model in models})
     recorded = await asyncio.to_thread(ledger.results_for_run, plan.run_id)
     check_run_id_reuse(plan, recorded)
     await mark_killed_flow_runs(plan.run_id)

@@ -26,7 +26,13 @@ from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
 from mapelite.outcomes import has_errors, scored_mean
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions, ItemSample
+from mapelite.schemas import (
+    DEFAULT_CALL_TIMEOUT_S,
+    AgentContext,
+    HarnessResult,
+    HarnessRunnerOptions,
+    ItemSample,
+)
 from mapelite.settings import get_settings
 from mapelite.swarm import EvalResult, RunPlan, unit_key
 
@@ -39,10 +45,12 @@ async def eval_flow(
     run_id: str | None = None,
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
+    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
     sample: ItemSample | None = None,
+    preflight: bool = True,
 ) -> EvalResult:
     settings = get_settings()
     harness_ids = sorted(parse_harness_selection(harness))
@@ -54,6 +62,7 @@ async def eval_flow(
         retries=retries,
         item_limit=item_limit,
         cache=cache,
+        call_timeout_s=call_timeout_s,
         **sample.fields(),
     )
     estimate = estimate_batch(
@@ -78,6 +87,7 @@ async def eval_flow(
         budget_usd=budget_usd,
         options=options,
         estimate_usd=estimate.estimated_cost,
+        preflight=preflight,
     ) as executor:
         executor.progress.stage(f"eval {model}", len(harness_ids))
         for harness_id in harness_ids:

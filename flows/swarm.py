@@ -33,7 +33,7 @@ from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ItemSample
+from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessResult, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunPlan,
@@ -132,11 +132,13 @@ async def swarm_flow(
     run_id: str | None = None,
     budget_usd: float | None = None,
     timeout_s: float = 300.0,
+    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
     sample: ItemSample | None = None,
+    preflight: bool = True,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
     settings = get_settings()
@@ -154,6 +156,7 @@ async def swarm_flow(
         retries=retries,
         item_limit=item_limit,
         cache=cache,
+        call_timeout_s=call_timeout_s,
         **sample.fields(),
     )
     async with unit_session(
@@ -164,6 +167,7 @@ async def swarm_flow(
         budget_usd=budget_usd,
         options=options,
         estimate_usd=request.estimate.estimated_cost,
+        preflight=preflight,
     ) as executor:
         budget = executor.budget
         progress = executor.progress

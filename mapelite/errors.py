@@ -11,10 +11,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-# Exit codes of every command (the CLI maps errors onto them; README has the table).
+# Exit codes of every command: the one place they are decided (cli/app.py maps errors onto
+# them; README, "Exit codes", has the same table).
 EXIT_OK = 0
+"""Done: every harness run scored in full."""
 EXIT_LEDGER = 1
-"""The ledger is missing, corrupt or cannot be written, or an estimate was not accepted."""
+"""The ledger is missing, corrupt (the line is named) or cannot be written."""
+EXIT_ESTIMATE_NOT_ACCEPTED = 1
+"""The cost estimate is above MAPELITE_WARN_USD and was neither accepted with --yes nor
+confirmed at the terminal: nothing was run. The same code for every command that spends."""
 EXIT_INPUT = 2
 """Invalid input or setting (pattern, tier, harness, a settings/catalog/config field)."""
 EXIT_BUDGET = 3
@@ -24,6 +29,10 @@ EXIT_PROVIDER = 4
 EXIT_COMPLETED_WITH_ERRORS = 5
 """The run finished but some harness runs ended in errors: they are missing coverage and a
 resume with the same run id runs them again."""
+EXIT_INTERRUPTED = 128 + 2
+"""Ctrl-C (SIGINT); the line on stderr names the run id to resume with."""
+EXIT_TERMINATED = 128 + 15
+"""SIGTERM; the same resume line."""
 
 
 class MapEliteError(Exception):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import resource
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,3 +45,49 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def map_elite(
+    *args: str,
+    prefect_api: str | None = None,
+    file_size_limit: int | None = None,
+    timeout_s: float = 180,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    """``map-elite ARGS`` as a user runs it: a real process, this test's MAPELITE_HOME, ``env``
+    on top; against ``prefect_api`` when given (faster than an embedded server per process),
+    with Prefect's own output as a user sees it. ``file_size_limit``: the child may not grow any
+    file past it (its writes then fail with EFBIG, like a full disk)."""
+
+    def limit_file_size() -> None:  # runs in the child
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    environment = subprocess_env(**env)
+    if prefect_api is not None:
+        environment["PREFECT_API_URL"] = prefect_api
+        environment.pop("PREFECT_LOGGING_LEVEL", None)
+    return subprocess.run(
+        [PYTHON, "-m", "cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        cwd=REPO,
+        preexec_fn=limit_file_size,
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The only line a command printed (stdout and stderr together): ``error: ...``, no
+    traceback."""
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+def sha256_of(path: Path) -> str | None:
+    """The file's sha256, or None when there is no file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from cli.app import EXIT_ESTIMATE_NOT_ACCEPTED
 from mapelite.catalog import load_catalog
+from mapelite.errors import EXIT_ESTIMATE_NOT_ACCEPTED
 from mapelite.settings import get_settings
 from tests.flow_helpers import PYTHON, subprocess_env
 from tests.support.model_server_fixtures import TEST_KEY

@@ -7,11 +7,12 @@ import time
 
 import pytest
 
+from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
 from mapelite.settings import get_settings
 from mapelite.testing.scripts import ModelScript
 from tasks.flow_liveness import holder_is_gone, process_tag, run_tag
-from tests.test_resume import ledger_lines, start_swarm
+from tests.test_resume import UNITS, ledger_lines, start_swarm
 
 pytestmark = pytest.mark.prefect
 
@@ -48,9 +49,15 @@ async def test_a_killed_swarms_flow_run_is_marked_crashed_when_its_run_id_resume
     before = await flow_runs_of("liveness-1")
     assert list(before.values()) == ["RUNNING"], "the killed flow run stays RUNNING by itself"
 
+    recorded = Ledger(get_settings().ledger).results_for_run("liveness-1")
+    model_server.reset_stats()
+
     second = start_swarm("liveness-1", model_server.base_url, prefect_api)
     output, _ = second.communicate(timeout=120)
     assert second.returncode == 0, output
+    assert "Traceback" not in output
+    items = len(get_harness(0).items)
+    assert model_server.total_stats().requests == (UNITS - len(recorded)) * items
 
     after = await flow_runs_of("liveness-1")
     killed = next(iter(before))

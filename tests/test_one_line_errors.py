@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,29 +15,8 @@ from mapelite.errors import EXIT_INPUT, EXIT_PROVIDER, ConfigError, MapEliteErro
 from mapelite.providers.errors import AuthError, ProviderError, ProviderUnavailableError
 from mapelite.settings import Settings, get_settings
 from mapelite.testing.model_server import ModelServer
-from tests.flow_helpers import REPO, subprocess_env
+from tests.flow_helpers import map_elite, one_error_line, sha256_of
 from tests.support.model_server_fixtures import TEST_KEY
-
-MAP_ELITE = str(Path(__import__("sys").executable).with_name("map-elite"))
-
-
-def map_elite(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [MAP_ELITE, *args],
-        env=subprocess_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
-
-
-def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert "Traceback" not in lines[0]
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def test_provider_errors_are_mapelite_errors_with_the_provider_exit_code():
@@ -58,7 +37,9 @@ def test_a_negative_price_in_the_catalog_override_is_one_line_naming_file_and_fi
         f"catalog {override} is not valid: models[1] (openai/cheap).input_price_per_m: "
         "Input should be greater than or equal to 0"
     )
-    line = one_error_line(map_elite("models", MAPELITE_HOME=str(mapelite_home)))
+    done = map_elite("models", MAPELITE_HOME=str(mapelite_home))
+    assert done.returncode == EXIT_INPUT
+    line = one_error_line(done)
     assert str(override) in line and "input_price_per_m" in line
 
 
@@ -106,35 +87,48 @@ def test_models_refresh_with_a_refused_key_is_one_line_without_the_key(mapelite_
     assert get_settings().home == mapelite_home
 
 
-def test_eval_with_no_ollama_server_exits_4_in_one_line_and_writes_nothing(mapelite_home: Path):
+@pytest.mark.parametrize("server", ["refused", "silent"])
+def test_eval_with_no_ollama_server_exits_4_in_one_line_and_writes_nothing(
+    mapelite_home: Path, server: str
+):
+    """``refused``: nothing listens on the port. ``silent``: a socket takes the connection and
+    never answers, so only the connect timeout (2 s here) ends the check; the call timeout (60 s,
+    4 attempts) or the harness run's (300 s) would take minutes."""
     from mapelite.ledger import Ledger
     from mapelite.schemas import HarnessResult, ResultMetadata, Scores
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    model = "ollama/x"
     ledger = Ledger(mapelite_home / "ledger.jsonl")
     ledger.append(
         HarnessResult(
             harness_id=0,
             harness_name="SENSE",
-            model="ollama/llama3.2:1b",
+            model=model,
             scores=Scores(raw=6, normalized=1),
             metadata=ResultMetadata(run_id="earlier", unit_key="earlier/h0"),
         )
     )
-    before = ledger.path.read_bytes()
-    done = map_elite(
-        "eval",
-        "ollama/llama3.2:1b",
-        "-H",
-        "0",
-        "--yes",
-        MAPELITE_HOME=str(mapelite_home),
-        MAPELITE_OLLAMA_BASE_URL=url,
-    )
+    before = sha256_of(ledger.path)
+    profile = map_elite("profile", model, "--format", "json")
+    assert profile.returncode == 0 and '"model": "ollama/x"' in profile.stdout
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        if server == "silent":
+            listener.listen(8)  # connections complete in the backlog; nothing ever answers
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        if server == "refused":
+            listener.close()
+        started = time.monotonic()
+        done = map_elite(
+            "eval", model, "-H", "0", "--yes",
+            MAPELITE_OLLAMA_BASE_URL=url, MAPELITE_CONNECT_TIMEOUT_S="2",
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
     assert done.returncode == EXIT_PROVIDER
     assert one_error_line(done) == (
         f"error: ollama at {url} is unreachable: set MAPELITE_OLLAMA_BASE_URL or start the server"
     )
-    assert ledger.path.read_bytes() == before, "no entry: the model's profile is unchanged"
+    assert elapsed < 60, "ended by the connect timeout, not by a call or run timeout"
+    assert sha256_of(ledger.path) == before, "no ledger entry"
+    again = map_elite("profile", model, "--format", "json")
+    assert again.stdout == profile.stdout, "the model's profile is unchanged"

@@ -20,12 +20,14 @@ pytestmark = pytest.mark.prefect
 UNITS = 8 + 1 + 8 + 1  # :1010 on one harness
 
 
-def start_swarm(run_id: str, server_url: str, prefect_api: str) -> subprocess.Popen[str]:
+def start_swarm(
+    run_id: str, server_url: str, prefect_api: str, *, global_limits: bool = False
+) -> subprocess.Popen[str]:
     env = subprocess_env(
         PREFECT_API_URL=prefect_api,
         MAPELITE_OPENROUTER_BASE_URL=server_url,
         MAPELITE_OPENROUTER_API_KEY=TEST_KEY,
-        MAPELITE_PREFECT_GLOBAL_LIMITS="false",
+        MAPELITE_PREFECT_GLOBAL_LIMITS="true" if global_limits else "false",
     )
     command = [PYTHON, "-m", "flows.swarm", ":1010", "--tier", "tier1", "--harness", "0"]
     return subprocess.Popen(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import resource
 import subprocess
 
 import pytest
@@ -24,29 +23,10 @@ from mapelite.schemas import AgentContext, HarnessRunnerOptions
 from mapelite.settings import get_settings
 from runners.base import UnitRequest
 from tasks.budget import Budget, UnitCost, unit_cost
-from tests.flow_helpers import PYTHON, ledger_entries, subprocess_env
+from tests.flow_helpers import PYTHON, ledger_entries, map_elite, one_error_line, subprocess_env
 from tests.support.model_server_fixtures import TEST_KEY
 
 pytestmark = pytest.mark.prefect
-
-
-def map_elite(
-    *args: str, prefect_api: str, file_size_limit: int | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    def limit_file_size() -> None:  # runs in the child: its writes past the limit fail (EFBIG)
-        if file_size_limit is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
-
-    environment = subprocess_env(PREFECT_API_URL=prefect_api, **env)
-    environment.pop("PREFECT_LOGGING_LEVEL", None)  # Prefect's output as a user sees it
-    return subprocess.run(
-        [PYTHON, "-m", "cli", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        preexec_fn=limit_file_size,
-    )
 
 
 def server_env(model_server) -> dict[str, str]:
@@ -99,7 +79,7 @@ async def test_spend_never_passes_the_budget_with_many_units_in_flight(
     )
     assert spent > budget - priciest.expected_usd, "stops only when the next unit cannot fit"
     console = Console(file=io.StringIO(), width=200)
-    print_batch_summary(result, console)
+    print_batch_summary(result, console, Ledger(get_settings().ledger).results_for_run("cap"))
     assert "budget $0.001" in console.file.getvalue()  # type: ignore[attr-defined]
 
 
@@ -178,9 +158,9 @@ def test_an_unwritable_ledger_path_is_one_line_before_any_request(
     )  # fmt: skip
 
     assert done.returncode == LedgerError.exit_code, done.stdout + done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot write the ledger" in lines[0], done.stderr
-    assert model_server.total_stats().requests == 0
+    # Nothing before the line: no run id, no estimate (the check comes first).
+    assert "cannot write the ledger" in one_error_line(done)
+    assert model_server.total_stats().requests == 0 and model_server.check_requests() == 0
 
 
 async def test_a_torn_ledger_stops_every_flow_before_its_first_call(
