@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from cli.app import EXIT_ESTIMATE_NOT_ACCEPTED
-from mapelite.cost import CostEstimate
+from mapelite.cost import CostEstimate, format_usd
 from mapelite.errors import MapEliteError
 
 RUNNER_HELP = "where harness runs execute: local | temporal | nats"
@@ -23,6 +23,24 @@ RUNNER_OPTION = typer.Option("local", "--runner", "-r", help=RUNNER_HELP)
 RUN_ID_OPTION = typer.Option(None, "--run-id", help="resume this run id (printed at start)")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD")
 BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
+
+# Which models run: a tier (built-in or from mapelite.toml) or a list; exactly one of the two.
+TIER_HELP = "model tier: tier1 tier2 tier3 best8 demo, or a [tiers] name of mapelite.toml"
+MODELS_HELP = "model ids separated by commas, instead of a tier, e.g. ollama/llama3.2:1b,lab/x"
+SELECT_TIER_OPTION = typer.Option(None, "--tier", "-t", help=TIER_HELP)
+MODELS_OPTION = typer.Option(None, "--models", "-m", help=MODELS_HELP)
+RUNS_OPTION = typer.Option(
+    None, "--runs", "-n", min=1, help="repeats (default: [defaults] runs of mapelite.toml, else 1)"
+)
+SEED_OPTION = typer.Option(
+    None,
+    "--seed",
+    help="seed passed to the models and the simulator; repeat r uses seed+r "
+    "(default: [defaults] seed of mapelite.toml, else 0)",
+)
+JSON_OPTION = typer.Option(
+    False, "--json", help="print the result as JSON on stdout; everything else goes to stderr"
+)
 
 # Ledger filters (profile, report).
 TIER_FILTER = typer.Option(None, "--tier", help="only models of this catalog tier")
@@ -51,7 +69,7 @@ def cost_gate(estimate: CostEstimate, yes: bool) -> None:
     if yes or estimate.warning is None:
         return
     if sys.stdin.isatty() and sys.stdout.isatty():
-        prompt = f"estimated cost ${estimate.estimated_cost:.4f}; run it?"
+        prompt = f"estimated cost {format_usd(estimate.estimated_cost)}; run it?"
         if typer.confirm(prompt, default=False):
             return
         raise EstimateNotAccepted("not confirmed; nothing was run")
@@ -62,3 +80,15 @@ def ledger_path(ledger: Path | None) -> Path:
     from mapelite.settings import get_settings
 
     return ledger if ledger is not None else get_settings().ledger
+
+
+def run_defaults(runs: int | None, seed: int | None) -> tuple[int, int]:
+    """``--runs`` and ``--seed``, or the config file's ``[defaults]`` when not given."""
+    from mapelite.settings import get_settings
+
+    defaults = get_settings().defaults
+    if runs is None:
+        runs = defaults.runs
+    if seed is None:
+        seed = defaults.seed if defaults.seed is not None else 0
+    return runs, seed

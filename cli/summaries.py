@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import print_simulated_notice, say
+from cli.output import add_model_column, fit_model_column, print_simulated_notice, say
+from mapelite.cost import format_usd
 from mapelite.swarm import BatchResult, EvalResult, RunCost, SwarmResult
-from tasks.budget import usd
 
 
 def _f(value: float | None, digits: int = 3) -> str:
@@ -15,11 +15,11 @@ def _f(value: float | None, digits: int = 3) -> str:
 
 
 def _cost_line(cost: RunCost) -> str:
-    # A budget of $0.001 must not print as $0.00: as many digits as it has (up to 6).
-    budget = f", budget {usd(cost.budget_usd)}" if cost.budget_usd is not None else ""
+    # A budget of $0.001 must not print as $0.00: as many digits as it needs.
+    budget = f", budget {format_usd(cost.budget_usd)}" if cost.budget_usd is not None else ""
     return (
-        f"cost: estimated ${cost.estimated_usd:.4f}, actual ${cost.actual_usd:.4f}"
-        f" (worst case ${cost.worst_case_usd:.4f}{budget})"
+        f"cost: estimated {format_usd(cost.estimated_usd)}, actual {format_usd(cost.actual_usd)}"
+        f" (worst case {format_usd(cost.worst_case_usd)}{budget})"
     )
 
 
@@ -62,6 +62,13 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
         markup=False,
         highlight=False,
     )
+    if result.models_left_out:
+        say(
+            console,
+            f"note: {result.pattern} left out {len(result.models_left_out)} models of "
+            f"{'--models' if result.tier == 'models' else 'tier ' + result.tier} (its widest "
+            f"stage is narrower): {', '.join(result.models_left_out)}",
+        )
     _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
 
 
@@ -70,10 +77,12 @@ def print_batch_summary(result: BatchResult, console: Console) -> None:
     table = Table(
         title=f"batch {result.tier} x harnesses {result.harness_ids} x {result.runs}{tag}"
     )
-    for column in ("model", "runs", "failed", "mean score"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+    add_model_column(table)
+    for column in ("runs", "failed", "mean score"):
+        table.add_column(column, justify="right")
     for row in sorted(result.per_model, key=lambda m: -(m.mean_score or 0.0)):
         table.add_row(row.model, str(row.units), str(row.failed), _f(row.mean_score))
+    fit_model_column(table, console)
     console.print(table)
     console.print(
         f"{result.completed}/{result.units} harness runs, {result.failed} failed, "

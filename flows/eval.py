@@ -34,6 +34,7 @@ async def eval_flow(
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
+    seed: int = 0,
 ) -> EvalResult:
     settings = get_settings()
     harness_ids = sorted(parse_harness_selection(harness))
@@ -43,7 +44,7 @@ async def eval_flow(
     run_id = run_id or new_run_id()
     started = time.monotonic()
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache, seed=seed
     )
     found: dict[int, HarnessResult] = {}
     plan = RunPlan(

@@ -121,8 +121,10 @@ async def swarm_flow(
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
+    seed: int = 0,
 ) -> SwarmResult:
-    """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
+    """Run ``pattern`` over ``tier`` (or ``models``) on the chosen harnesses; ``seed`` goes to
+    every model call (the simulated models vary with it); see the module docstring."""
     settings = get_settings()
     request = resolve_swarm(pattern, tier, harness, lead, settings, models=models)
     tier = request.tier
@@ -132,7 +134,7 @@ async def swarm_flow(
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache, seed=seed
     )
     async with unit_session(
         request.run_plan(run_id),

@@ -62,4 +62,4 @@ def test_every_run_failing_exits_non_zero_and_still_records_the_failures(mapelit
 def test_models_and_tier_together_are_refused(mapelite_home: Path):
     done = map_elite("run", "0", "--tier", "demo", "mockllm/atlas")
     assert done.returncode == 2
-    assert "either --tier or model ids" in done.stderr
+    assert "give one of --tier, --models or model ids, not several" in done.stderr
