@@ -19,7 +19,7 @@ from cli.output import (
 )
 
 if TYPE_CHECKING:
-    from mapelite.catalog import ModelEntry
+    from mapelite.catalog import Catalog
 
 # Imports of the project's modules are local to each command so `map-elite --help` stays fast.
 
@@ -138,8 +138,8 @@ def models_command(
     if tier is not None or listed is not None:
         ids = select_models(catalog, tier=tier, models=listed)[1]
     else:
-        ids = list(catalog.models) if show_all else list(tiers_of)
-    rows = [_model_row(catalog.get(model_id), tiers_of.get(model_id, [])) for model_id in ids]
+        ids = list(dict.fromkeys([*catalog.models, *tiers_of])) if show_all else list(tiers_of)
+    rows = [_model_row(catalog, model_id, tiers_of.get(model_id, [])) for model_id in ids]
     if as_json:
         print_json(
             {"catalog": catalog.hash, "snapshot_date": catalog.snapshot_date, "models": rows}
@@ -168,8 +168,19 @@ def models_command(
     )
 
 
-def _model_row(entry: ModelEntry, tiers: list[str]) -> dict[str, Any]:
-    """One model as the table and ``--json`` show it."""
+def _model_row(catalog: Catalog, model_id: str, tiers: list[str]) -> dict[str, Any]:
+    """One model as the table and ``--json`` show it. A config tier may name an OpenRouter
+    model a refresh removed: it is listed as not in the catalog (running it is the error)."""
+    from mapelite.catalog import ModelEntry, split_model_id
+    from mapelite.errors import InvalidInputError
+
+    try:
+        entry = catalog.get(model_id)
+        in_catalog = True
+    except InvalidInputError:
+        provider, name = split_model_id(model_id)
+        entry = ModelEntry(id=model_id, provider=provider, name=name)
+        in_catalog = False
     return {
         "model": entry.id,
         "input_price_per_m": entry.input_price_per_m,
@@ -182,6 +193,7 @@ def _model_row(entry: ModelEntry, tiers: list[str]) -> dict[str, Any]:
         "simulated": entry.simulated,
         "skill": entry.skill,
         "configured": entry.configured,
+        "in_catalog": in_catalog,
     }
 
 
@@ -195,6 +207,8 @@ def _model_note(row: dict[str, Any]) -> str:
         notes.append("variable price (per request)")
     if row["configured"]:
         notes.append("priced in mapelite.toml")
+    if not row["in_catalog"]:
+        notes.append("not in the catalog (removed by a refresh?)")
     return "; ".join(notes)
 
 
