@@ -131,7 +131,7 @@ def test_a_repeated_swarm_differs_by_seed_and_runs_repeat_it(prefect_api, capsys
             item.answer
             for e in ledger_entries()
             if e.metadata.run_id == f"seeded-{seed}"
-            for item in e.items
+            for item in e.metadata.items
         ]
     assert answers[1] and answers[1] != answers[2]
 
