@@ -72,7 +72,10 @@ def cost_estimate_command(
     harness: str = typer.Option("all", "--harness", "-H", help="harness ids/names or 'all'"),
     lead: str | None = typer.Option(None, "--lead", help="model of the width-1 stages"),
     runs: int | None = typer.Option(
-        None, "--runs", min=1, help="how many times the swarm runs (default: [defaults] runs)"
+        None,
+        "--runs",
+        min=1,
+        help="how many times the swarm runs (default: defaults.runs of mapelite.toml, else 1)",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:

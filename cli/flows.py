@@ -27,6 +27,7 @@ from cli.options import (
     RUNS_OPTION,
     SEED_OPTION,
     SELECT_TIER_OPTION,
+    TIER_HELP,
     YES_OPTION,
     cost_gate,
     run_defaults,
@@ -265,9 +266,7 @@ async def _batch(
 
 
 def batch_command(
-    tier: str | None = typer.Argument(
-        None, help="model tier: tier1 tier2 tier3 best8 demo, or a [tiers] name of mapelite.toml"
-    ),
+    tier: str | None = typer.Argument(None, help=TIER_HELP),
     models: str | None = MODELS_OPTION,
     harness: str = HARNESS_OPTION,
     runs: int | None = RUNS_OPTION,

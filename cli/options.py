@@ -25,18 +25,18 @@ YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above M
 BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
 
 # Which models run: a tier (built-in or from mapelite.toml) or a list; exactly one of the two.
-TIER_HELP = "model tier: tier1 tier2 tier3 best8 demo, or a [tiers] name of mapelite.toml"
+TIER_HELP = "model tier: tier1 tier2 tier3 best8 demo, or a tier of mapelite.toml"
 MODELS_HELP = "model ids separated by commas, instead of a tier, e.g. ollama/llama3.2:1b,lab/x"
 SELECT_TIER_OPTION = typer.Option(None, "--tier", "-t", help=TIER_HELP)
 MODELS_OPTION = typer.Option(None, "--models", "-m", help=MODELS_HELP)
 RUNS_OPTION = typer.Option(
-    None, "--runs", "-n", min=1, help="repeats (default: [defaults] runs of mapelite.toml, else 1)"
+    None, "--runs", "-n", min=1, help="repeats (default: defaults.runs of mapelite.toml, else 1)"
 )
 SEED_OPTION = typer.Option(
     None,
     "--seed",
     help="seed passed to the models and the simulator; repeat r uses seed+r "
-    "(default: [defaults] seed of mapelite.toml, else 0)",
+    "(default: defaults.seed of mapelite.toml, else 0)",
 )
 JSON_OPTION = typer.Option(
     False, "--json", help="print the result as JSON on stdout; everything else goes to stderr"
