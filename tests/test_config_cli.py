@@ -345,3 +345,17 @@ def test_config_show_and_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     assert rows["openrouter_api_key"]["source"] == "environment"
     code, out, _ = cli(capsys, "config", "show")
     assert code == 0 and "endpoints.vllm.base_url" in out
+
+
+def test_run_and_verify_json_hold_only_json_and_runs_repeat_with_seeds(capsys) -> None:
+    code, out, err = cli(
+        capsys, "run", "0", "--models", "mockllm/atlas,mockllm/birch", "--runs", "2", "--seed", "5",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    entries = json.loads(out)
+    assert len(entries) == 4 and {e["model"] for e in entries} == {"mockllm/atlas", "mockllm/birch"}
+    assert all(e["hash"] for e in entries)
+    assert sorted(e["metadata"]["seed"] for e in entries) == [5, 5, 6, 6]  # repeat r: seed 5+r
+    code, out, _ = cli(capsys, "verify", "--json")
+    assert code == 0 and json.loads(out)["valid"] and json.loads(out)["entries"] == 4
