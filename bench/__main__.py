@@ -1,15 +1,18 @@
 """`python -m bench` (`make bench`): every benchmark case, one table, ratios measured in one run.
 
-    .venv/bin/python -m bench                 # full run (< 10 min on 2 cores)
+    .venv/bin/python -m bench                 # full run (≈ 20 min on 2 cores)
     .venv/bin/python -m bench --quick         # one repetition, 100k-entry ledger
     .venv/bin/python -m bench --only B,ledger # some cases (A always runs with B-F: the baseline)
 
-Cases: transport (httpx's pool vs the aiohttp transport the providers use, bench.transport),
-A-F orchestration overhead (bench.orchestration), ledger verify and append, and the ledger
-check at the start of a run against an empty ledger's (bench.ledger), rollup (bench.rollup via
-bench.ledger), memory (peak RSS of C and of the roll-up), sandbox (SHAPE problems/s under
-bubblewrap vs a plain subprocess, bench.sandbox). The table is
-printed and written to bench/results/latest.md.
+Cases: whole (what a user waits for: `map-elite --help`, the tiny run and the 3,072-call
+batch as whole processes, cold and warm, bench.whole), transport (httpx's pool vs the aiohttp
+transport the providers use, bench.transport), A-F orchestration overhead with full harness
+runs (bench.orchestration), ledger verify and append, and the ledger check at the start of a
+run against an empty ledger's (bench.ledger), rollup (bench.rollup via bench.ledger), memory
+(peak RSS of C and of the roll-up), scale (a :30 swarm, a 64-model batch and memory against
+runs, bench.scale), sandbox (SHAPE problems/s under bubblewrap vs a plain subprocess,
+bench.sandbox), banks (items generated per second by each harness's generator, bench.banks).
+The table is printed and written to bench/results/latest.md.
 """
 
 from __future__ import annotations
@@ -26,7 +29,18 @@ from bench.common import REPO_ROOT, Row, format_table, temp_dir
 
 ORCHESTRATION = ["A", "B", "C", "D", "E", "F"]
 GROUPS = {"orchestration": ORCHESTRATION, "memory": ["C", "rollup", "memory"]}
-VALID = [*ORCHESTRATION, "orchestration", "transport", "ledger", "rollup", "memory", "sandbox"]
+VALID = [
+    "whole",
+    *ORCHESTRATION,
+    "orchestration",
+    "transport",
+    "ledger",
+    "rollup",
+    "memory",
+    "scale",
+    "sandbox",
+    "banks",
+]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
 
@@ -50,6 +64,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
     reps = 1 if quick else 3
     memory: dict[str, float] = {}
     rows: list[Row] = []
+    if "whole" in selected:
+        from bench.whole import whole_rows
+
+        print("whole processes: --help, tiny run, 3,072-call batch; cold and warm ...", flush=True)
+        rows += whole_rows(reps)
     if "transport" in selected:
         from bench.transport import transport_rows
 
@@ -82,6 +101,16 @@ def run(selected: set[str], quick: bool) -> list[Row]:
 
         print("SHAPE sandbox: bubblewrap vs plain subprocess ...", flush=True)
         rows += sandbox_rows(reps)
+    if "banks" in selected:
+        from bench.banks import bank_rows
+
+        print("item banks: items generated per second ...", flush=True)
+        rows += bank_rows(quick)
+    if "scale" in selected:
+        from bench.scale import scale_rows
+
+        print("scale: :30 swarm, 64-model batch, memory against runs ...", flush=True)
+        rows += scale_rows(quick)
     return rows
 
 

@@ -218,7 +218,9 @@ def format_table(rows: list[Row]) -> str:
     for row in rows:
         wall = row.shown or ("—" if row.wall_s is None else f"{row.wall_s:.2f} s")
         base = row.baseline
-        if row.baseline_s is not None:
+        if row.baseline_s is not None and row.baseline.endswith("×"):  # a count, not seconds
+            base = f"{row.baseline} {row.baseline_s:g}"
+        elif row.baseline_s is not None:
             base = f"{row.baseline} {row.baseline_s:.2f} s"
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
         target = "—" if row.target is None else f"≤ {row.target:g}×"

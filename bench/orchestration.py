@@ -1,5 +1,6 @@
-"""Orchestration overhead: 512 one-call harness runs against a model server answering in 50 ms,
-provider limit 64 (ideal 512 / 64 × 50 ms = 0.4 s).
+"""Orchestration overhead: 512 full harness runs (64 models × 8 harnesses, every item: 3,072
+model calls) against a model server answering in 50 ms, provider limit 64 (ideal 3,072 / 64 ×
+50 ms = 2.4 s).
 
 A  plain asyncio + aiohttp, a semaphore of 64 (the baseline);
 B  `LocalHarnessRunner.run_batch`;
@@ -8,9 +9,9 @@ D  the same flow on Prefect's embedded default;
 E  the NATS runner, 4 worker processes × 16 in flight;
 F  the Temporal runner, one worker, 64 activities in flight.
 
-Every unit is a harness run limited to its first item (`HarnessRunnerOptions(item_limit=1)`),
-so one unit = one model call; the model server counts the calls that really arrived, and a
-row says so when they are not 512. The Prefect cases run the flow in a child process (Prefect
+Every unit is a whole harness run (all its items, answered concurrently as a user's run does);
+the model server counts the calls that really arrived, and a row says so when they are not the
+expected number. The Prefect cases run the flow in a child process (Prefect
 reads its settings at import, and the child's peak RSS is the flow's own).
 
     .venv/bin/python -m bench.orchestration --child prefect|local   (used by bench/__main__.py)
@@ -40,13 +41,13 @@ from bench.common import (
     temp_dir,
 )
 
-CALLS = 512
+UNITS = 512
 LIMIT = 64
 LATENCY_S = 0.05
 HARNESS_IDS = list(range(8))
-MODEL_COUNT = CALLS // len(HARNESS_IDS)  # 64 models × 8 harnesses = 512 units
+MODEL_COUNT = UNITS // len(HARNESS_IDS)  # 64 models × 8 harnesses = 512 units
 BENCH_TIER = "bench"
-WARM_UP = 8 * len(HARNESS_IDS)  # calls of the remote runners' warm-up batch (8 models)
+WARM_UP_MODELS = 8  # the remote runners' warm-up batch: 8 models × every harness
 TARGETS = {"B": 1.2, "C": 3.0, "D": 4.0, "E": 3.0, "F": 5.0}
 
 
@@ -80,7 +81,7 @@ def mapelite_env(home: Path, base_url: str, limit: int = LIMIT) -> dict[str, str
 # -- A: the baseline ---------------------------------------------------------------------------
 
 
-async def baseline_aiohttp(base_url: str, calls: int = CALLS, limit: int = LIMIT) -> float:
+async def baseline_aiohttp(base_url: str, calls: int, limit: int = LIMIT) -> float:
     """Wall time of ``calls`` chat calls through one aiohttp session, ``limit`` at a time."""
     import aiohttp
 
@@ -103,10 +104,17 @@ async def baseline_aiohttp(base_url: str, calls: int = CALLS, limit: int = LIMIT
 # -- B: the local runner -----------------------------------------------------------------------
 
 
-def one_call_options() -> Any:
+def harness_options() -> Any:
     from mapelite.schemas import HarnessRunnerOptions
 
-    return HarnessRunnerOptions(item_limit=1, timeout_s=60)
+    return HarnessRunnerOptions(timeout_s=60)
+
+
+def calls_of(models: int, harness_ids: list[int] = HARNESS_IDS) -> int:
+    """Model calls of ``models`` models running each of ``harness_ids`` once (every item)."""
+    from mapelite.harnesses import get_harness
+
+    return models * sum(len(get_harness(h).items) for h in harness_ids)
 
 
 async def local_runner_batch(base_url: str, home: Path, models: list[str]) -> float:
@@ -119,7 +127,7 @@ async def local_runner_batch(base_url: str, home: Path, models: list[str]) -> fl
         home=home, openai_base_url=base_url, provider_limits={"openai": LIMIT}, ledger_path=None
     )
     runner = LocalHarnessRunner(settings)
-    options = one_call_options()
+    options = harness_options()
     try:
         await runner.run_batch(0, models[:LIMIT], options)  # clients and connections warm
         started = time.perf_counter()
@@ -139,7 +147,7 @@ async def local_runner_batch(base_url: str, home: Path, models: list[str]) -> fl
 async def _prefect_batch(models_tier: str, runs: int, warm: bool, base_url: str) -> dict[str, Any]:
     from flows.batch import batch_flow
 
-    kwargs: dict[str, Any] = {"tier": models_tier, "harness": "all", "runs": runs, "item_limit": 1}
+    kwargs: dict[str, Any] = {"tier": models_tier, "harness": "all", "runs": runs}
     if warm:  # first flow run of a process pays Prefect start-up (ephemeral server, clients)
         await batch_flow(**{**kwargs, "harness": "0"})
     before = server_requests(base_url)  # the warm-up's calls are not the timed flow's
@@ -194,7 +202,7 @@ def remote_units(run_id: str, models: list[str]) -> list[Any]:
     from mapelite.swarm import unit_key
     from runners.base import UnitRequest
 
-    options = one_call_options()
+    options = harness_options()
     return [
         UnitRequest(
             harness_id=h,
@@ -216,7 +224,7 @@ async def time_remote(
     run_many: Callable[[list[Any]], Awaitable[list[Any]]], models: list[str], reps: int
 ) -> list[float]:
     """Warm up with a small batch, then ``reps`` timed batches of every harness × model."""
-    await run_many(remote_units(f"warm-{uuid.uuid4().hex[:8]}", models[: WARM_UP // 8]))
+    await run_many(remote_units(f"warm-{uuid.uuid4().hex[:8]}", models[:WARM_UP_MODELS]))
     walls = []
     for _ in range(reps):
         units = remote_units(f"bench-{uuid.uuid4().hex[:8]}", models)
@@ -279,7 +287,7 @@ CASE_NAMES = {
     "A": "A asyncio + aiohttp, semaphore 64",
     "B": "B LocalHarnessRunner.run_batch",
     "C": "C Prefect batch flow, prefect server",
-    "D": "D Prefect batch flow, embedded",
+    "D": "D Prefect batch flow, no server configured",
     "E": "E NATS runner, 4 workers × 16",
     "F": "F Temporal runner, 1 worker",
 }
@@ -288,13 +296,24 @@ CASE_NAMES = {
 def run_cases(cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]:
     """Every requested orchestration case against one model-server process; A always runs
     (it is the baseline). ``memory`` receives the Prefect flow process's peak RSS."""
+    with temp_dir("mapelite-bench-orch-") as workdir:
+        try:
+            return _run_cases(workdir, cases, reps, memory)
+        finally:
+            from bench.whole import stop_local_servers
+
+            stop_local_servers(workdir)  # case D's local Prefect server
+
+
+def _run_cases(workdir: Path, cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]:
     rows: list[Row] = []
-    with temp_dir("mapelite-bench-orch-") as workdir, model_server_process(LATENCY_S) as base_url:
+    with model_server_process(LATENCY_S) as base_url:
         home = workdir / "home"
         write_bench_catalog(home)
-        ideal = CALLS / LIMIT * LATENCY_S
-        a = median([asyncio.run(baseline_aiohttp(base_url)) for _ in range(reps)])
-        rows.append(Row(CASE_NAMES["A"], a, "ideal", ideal, None, reps, f"{CALLS} calls"))
+        calls = calls_of(MODEL_COUNT)
+        ideal = calls / LIMIT * LATENCY_S
+        a = median([asyncio.run(baseline_aiohttp(base_url, calls)) for _ in range(reps)])
+        rows.append(Row(CASE_NAMES["A"], a, "ideal", ideal, None, reps, f"{calls} calls"))
 
         def add(case: str, measure: Callable[[], tuple[list[float], str]]) -> None:
             if case not in cases:
@@ -315,13 +334,13 @@ def run_cases(cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]
             walls = walls_of()
             made = server_requests(base_url) - before - warm_up_calls
             per_rep = made / max(1, len(walls))
-            return walls, "" if per_rep == CALLS else f"{per_rep:.0f} calls per rep"
+            return walls, "" if per_rep == calls else f"{per_rep:.0f} calls per rep"
 
         def local() -> list[float]:
             models = bench_models()
             return [asyncio.run(local_runner_batch(base_url, home, models)) for _ in range(reps)]
 
-        add("B", lambda: counted(local, LIMIT * reps))
+        add("B", lambda: counted(local, calls_of(LIMIT, [0]) * reps))
 
         def prefect(api_url: str | None) -> tuple[list[float], str]:
             env = mapelite_env(home, base_url)
@@ -334,7 +353,7 @@ def run_cases(cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]
             )  # fmt: skip
             memory["C" if api_url else "D"] = float(payload["peak_rss_mb"])
             notes = [f"flow process peak RSS {payload['peak_rss_mb']:.0f} MB"]
-            if max(payload["calls"]) != CALLS:
+            if max(payload["calls"]) != calls:
                 notes.append(f"{max(payload['calls'])} calls per rep")
             if payload["failed"]:
                 notes.append(f"{payload['failed']} units failed")
@@ -350,14 +369,15 @@ def run_cases(cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]
         add(
             "E",
             lambda: counted(
-                lambda: asyncio.run(nats_batches(workdir, home, base_url, reps)), WARM_UP
+                lambda: asyncio.run(nats_batches(workdir, home, base_url, reps)),
+                calls_of(WARM_UP_MODELS),
             ),
         )
         add(
             "F",
             lambda: counted(
                 lambda: asyncio.run(temporal_batches(workdir, home, base_url, reps)),
-                WARM_UP,
+                calls_of(WARM_UP_MODELS),
             ),
         )
     return rows

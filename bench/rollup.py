@@ -11,9 +11,12 @@ Each measurement runs in its own process so its peak RSS is its own. Measured:
 - rebuild (once): deleting the ledger's summary index and rebuilding it from the ledger, the
   one-time cost for a ledger written before summaries existed;
 - rollup: model and pattern profiles read from the summary index, which `Ledger.append` (and
-  `bench.gen_ledger`) keep in step with the ledger;
+  `bench.gen_ledger`) keep in step with the ledger — every score with its n and 95% interval,
+  coverage, fitness intervals, rank bands, trends with slope intervals, pattern rows (the
+  intervals come from the per-entry item statistics the summary holds, not from the items);
 - rollup_direct: the same roll-up reading the ledger itself (the fallback; same result);
-- report: `build_report` as the CLI runs it, i.e. ledger hash-chain verification + rollup.
+- report: `build_report` as the CLI runs it, i.e. ledger hash-chain verification + rollup +
+  the swarm verdicts of each pattern row's latest run (those runs' lines parsed from the ledger).
 Target: rollup ≤ 2× baseline, as the median ratio of alternating baseline/rollup pairs; every
 other figure is the best of ``--repeats``.
 """

@@ -150,15 +150,18 @@ NOT_IN_TABLE = ("first evaluated", "entries")
 COLUMN_PRIORITY = (
     "rank",
     "model",
-    "latest fitness",
+    "fitness",
+    "band",
     "score per dollar",
     "price per M (USD)",
     "Pareto frontier",
     "simulated",
+    "coverage",
     "average fitness",
     "evaluations",
     "trend",
     "failed entries",
+    "item errors",
     "trend slope",
     "last evaluated",
 )
@@ -179,7 +182,9 @@ def _columns_that_fit(rows: list[dict[str, object]], width: int) -> list[str]:
 
     chosen: list[str] = []
     used = 1
-    for column in COLUMN_PRIORITY:
+    wanted = [c for c in COLUMN_PRIORITY if c in MODEL_COLUMNS]
+    wanted += [c for c in MODEL_COLUMNS if c not in wanted and c not in NOT_IN_TABLE]
+    for column in wanted:
         if used + need(column) <= width or column in ("rank", "model"):
             chosen.append(column)
             used += need(column)

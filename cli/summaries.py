@@ -69,6 +69,9 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
             f"{'--models' if result.tier == 'models' else 'tier ' + result.tier} (its widest "
             f"stage is narrower): {', '.join(result.models_left_out)}",
         )
+    for verdict in result.verdicts.verdicts if result.verdicts else []:
+        console.print(f"verdict: {verdict.sentence} (n = {verdict.n})", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
     _print_tail(console, result.run_id, result.cost, result.simulated, result.stopped_reason)
 
 

@@ -5,6 +5,8 @@ only its ready line and errors."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from cli.app import EXIT_OK, INTERRUPTED_EXIT, OneLineArgumentParser, positive_int
 from mapelite.errors import MapEliteError
@@ -27,14 +29,7 @@ def temporal_main(argv: list[str] | None = None) -> int:
     if args.address:
         settings = settings.model_copy(update={"temporal_address": args.address})
     queue = args.task_queue or settings.temporal_task_queue
-    try:
-        asyncio.run(run_worker(settings, queue, args.concurrency))
-    except MapEliteError as exc:
-        print(f"error: {exc.message}", flush=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return INTERRUPTED_EXIT
-    return EXIT_OK
+    return _serve(run_worker(settings, queue, args.concurrency))
 
 
 def nats_main(argv: list[str] | None = None) -> int:
@@ -59,8 +54,13 @@ def nats_main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.url:
         settings = settings.model_copy(update={"nats_url": args.url})
+    return _serve(serve(settings, args.concurrency, Topology(ack_wait_s=args.ack_wait)))
+
+
+def _serve(worker: Coroutine[Any, Any, None]) -> int:
+    """Run a worker until it stops: its exit code, a user error as one line."""
     try:
-        asyncio.run(serve(settings, args.concurrency, Topology(ack_wait_s=args.ack_wait)))
+        asyncio.run(worker)
     except MapEliteError as exc:
         print(f"error: {exc.message}", flush=True)
         return exc.exit_code

@@ -12,13 +12,12 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from prefect import flow
-
 from flows.common import StageUnits, new_run_id, outcome, unit_session
+from flows.engine import flow
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
-from mapelite.schemas import AgentContext, HarnessRunnerOptions
+from mapelite.schemas import AgentContext, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
@@ -56,18 +55,22 @@ def resolve_batch(
     harness: str,
     runs: int,
     settings: Settings,
+    sample: ItemSample | None = None,
     *,
     models: str | list[str] | None = None,
 ) -> BatchRequest:
     """The batch's models from ``tier`` or ``models`` (`mapelite.catalog.select_models`: an
-    empty tier or list is refused first), harnesses, runs and estimate."""
+    empty tier or list is refused first), harnesses, runs, item sample and estimate."""
     from mapelite.errors import InvalidInputError
 
     tier, models = select_models(load_catalog(), tier=tier, models=models)
     if runs < 1:
         raise InvalidInputError(f"--runs must be at least 1, got {runs}")
     harness_ids = parse_harness_selection(harness)
-    estimate = estimate_batch(models, harness_ids, runs, tier=tier, warn_usd=settings.warn_usd)
+    options = HarnessRunnerOptions(**(sample or ItemSample()).fields())
+    estimate = estimate_batch(
+        models, harness_ids, runs, tier=tier, warn_usd=settings.warn_usd, options=options
+    )
     return BatchRequest(tier, models, harness_ids, runs, estimate)
 
 
@@ -85,17 +88,23 @@ async def batch_flow(
     cache: bool = False,
     models: list[str] | None = None,
     seed: int = 0,
+    sample: ItemSample | None = None,
 ) -> BatchResult:
     """Every model of ``tier`` (or ``models``) runs the chosen harnesses ``runs`` times, repeat r
     with seed ``seed + r`` (``item_limit``: only the first N items of each harness, for smoke
     tests and benchmarks)."""
     settings = get_settings()
-    request = resolve_batch(tier, harness, runs, settings, models=models)
+    request = resolve_batch(tier, harness, runs, settings, sample, models=models)
     tier = request.tier
     run_id = run_id or new_run_id()
     started = time.monotonic()
+    sample = sample or ItemSample()
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache
+        timeout_s=timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
+        **sample.fields(),
     )
     async with unit_session(
         request.run_plan(run_id),

@@ -21,10 +21,10 @@ from typing import Any, TypeVar, cast
 from prefect.utilities.annotations import quote
 
 from flows.progress import ProgressSink, current_progress
+from mapelite.banks import check_recorded_sample, items_for
 from mapelite.catalog import load_catalog
 from mapelite.cost import CostEstimate
 from mapelite.errors import MapEliteError
-from mapelite.harnesses import get_harness
 from mapelite.ledger import Ledger
 from mapelite.ledger_checkpoint import check_before_run
 from mapelite.outcomes import has_errors
@@ -188,7 +188,7 @@ class UnitExecutor:
         harness runs in flight)."""
         if self.session.remote:
             return 1
-        return len(get_harness(unit.harness_id).items[: unit.options.item_limit])
+        return len(items_for(unit.harness_id, unit.options))
 
     async def _run_provider(self, label: str, units: list[UnitRequest], leased: int | None) -> None:
         if not self.session.remote:
@@ -275,6 +275,8 @@ async def unit_session(
     recorded = await asyncio.to_thread(ledger.results_for_run, plan.run_id)
     check_run_id_reuse(plan, recorded)
     await mark_killed_flow_runs(plan.run_id)
+
+    check_recorded_sample(plan.run_id, recorded, options)
     budget = Budget(
         limit_usd=settings.budget_usd if budget_usd is None else budget_usd,
         spent_usd=sum(r.metadata.cost_usd for r in recorded.values()),

@@ -10,15 +10,16 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 
 from flows.common import StageUnits, new_run_id, outcome, unit_session
+from flows.engine import flow
 from mapelite.catalog import load_catalog
 from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
 from mapelite.outcomes import has_errors, scored_mean
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions, ItemSample
 from mapelite.settings import get_settings
 from mapelite.swarm import EvalResult, RunPlan, unit_key
 
@@ -35,17 +36,26 @@ async def eval_flow(
     item_limit: int | None = None,
     cache: bool = False,
     seed: int = 0,
+    sample: ItemSample | None = None,
 ) -> EvalResult:
     settings = get_settings()
     harness_ids = sorted(parse_harness_selection(harness))
     catalog = load_catalog()
     catalog.get(model)  # unknown model or provider: one line before anything runs
-    estimate = estimate_batch([model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd)
+    sample = sample or ItemSample()
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
+        seed=seed,
+        **sample.fields(),
+    )
+    estimate = estimate_batch(
+        [model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd, options=options
+    )
     run_id = run_id or new_run_id()
     started = time.monotonic()
-    options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache, seed=seed
-    )
     found: dict[int, HarnessResult] = {}
     plan = RunPlan(
         run_id=run_id,

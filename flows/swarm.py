@@ -18,15 +18,14 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from prefect import flow
-
 from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, unit_session
+from flows.engine import flow
 from flows.progress import current_progress
 from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
-from mapelite.schemas import HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunPlan,
@@ -40,6 +39,7 @@ from mapelite.swarm import (
     swarm_scores,
     unit_key,
 )
+from mapelite.verdicts import swarm_verdicts
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ def resolve_swarm(
     harness: str,
     lead: str | None,
     settings: Settings,
+    sample: ItemSample | None = None,
     *,
     models: str | list[str] | None = None,
 ) -> SwarmRequest:
@@ -94,7 +95,13 @@ def resolve_swarm(
     harness_ids = parse_harness_selection(harness)
     lead_model = lead or models[0]
     estimate = estimate_swarm(
-        parsed, models, harness_ids, tier=tier, lead=lead_model, warn_usd=settings.warn_usd
+        parsed,
+        models,
+        harness_ids,
+        tier=tier,
+        lead=lead_model,
+        warn_usd=settings.warn_usd,
+        options=HarnessRunnerOptions(**(sample or ItemSample()).fields()),
     )
     return SwarmRequest(
         pattern=parsed,
@@ -122,19 +129,26 @@ async def swarm_flow(
     cache: bool = False,
     models: list[str] | None = None,
     seed: int = 0,
+    sample: ItemSample | None = None,
 ) -> SwarmResult:
     """Run ``pattern`` over ``tier`` (or ``models``) on the chosen harnesses; ``seed`` goes to
     every model call (the simulated models vary with it); see the module docstring."""
     settings = get_settings()
-    request = resolve_swarm(pattern, tier, harness, lead, settings, models=models)
+    request = resolve_swarm(pattern, tier, harness, lead, settings, sample, models=models)
     tier = request.tier
     run_id = run_id or new_run_id()
     progress = current_progress()
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
+    sample = sample or ItemSample()
     options = HarnessRunnerOptions(
-        timeout_s=timeout_s, retries=retries, item_limit=item_limit, cache=cache, seed=seed
+        timeout_s=timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
+        seed=seed,
+        **sample.fields(),
     )
     async with unit_session(
         request.run_plan(run_id),
@@ -172,6 +186,7 @@ async def swarm_flow(
         coordination_gain=gain,
         best_single_agent=best,
         models_left_out=request.estimate.models_left_out,
+        verdicts=swarm_verdicts(list(results.values())) if results else None,
     )
 
 

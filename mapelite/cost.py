@@ -1,6 +1,8 @@
 """Cost before spending it: calls × (prompt + expected completion tokens) × catalog prices.
 
-A harness run makes one call per item. Its prompt tokens come from `Harness.prompt_tokens()`;
+A harness run makes one call per item. Its prompt tokens come from `Harness.prompt_tokens()` of
+the items the run's options sample (`mapelite.banks.harness_for`: a 64k STORE sample is priced
+at its real prompt sizes);
 its completion tokens are ``expected_completion_tokens`` per item (``max_tokens`` for the worst
 case). An aggregator or consumer also reads upstream answers; the stages, agents and answers read
 come from the swarm's own plan (`mapelite.swarm.plan_stages`, `answers_read`), so the estimate
@@ -22,6 +24,7 @@ from mapelite.swarm import answers_read, plan_stages
 
 if TYPE_CHECKING:  # keeps this module importable without loading every harness
     from mapelite.harnesses.base import Harness
+    from mapelite.schemas import HarnessRunnerOptions
 
 HarnessLookup = Callable[[int], "Harness"]
 
@@ -117,6 +120,15 @@ def format_usd(value: float) -> str:
     return f"{sign}${whole}.{fraction.ljust(2, '0')}"
 
 
+def sampled_lookup(options: HarnessRunnerOptions | None) -> HarnessLookup:
+    """Harnesses holding the items ``options`` sample (bank, items, seed, knobs, item_limit)."""
+    if options is None:
+        return _default_harness
+    from mapelite.banks import harness_for
+
+    return lambda harness_id: harness_for(harness_id, options)
+
+
 def warning_text(cost: float, warn_usd: float) -> str | None:
     if cost <= warn_usd:
         return None
@@ -166,10 +178,11 @@ def estimate_batch(
     warn_usd: float = 0.5,
     catalog: Catalog | None = None,
     harness_lookup: HarnessLookup | None = None,
+    options: HarnessRunnerOptions | None = None,
 ) -> CostEstimate:
-    """Every model runs every harness ``runs`` times."""
+    """Every model runs every harness ``runs`` times (on the items ``options`` sample)."""
     tally = _Tally(catalog or load_catalog())
-    lookup = harness_lookup or _default_harness
+    lookup = harness_lookup or sampled_lookup(options)
     for harness_id in harness_ids:
         harness = lookup(harness_id)
         for model in models:
@@ -190,10 +203,12 @@ def estimate_swarm(
     runs: int = 1,
     catalog: Catalog | None = None,
     harness_lookup: HarnessLookup | None = None,
+    options: HarnessRunnerOptions | None = None,
 ) -> CostEstimate:
-    """Each agent of each stage runs each harness once (``runs`` times the whole swarm)."""
+    """Each agent of each stage runs each harness once (``runs`` times the whole swarm), on
+    the items ``options`` sample."""
     tally = _Tally(catalog or load_catalog())
-    lookup = harness_lookup or _default_harness
+    lookup = harness_lookup or sampled_lookup(options)
     agents = [
         agent for stage in plan_stages(pattern.stages, models, lead) for agent in stage.agents
     ]

@@ -25,6 +25,7 @@ is not detected (checking that means reading the whole ledger, which is what the
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -40,25 +41,36 @@ from mapelite.ledger_format import GENESIS_HASH, file_tail_hash, utf8, write_all
 
 # ``seq`` and ``hash`` come last: they are never quoted and never contain a comma or a newline,
 # so the tail check can read them off the last physical line whatever the strings before hold.
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "model",
-    "harness_id",
-    "normalized",
-    "timestamp_us",
-    "run_id",
-    "unit_key",
-    "pattern",
-    "stage",
-    "agent",
-    "role",
-    "repeat",
-    "tier",
-    "cost_usd",
-    "failed",
-    "simulated",
-    "seq",
-    "hash",
-)
+# The one declaration of the summary's columns: name -> kind of value (readers map the kinds to
+# their own types, e.g. polars dtypes in `profiles.frame`).
+SUMMARY_COLUMN_KINDS: dict[str, str] = {
+    "model": "string",
+    "harness_id": "int",
+    "normalized": "float",
+    "timestamp_us": "int",
+    "run_id": "string",
+    "unit_key": "string",
+    "pattern": "string",
+    "stage": "int",
+    "agent": "int",
+    "role": "string",
+    "repeat": "int",
+    "tier": "string",
+    "cost_usd": "float",
+    "failed": "bool",
+    "simulated": "bool",
+    # Item statistics (`item_statistics`): what intervals need, without the items themselves.
+    "items_scored": "int",
+    "items_error": "int",
+    "item_sum": "float",
+    "item_var": "float",
+    "item_clusters": "int",
+    "item_binary": "bool",
+    "item_sample": "int",
+    "seq": "uint32",
+    "hash": "string",
+}
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(SUMMARY_COLUMN_KINDS)
 SUMMARY_HEADER = (",".join(SUMMARY_COLUMNS) + "\n").encode()
 _LAST_ROW = re.compile(rb",(\d+),([0-9a-f]{64})\n\Z")
 _TAIL_BYTES = 64 * 1024
@@ -102,8 +114,57 @@ def summary_row(fields: Mapping[str, Any], seq: int, entry_hash: str) -> bytes:
         meta.get("cost_usd"),
         meta.get("error") is not None,
         meta.get("simulated"),
+        *item_statistics(meta.get("items") or []),
     )
     return utf8(",".join(_cell(v) for v in values) + f",{seq},{entry_hash}\n")
+
+
+STAT_DIGITS = 12
+"""Item sums and variances are stored rounded to this many decimals, so the rows an append
+writes and the rows polars rebuilds (other summation order) are the same numbers."""
+
+
+def item_statistics(
+    items: Sequence[Mapping[str, Any]],
+) -> tuple[int, int, float, float | None, int, bool, int | None]:
+    """(scored, errors, sum of scores, clustered variance of the mean, clusters, all scores 0/1,
+    item sample) of an entry's item outcomes (stored dicts). Errors are not scores. The cluster
+    of an item is its family, else ``bank:item_id`` (`ItemOutcome.cluster`); the variance is
+    G/(G-1) * sum_c (T_c - n_c * mean)^2 / n^2 (None below two clusters). The sample is a short
+    hash of the sorted ``bank:item_id`` of every item, so runs on the same items group together.
+    `profiles.frame` computes the same with polars when it rebuilds the summary."""
+    totals: dict[str, list[float]] = {}
+    errors = 0
+    binary = True
+    keys = []
+    for item in items:
+        key = f"{item.get('bank') or 'core'}:{item.get('item_id')}"
+        keys.append(key)
+        if item.get("error") is not None:
+            errors += 1
+            continue
+        score = float(item.get("score") or 0.0)
+        binary = binary and score in (0.0, 1.0)
+        total = totals.setdefault(item.get("family") or key, [0.0, 0.0])
+        total[0] += score
+        total[1] += 1
+    n = int(sum(count for _, count in totals.values()))
+    score_sum = sum(total for total, _ in totals.values())
+    variance: float | None = None
+    if len(totals) >= 2:
+        mean = score_sum / n
+        squares = sum((total - count * mean) ** 2 for total, count in totals.values())
+        variance = round(len(totals) / (len(totals) - 1) * squares / (n * n), STAT_DIGITS)
+    score_sum = round(score_sum, STAT_DIGITS)
+    return n, errors, score_sum, variance, len(totals), binary, item_sample(keys)
+
+
+def item_sample(keys: Sequence[str]) -> int | None:
+    """Identity of a set of items (``bank:item_id``): the first 15 hex digits of sha256 over
+    them sorted, as an integer (an integer column parses faster than a string one)."""
+    if not keys:
+        return None
+    return int(hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:15], 16)
 
 
 def _epoch_us(timestamp: Any) -> int | None:

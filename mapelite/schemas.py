@@ -127,6 +127,26 @@ DEFAULT_CALL_TIMEOUT_S = 60.0
 """Per-call timeout: far below the run's (300 s), so a hung call is retried within the run."""
 
 
+class ItemSample(BaseModel):
+    """Which items a run answers: the bank, the sample size and seed, the difficulty knobs.
+
+    The same sample gives every model and every run the same items (`mapelite.banks`).
+    Its fields are `HarnessRunnerOptions` fields: ``HarnessRunnerOptions(**sample.fields())``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bank: str = Field(default="core", min_length=1)
+    items: int | None = Field(default=None, gt=0)
+    item_seed: int = 0
+    context_tokens: int | None = Field(default=None, gt=0)
+    instructions_per_prompt: int | None = Field(default=None, ge=1, le=3)
+    reasoning_steps: int | None = Field(default=None, ge=1, le=12)
+
+    def fields(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
 class HarnessRunnerOptions(BaseModel):
     """Options for one harness run (or every run of a batch)."""
 
@@ -148,6 +168,22 @@ class HarnessRunnerOptions(BaseModel):
         default=None, gt=0, description="run only the first N items (smoke tests, benchmarks)"
     )
     cache: bool = Field(default=False, description="serve and store answers in the cache")
+    bank: str = Field(
+        default="core", min_length=1, description="core, gen, humaneval or a dataset file path"
+    )
+    items: int | None = Field(
+        default=None, gt=0, description="sample size from the bank; None: the whole bank"
+    )
+    item_seed: int = Field(default=0, description="chooses the sample: same seed, same items")
+    context_tokens: int | None = Field(
+        default=None, gt=0, description="STORE's haystack length in tokens (gen bank)"
+    )
+    instructions_per_prompt: int | None = Field(
+        default=None, ge=1, le=3, description="DELIVER's instructions per prompt (gen bank)"
+    )
+    reasoning_steps: int | None = Field(
+        default=None, ge=1, le=12, description="operations per DECIDE problem (gen bank)"
+    )
     context: AgentContext | None = None
 
     @property

@@ -17,8 +17,9 @@ Stage semantics (DESIGN.md "Patterns"), with the cases DESIGN.md leaves open mad
   (default: the first model of the tier).
 
 Scores: the swarm score is the mean normalized score of the last stage's units; coordination
-gain is that minus the first stage's mean; the best single agent is the first-stage agent with
-the highest mean score over the harnesses run (the agents that answered alone).
+gain is that minus the first stage's mean; the best single agent is the first-stage model with
+the highest mean score over its scored items in the run (the agents that answered alone), as
+`mapelite.verdicts.best_single_member` defines it for every output.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mapelite.errors import InvalidInputError
 from mapelite.outcomes import has_errors, mean_scored
 from mapelite.schemas import AgentContext, HarnessResult, Role
+from mapelite.verdicts import SwarmVerdicts, best_single_member
 
 
 def unit_key(run_id: str, stage: int, agent: int, harness_id: int, repeat: int = 0) -> str:
@@ -316,6 +318,7 @@ class SwarmResult(RunOutcome):
     models_left_out: list[str] = Field(
         default_factory=list, description="tier models no agent used (`models_left_out`)"
     )
+    verdicts: SwarmVerdicts | None = None
 
 
 class ModelSummary(BaseModel):
@@ -361,10 +364,8 @@ def swarm_scores(
     last = mean_score(stage_results(plans[-1]))
     first = mean_score(stage_results(plans[0]))
     gain = last - first if last is not None and first is not None else None
-    best: AgentScore | None = None
-    for agent in plans[0].agents:
-        keys = (unit_key(run_id, 0, agent.agent, h) for h in harness_ids)
-        score = mean_score(results[k] for k in keys if k in results)
-        if score is not None and (best is None or score > best.score):
-            best = AgentScore(stage=0, agent=agent.agent, model=agent.model, score=score)
+    member = best_single_member(stage_results(plans[0]))
+    best = None
+    if member is not None:
+        best = AgentScore(stage=0, agent=member.agents[0], model=member.model, score=member.score)
     return last, gain, best

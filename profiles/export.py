@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mapelite.schemas import HARNESS_NAMES
-from profiles.schema import ModelProfile, PatternProfile, Report
+from profiles.schema import Estimate, ModelProfile, PatternProfile, Report
 
 JSON_NAME = "profiles.json"
 MARKDOWN_NAME = "profiles.md"
@@ -24,13 +24,16 @@ SIMULATED_BANNER = (
 
 MODEL_COLUMNS = [
     "rank",
+    "band",
     "model",
     "simulated",
-    "latest fitness",
+    "coverage",
+    "fitness",
     "average fitness",
     "evaluations",
     "entries",
     "failed entries",
+    "item errors",
     "first evaluated",
     "last evaluated",
     "trend",
@@ -42,15 +45,20 @@ MODEL_COLUMNS = [
 PATTERN_COLUMNS = [
     "pattern",
     "tier",
+    "members",
+    "harnesses",
+    "item sample",
     "simulated",
     "runs",
-    "mean swarm score",
+    "swarm score",
     "coordination gain",
+    "best single member",
+    "best single member score",
     "gain over best single member",
     "cost per run (USD)",
-    "best single model",
-    "best single score",
-    "best single cost per run (USD)",
+    "tier best model",
+    "tier best model score",
+    "tier best model cost per run (USD)",
     "score per extra dollar",
 ]
 
@@ -73,6 +81,8 @@ def cell(value: object) -> str:
     """One Markdown cell: numbers as JSON writes them, null as a dash, pipes escaped."""
     if value is None:
         return NULL_MARK
+    if isinstance(value, Estimate):
+        return f"{cell(value.value)} [{cell(value.ci_low)}, {cell(value.ci_high)}] n={value.n}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
@@ -80,21 +90,37 @@ def cell(value: object) -> str:
     return str(value).replace("|", "\\|")
 
 
+def estimate_text(estimate: Estimate | None) -> str | None:
+    """``value [ci_low, ci_high] n=N`` (numbers as the JSON writes them): rows stay plain JSON
+    values, for the Prefect table artifacts too."""
+    return None if estimate is None else cell(estimate)
+
+
 def model_row(profile: ModelProfile) -> dict[str, object]:
     """A model's headline numbers keyed by `MODEL_COLUMNS` (also the Prefect table artifact)."""
+    coverage = profile.coverage
+    slope = profile.trend_slope
     return {
         "rank": profile.rank,
+        "band": profile.band,
         "model": profile.model,
         "simulated": SIMULATED_MARK if profile.simulated else "",
-        "latest fitness": profile.latest_fitness,
-        "average fitness": profile.average_fitness,
+        "coverage": f"{coverage.harnesses}/{len(HARNESS_NAMES)} harnesses, "
+        f"{coverage.items_scored} items" + ("" if coverage.complete else " (partial)"),
+        "fitness": estimate_text(profile.fitness),
+        "average fitness": estimate_text(profile.average_fitness),
         "evaluations": profile.evaluations,
         "entries": profile.entries,
         "failed entries": profile.failed_entries,
+        "item errors": coverage.item_errors,
         "first evaluated": profile.first_evaluated,
         "last evaluated": profile.last_evaluated,
         "trend": profile.trend,
-        "trend slope": profile.trend_slope,
+        "trend slope": (
+            None
+            if slope is None
+            else f"{cell(slope)} [{cell(profile.trend_ci_low)}, {cell(profile.trend_ci_high)}]"
+        ),
         "price per M (USD)": profile.price_per_m_usd,
         "score per dollar": profile.score_per_dollar,
         "Pareto frontier": profile.on_pareto_frontier,
@@ -105,17 +131,33 @@ def pattern_row(profile: PatternProfile) -> dict[str, object]:
     return {
         "pattern": profile.pattern,
         "tier": profile.tier,
+        "members": ", ".join(m.split("/", 1)[-1] for m in profile.members),
+        "harnesses": ",".join(str(h) for h in profile.harness_ids),
+        "item sample": profile.item_sample,
         "simulated": SIMULATED_MARK if profile.simulated else "",
         "runs": profile.runs,
-        "mean swarm score": profile.mean_swarm_score,
+        "swarm score": estimate_text(profile.swarm_score),
         "coordination gain": profile.coordination_gain,
+        "best single member": profile.best_single_member,
+        "best single member score": profile.best_single_member_score,
         "gain over best single member": profile.gain_over_best_single_member,
         "cost per run (USD)": profile.cost_per_run_usd,
-        "best single model": profile.best_single_model,
-        "best single score": profile.best_single_score,
-        "best single cost per run (USD)": profile.best_single_cost_per_run_usd,
+        "tier best model": profile.tier_best_model,
+        "tier best model score": profile.tier_best_model_score,
+        "tier best model cost per run (USD)": profile.tier_best_model_cost_per_run_usd,
         "score per extra dollar": profile.score_per_extra_dollar,
     }
+
+
+def verdict_lines(report: Report) -> list[str]:
+    """Markdown bullets: the swarm verdicts of each pattern row's latest run."""
+    lines: list[str] = []
+    for profile in report.patterns:
+        if not profile.verdicts:
+            continue
+        lines.append(f"- `{profile.pattern}` on {profile.tier}, run `{profile.verdicts_run_id}`:")
+        lines += [f"  - {verdict.sentence} (n = {verdict.n})" for verdict in profile.verdicts]
+    return lines
 
 
 def _table(columns: list[str], rows: list[dict[str, object]]) -> list[str]:
@@ -160,6 +202,9 @@ def to_markdown(report: Report) -> str:
     if report.patterns:
         rows = [pattern_row(p) for p in report.patterns]
         lines += ["## Patterns", "", *_table(PATTERN_COLUMNS, rows), ""]
+        verdicts = verdict_lines(report)
+        if verdicts:
+            lines += ["## Swarm verdicts (latest run of each pattern row)", "", *verdicts, ""]
     return "\n".join(lines)
 
 

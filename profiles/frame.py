@@ -18,12 +18,14 @@ import polars as pl
 from mapelite.errors import InvalidInputError, LedgerError
 from mapelite.ledger import Ledger
 from mapelite.ledger_summary import (
+    SUMMARY_COLUMN_KINDS,
     SUMMARY_COLUMNS,
     SummaryTail,
     rebuild_summary,
     summary_in_step,
     summary_path,
 )
+from profiles.item_columns import item_statistics
 
 # Only these fields are read; everything else on a line (items, hashes, tokens...) is skipped.
 # ``tier`` and ``repeat`` are optional extra metadata keys: read when a flow records them.
@@ -49,37 +51,48 @@ LEDGER_SCAN_SCHEMA: dict[str, pl.DataType] = {
     "metadata": _METADATA_SCHEMA,
 }
 # What a summary rebuild reads from the ledger, and the summary's own column types.
+_ITEMS_SCHEMA = pl.List(
+    pl.Struct(
+        {
+            "item_id": pl.String,
+            "bank": pl.String,
+            "family": pl.String,
+            "score": pl.Float64,
+            "error": pl.String,
+        }
+    )
+)
+_DIRECT_SCAN_SCHEMA: dict[str, pl.DataType] = {
+    **LEDGER_SCAN_SCHEMA,
+    "metadata": pl.Struct({**_METADATA_SCHEMA.to_schema(), "items": _ITEMS_SCHEMA}),
+}
 _REBUILD_SCAN_SCHEMA: dict[str, pl.DataType] = {
     **LEDGER_SCAN_SCHEMA,
     "hash": pl.String(),
     "metadata": pl.Struct(
-        {**_METADATA_SCHEMA.to_schema(), "unit_key": pl.String, "agent": pl.Int64}
+        {
+            **_METADATA_SCHEMA.to_schema(),
+            "unit_key": pl.String,
+            "agent": pl.Int64,
+            "items": _ITEMS_SCHEMA,
+        }
     ),
 }
-SUMMARY_SCHEMA: dict[str, pl.DataType] = {
-    "model": pl.String(),
-    "harness_id": pl.Int64(),
-    "normalized": pl.Float64(),
-    "timestamp_us": pl.Int64(),
-    "run_id": pl.String(),
-    "unit_key": pl.String(),
-    "pattern": pl.String(),
-    "stage": pl.Int64(),
-    "agent": pl.Int64(),
-    "role": pl.String(),
-    "repeat": pl.Int64(),
-    "tier": pl.String(),
-    "cost_usd": pl.Float64(),
-    "failed": pl.Boolean(),
-    "simulated": pl.Boolean(),
-    "seq": pl.UInt32(),
-    "hash": pl.String(),
+_POLARS_TYPE_OF_KIND: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "uint32": pl.UInt32(),
 }
-assert tuple(SUMMARY_SCHEMA) == SUMMARY_COLUMNS
+SUMMARY_SCHEMA: dict[str, pl.DataType] = {
+    name: _POLARS_TYPE_OF_KIND[kind] for name, kind in SUMMARY_COLUMN_KINDS.items()
+}
+ITEM_COLUMNS = [name for name in SUMMARY_COLUMNS if name.startswith("item")]
 # The columns the roll-up derives its frame from, read from either source.
 _RAW_COLUMNS = [
     "seq", "harness_id", "model", "normalized", "ts", "run_id", "repeat", "pattern",
-    "stage", "role", "cost_usd", "failed", "simulated", "tier",
+    "stage", "role", "cost_usd", "failed", "simulated", "tier", *ITEM_COLUMNS,
 ]  # fmt: skip
 
 # Column names and types of the frame every roll-up works on (also the empty frame's schema).
@@ -100,6 +113,15 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "failed": pl.Boolean(),
     "simulated": pl.Boolean(),
     "tier": pl.String(),
+    # Scored items (0 = no score: the entry is errors only), their sum, the clustered variance
+    # of their mean (null below two clusters), clusters, all 0/1, item errors, item sample.
+    "n": pl.Int64(),
+    "score_sum": pl.Float64(),
+    "var": pl.Float64(),
+    "clusters": pl.Int64(),
+    "binary": pl.Boolean(),
+    "errors": pl.Int64(),
+    "sample": pl.Int64(),
 }
 
 # Entries whose score is the model's own: the single model of a batch/eval, or a worker of a
@@ -183,9 +205,9 @@ def scan_entries(path: Path) -> pl.LazyFrame:
 
 def _ledger_columns(path: Path) -> pl.LazyFrame:
     meta = pl.col("metadata").struct
+    scan = pl.scan_ndjson(path, schema=_DIRECT_SCAN_SCHEMA).with_row_index("seq")
     return (
-        pl.scan_ndjson(path, schema=LEDGER_SCAN_SCHEMA)
-        .with_row_index("seq")
+        scan.join(item_statistics(scan), on="seq", how="left")
         .select(
             pl.col("seq"),
             pl.col("harness_id"),
@@ -201,7 +223,9 @@ def _ledger_columns(path: Path) -> pl.LazyFrame:
             meta.field("error").is_not_null().alias("failed"),
             meta.field("simulated"),
             meta.field("tier"),
+            *ITEM_COLUMNS,
         )
+        .sort("seq")
     )
 
 
@@ -210,12 +234,19 @@ def _parsed_timestamp() -> pl.Expr:
 
 
 def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
-    """The roll-up's columns from the raw ones. Failed runs score 0 whatever they recorded."""
+    """The roll-up's columns from the raw ones. Errors are not scores: an entry's score is the
+    mean of its scored items, null when it has none (a failed run, all items errors). An entry
+    without item records and no error (written before items were recorded) is one score, its
+    ``normalized``."""
+    scored = pl.col("items_scored").fill_null(0)
+    legacy = (scored == 0) & (pl.col("items_error").fill_null(0) == 0) & ~pl.col("failed")
+    n = pl.when(legacy).then(1).otherwise(scored)
+    score_sum = pl.when(legacy).then(pl.col("normalized")).otherwise(pl.col("item_sum"))
     return raw.select(
         pl.col("seq"),
         pl.col("harness_id"),
         pl.col("model"),
-        pl.when(pl.col("failed")).then(0.0).otherwise(pl.col("normalized")).alias("score"),
+        pl.when(n > 0).then(score_sum / n).alias("score"),
         pl.col("ts"),
         pl.col("run_id"),
         pl.col("repeat").fill_null(0),
@@ -228,15 +259,26 @@ def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
             "simulated"
         ),
         pl.col("tier"),
+        n.alias("n"),
+        pl.when(n > 0).then(score_sum).otherwise(0.0).alias("score_sum"),
+        pl.col("item_var").alias("var"),
+        pl.when(legacy).then(1).otherwise(pl.col("item_clusters").fill_null(0)).alias("clusters"),
+        pl.when(legacy)
+        .then(pl.col("normalized").is_in([0.0, 1.0]))
+        .otherwise(pl.col("item_binary").fill_null(True))
+        .alias("binary"),
+        pl.col("items_error").fill_null(0).alias("errors"),
+        pl.col("item_sample").alias("sample"),
     )
 
 
 def write_summary(ledger_path: Path, target: Path) -> None:
     """Write the summary of the ledger at ``ledger_path`` to ``target`` (streamed by polars)."""
     meta = pl.col("metadata").struct
+    scan = pl.scan_ndjson(ledger_path, schema=_REBUILD_SCAN_SCHEMA).with_row_index("seq")
     (
-        pl.scan_ndjson(ledger_path, schema=_REBUILD_SCAN_SCHEMA)
-        .with_row_index("seq")
+        scan.join(item_statistics(scan), on="seq", how="left")
+        .sort("seq")
         .select(
             pl.col("model"),
             pl.col("harness_id"),
@@ -245,6 +287,13 @@ def write_summary(ledger_path: Path, target: Path) -> None:
             *(meta.field(name) for name in SUMMARY_COLUMNS[4:13]),
             meta.field("error").is_not_null().alias("failed"),
             meta.field("simulated"),
+            pl.col("items_scored").fill_null(0),
+            pl.col("items_error").fill_null(0),
+            pl.col("item_sum").fill_null(0.0),
+            "item_var",
+            pl.col("item_clusters").fill_null(0),
+            pl.col("item_binary").fill_null(True),
+            "item_sample",
             pl.col("seq"),
             pl.col("hash"),
         )

@@ -1,15 +1,20 @@
 """Plots of a `Report` (matplotlib, Agg backend): fitness vs price with the Pareto frontier, and
 a models × harnesses heat map. Each is written as PNG and SVG.
 
-Simulated (mockllm) models are drawn hollow, labelled ``[SIM]`` and named in the title.
-A log axis cannot show price 0 (free local or simulated models): those sit at a floor one
-decade below the cheapest priced model and their label says ``free``.
+Fitness vs price shows the models with a fitness (all 8 harnesses), each with its 95% CI as an
+error bar, labelled with its model name; labels are moved apart so none overprints another. The
+price axis is logarithmic only when prices span more than 10x. Simulated (mockllm) models are
+drawn hollow, labelled ``[SIM]`` and named in the title. A log axis cannot show price 0 (free
+local or simulated models): those sit at a floor one decade below the cheapest priced model and
+their label says ``free``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -25,6 +30,8 @@ SCATTER_NAME = "fitness_vs_price"
 HEATMAP_NAME = "harness_heatmap"
 FORMATS = ("png", "svg")
 REAL_COLOUR = "tab:blue"
+LABEL_GAP_PX = 13.0  # one 8-point line at 110 dpi, plus a little air
+LABEL_OFFSET_PX = 14.0
 SIM_COLOUR = "tab:orange"
 
 
@@ -40,74 +47,143 @@ def _free_floor(priced: list[ModelProfile]) -> float:
     return min(positive) / 10 if positive else 0.01
 
 
+def use_log_axis(prices: list[float]) -> bool:
+    """A log price axis only when the prices span more than 10x (a free model counts as the
+    floor one decade below the cheapest, so a free model next to priced ones means log)."""
+    positive = [p for p in prices if p > 0]
+    if not positive:
+        return False
+    if len(positive) < len(prices):
+        return True
+    return max(positive) > 10 * min(positive)
+
+
+def spread_labels(ys: list[float], min_gap: float) -> list[float]:
+    """Label heights (display units) at least ``min_gap`` apart, each as near its point as the
+    others allow: sorted, pushed up past the one below, then the block re-centred."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [0.0] * len(ys)
+    previous = -math.inf
+    for i in order:
+        placed[i] = max(ys[i], previous + min_gap)
+        previous = placed[i]
+    if ys:
+        shift = (sum(placed) - sum(ys)) / len(ys)  # spread both ways, not only upwards
+        placed = [p - shift for p in placed]
+        previous = -math.inf
+        for i in order:  # re-centring must not reintroduce an overlap
+            placed[i] = max(placed[i], previous + min_gap)
+            previous = placed[i]
+    return placed
+
+
 def scatter_figure(report: Report) -> Figure:
-    figure, axes = plt.subplots(figsize=(9, 6), dpi=110)
-    priced = [m for m in report.models if m.price_per_m_usd is not None]
-    floor = _free_floor(priced)
+    figure, axes = plt.subplots(figsize=(10, 6.5), dpi=110)
+    ranked = [m for m in report.models if m.fitness is not None]
+    priced = [m for m in ranked if m.price_per_m_usd is not None]
+    log_axis = use_log_axis([m.price_per_m_usd or 0.0 for m in priced])
+    floor = _free_floor(priced) if log_axis else 0.0
 
     def x_of(profile: ModelProfile) -> float:
         return profile.price_per_m_usd or floor
 
+    def y_of(profile: ModelProfile) -> float:
+        assert profile.fitness is not None
+        return profile.fitness.value
+
     for simulated, colour, name in ((False, REAL_COLOUR, "real"), (True, SIM_COLOUR, "SIMULATED")):
         group = [m for m in priced if m.simulated is simulated]
         if group:
-            axes.scatter(
+            errors = [
+                [y_of(m) - m.fitness.ci_low for m in group if m.fitness is not None],
+                [m.fitness.ci_high - y_of(m) for m in group if m.fitness is not None],
+            ]
+            axes.errorbar(
                 [x_of(m) for m in group],
-                [m.latest_fitness for m in group],
-                s=60,
-                facecolors="none" if simulated else colour,
-                edgecolors=colour,
-                linewidths=1.5,
-                label=f"{name} model",
+                [y_of(m) for m in group],
+                yerr=errors,
+                fmt="o",
+                markersize=7,
+                markerfacecolor="none" if simulated else colour,
+                markeredgecolor=colour,
+                ecolor=colour,
+                elinewidth=1,
+                capsize=3,
+                label=f"{name} model (95% CI)",
                 zorder=3,
             )
     frontier = sorted((m for m in priced if m.on_pareto_frontier), key=x_of)
     if frontier:
         axes.step(
             [x_of(m) for m in frontier],
-            [m.latest_fitness for m in frontier],
+            [y_of(m) for m in frontier],
             where="post",
             color="tab:red",
             linewidth=2,
             label="Pareto frontier",
             zorder=2,
         )
-    for profile in priced:
-        axes.annotate(
-            short_label(profile),
-            (x_of(profile), profile.latest_fitness),
-            textcoords="offset points",
-            xytext=(6, 4),
-            fontsize=8,
-        )
-    axes.set_xscale("log")
+    if log_axis:
+        axes.set_xscale("log")
     if priced:
-        low, high = floor, max(x_of(m) for m in priced)
-        axes.set_xlim(low / 2, high * 3 if high > low else low * 10)
+        low, high = min(x_of(m) for m in priced), max(x_of(m) for m in priced)
+        if log_axis:
+            axes.set_xlim(low / 2, high * 4 if high > low else low * 10)
+        else:
+            axes.set_xlim(0, high * 1.35 if high > 0 else 1.0)
     axes.set_ylim(-0.02, 1.05)
-    axes.set_xlabel("price per million tokens, USD (mean of input and output; log scale)")
-    axes.set_ylabel("latest fitness")
+    scale = "log scale" if log_axis else "linear scale"
+    axes.set_xlabel(f"price per million tokens, USD (mean of input and output; {scale})")
+    axes.set_ylabel("fitness (all 8 harnesses), 95% CI")
     title = "Fitness vs price"
     if report.simulated:
         title += " — includes SIMULATED (mockllm) models"
     axes.set_title(title)
     axes.grid(True, which="both", alpha=0.3)
-    unpriced = [m.model for m in report.models if m.price_per_m_usd is None]
+    notes = []
+    unpriced = [m.model for m in ranked if m.price_per_m_usd is None]
     if unpriced:
-        axes.text(
-            0.01,
-            0.01,
-            "no price, not shown: " + ", ".join(unpriced),
-            transform=axes.transAxes,
-            fontsize=7,
-            alpha=0.7,
-        )
-    if not report.models:
-        axes.text(0.5, 0.5, "no results", transform=axes.transAxes, ha="center")
+        notes.append("no price, not shown: " + ", ".join(unpriced))
+    partial = [m.model for m in report.models if m.fitness is None]
+    if partial:
+        notes.append("partial coverage (no fitness), not shown: " + ", ".join(partial))
+    if notes:
+        axes.text(0.01, 0.01, "\n".join(notes), transform=axes.transAxes, fontsize=7, alpha=0.7)
+    if not priced:
+        axes.text(0.5, 0.5, "no model with a fitness and a price", transform=axes.transAxes,
+                  ha="center")  # fmt: skip
     else:
         axes.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
+    _label_points(axes, priced, x_of, y_of)  # after the layout: placed in final pixels
     return figure
+
+
+def _label_points(
+    axes: Any,
+    profiles: list[ModelProfile],
+    x_of: Callable[[ModelProfile], float],
+    y_of: Callable[[ModelProfile], float],
+) -> None:
+    """Each point's label to its right, moved apart vertically so that none overprints
+    another, with a thin leader line back to its point."""
+    if not profiles:
+        return
+    to_pixels = axes.transData.transform
+    points = [to_pixels((x_of(m), y_of(m))) for m in profiles]
+    heights = spread_labels([float(p[1]) for p in points], min_gap=LABEL_GAP_PX)
+    to_data = axes.transData.inverted().transform
+    for profile, point, height in zip(profiles, points, heights, strict=True):
+        target = to_data((point[0] + LABEL_OFFSET_PX, height))
+        axes.annotate(
+            short_label(profile),
+            (x_of(profile), y_of(profile)),
+            xytext=(float(target[0]), float(target[1])),
+            textcoords="data",
+            fontsize=8,
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.6},
+        )
 
 
 def heatmap_figure(report: Report) -> Figure:
@@ -117,7 +193,8 @@ def heatmap_figure(report: Report) -> Figure:
     grid = [[math.nan] * len(HARNESS_NAMES) for _ in models]
     for row, profile in enumerate(models):
         for harness in profile.harnesses:
-            grid[row][harness.harness_id] = harness.latest
+            if harness.latest is not None:
+                grid[row][harness.harness_id] = harness.latest.value
     if models:
         image = axes.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
         figure.colorbar(image, ax=axes, label="latest normalized score")

@@ -1,50 +1,73 @@
-"""The report's data model; its JSON form is the stable export (``schema_version`` 1).
+"""The report's data model; its JSON form is the stable export (``schema_version`` 2).
 
 Definitions (also in profiles/README.md):
 
-- *entry*: one ledger line (one harness run of one model or swarm agent). A failed entry
-  (``metadata.error`` set) scores 0 whatever it recorded.
-- *solo entry*: an entry where the model answered the items alone: role ``single``, or a
-  ``worker`` in a swarm's first stage (stage 0). Model profiles use solo entries only, since an
-  aggregator's or consumer's score also reflects the agents before it.
-- *evaluation*: the solo entries of one model in one run (``run_id`` plus ``metadata.repeat``
-  when a flow records repeats). Its fitness is `mapelite.fitness` over the mean score per
-  harness in that evaluation.
-- ``latest_fitness``: fitness over the latest score of each harness (by timestamp, then ledger
-  order). ``average_fitness``: mean of the fitness of each evaluation.
-- ``trend``: least-squares slope of the fitness of the last `TREND_WINDOW` evaluations (in time
-  order) per evaluation: above `TREND_THRESHOLD` improving, below minus it declining, otherwise
-  stable; ``n/a`` with fewer than two evaluations.
-- ``price_per_m_usd``: mean of the catalog's input and output price per million tokens (null
-  when the catalog does not know the model). ``score_per_dollar``: latest fitness divided by
-  that price (null when the price is 0 or unknown).
-- ``rank``: by latest fitness, highest first; ties go to the cheaper model, then the model id.
-- ``on_pareto_frontier``: no other priced model has a price <= and a fitness >=, one strictly.
-- Pattern rows group swarm runs (entries with a pattern) by pattern and tier. A run's swarm
-  score is the mean score of its last stage's entries; its coordination gain is that minus the
-  mean of its first stage; its gain over the best single member is the swarm score minus the
-  best mean solo score (same harnesses, whole filtered ledger) among the models it used. Cost of
-  a run = sum of ``cost_usd`` of all its entries. Row values are means over runs.
-- ``best_single_model``: among the tier's models, the best mean score of single-model runs
-  (pattern null or ``:0``) on the pattern's harnesses; ``score_per_extra_dollar`` = (mean swarm
-  score - its score) / (cost per run - its cost per run), null when the swarm costs no more.
-- The tier of a run is ``metadata.tier`` when recorded, else the first catalog tier holding
-  every model of the run, else ``custom``.
+- *entry*: one ledger line (one harness run of one model or swarm agent). Errors are not
+  scores: an entry's score is the mean of its scored items; an entry with no scored item (a
+  failed run, or all items errors) is an error, not a zero, and counts against coverage.
+- *solo entry*: role ``single``, or a ``worker`` in a swarm's first stage (stage 0). Model
+  profiles use solo entries only.
+- *evaluation*: the solo entries of one model in one run (``run_id`` plus ``metadata.repeat``).
+- Every score is an `Estimate`: value, ``n`` (items scored), ``ci_low``/``ci_high`` (95%,
+  `mapelite.stats`: Wilson for 0/1 scores, clustered t for partial credit; clustered by item
+  family and by repeats of an item).
+- ``latest`` per harness: the model's latest entry with a score; ``average``: every scored item
+  of every evaluation pooled; its interval treats repeats of an item as one cluster, so it uses
+  as many clusters as the largest single entry had (conservative when evaluations answered
+  different items).
+- ``fitness``: `mapelite.fitness` weights over the latest estimate of each harness, defined
+  only when all 8 harnesses have one (``coverage.complete``); its CI by the delta method.
+  ``average_fitness`` the same over the ``average`` estimates.
+- ``rank``/``band``: only models with complete coverage, by fitness (ties: cheaper, then id);
+  a model whose fitness is not significantly below the one ranked above it nor below its band's
+  first model (two-sided z tests of the difference at 5%) shares its band. Partial coverage: no
+  rank, no band, listed after.
+- ``trend``: least-squares slope of the fitness of the last `TREND_WINDOW` complete
+  evaluations, with its 95% t interval; ``improving``/``declining`` only when the interval
+  excludes 0, otherwise ``stable``; ``n/a`` below `TREND_MIN_EVALUATIONS`.
+- Pattern rows group swarm runs by (pattern, tier, member models, harness set, item sample);
+  ``best_single_member`` is `mapelite.verdicts.best_single_member` (the first-stage model with
+  the best mean over its scored items in the run), the same definition the swarm summary uses.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
-TREND_WINDOW = 5
-TREND_THRESHOLD = 0.02
+SCHEMA_VERSION = 2
+TREND_WINDOW = 10
+TREND_MIN_EVALUATIONS = 5
 SCORE_DIGITS = 4  # scores, fitness, gains, score per dollar are rounded to this many decimals
 USD_DIGITS = 6  # prices and costs
 
 Trend = Literal["improving", "stable", "declining", "n/a"]
+
+
+class Estimate(BaseModel):
+    """A score with its sample size and 95% interval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float
+    n: int
+    ci_low: float
+    ci_high: float
+
+    def __str__(self) -> str:
+        return f"{self.value} [{self.ci_low}, {self.ci_high}] n={self.n}"
+
+
+class Coverage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    complete: bool
+    harnesses_scored: list[int]
+    harnesses: int
+    items_scored: int
+    item_errors: int
+    failed_entries: int
 
 
 class HarnessProfile(BaseModel):
@@ -52,20 +75,23 @@ class HarnessProfile(BaseModel):
 
     harness_id: int
     harness: str
-    average: float
-    latest: float
+    latest: Estimate | None
+    average: Estimate | None
     entries: int
+    item_errors: int
 
 
 class ModelProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rank: int
+    rank: int | None
+    band: int | None
     model: str
     provider: str
     simulated: bool
-    latest_fitness: float
-    average_fitness: float
+    coverage: Coverage
+    fitness: Estimate | None
+    average_fitness: Estimate | None
     evaluations: int
     entries: int
     failed_entries: int
@@ -73,10 +99,29 @@ class ModelProfile(BaseModel):
     last_evaluated: str
     trend: Trend
     trend_slope: float | None
+    trend_ci_low: float | None
+    trend_ci_high: float | None
     price_per_m_usd: float | None
     score_per_dollar: float | None
     on_pareto_frontier: bool
     harnesses: list[HarnessProfile]
+
+
+class SwarmVerdict(BaseModel):
+    """`mapelite.verdicts.Verdict` of the group's latest run, rounded for the report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    baseline: str
+    n: int
+    swarm_score: float | None
+    baseline_score: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    extra_cost_usd: float
+    sentence: str
 
 
 class PatternProfile(BaseModel):
@@ -84,16 +129,28 @@ class PatternProfile(BaseModel):
 
     pattern: str
     tier: str
+    members: list[str]
+    harness_ids: list[int]
+    item_sample: str | None
     simulated: bool
     runs: int
-    mean_swarm_score: float
-    coordination_gain: float
+    swarm_score: Estimate | None
+    coordination_gain: float | None
+    best_single_member: str | None
+    best_single_member_score: float | None
     gain_over_best_single_member: float | None
     cost_per_run_usd: float
-    best_single_model: str | None
-    best_single_score: float | None
-    best_single_cost_per_run_usd: float | None
+    tier_best_model: str | None
+    tier_best_model_score: float | None
+    tier_best_model_cost_per_run_usd: float | None
     score_per_extra_dollar: float | None
+    verdicts_run_id: str | None = None
+    verdicts: list[SwarmVerdict] = Field(default_factory=list)
+
+    @property
+    def mean_swarm_score(self) -> Estimate | None:
+        """The swarm score under its schema-1 name (callers that print it)."""
+        return self.swarm_score
 
 
 class Report(BaseModel):

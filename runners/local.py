@@ -12,10 +12,12 @@ import asyncio
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from mapelite.banks import harness_for
 from mapelite.catalog import Catalog, load_catalog
 from mapelite.errors import MapEliteError
-from mapelite.harnesses import get_harness
 from mapelite.harnesses.base import Harness, Item
 from mapelite.outcomes import scores_of
 from mapelite.providers import create_model_api, provider_of
@@ -52,6 +54,20 @@ def estimated_cost(
         return 0.0
 
 
+ScoreKey = tuple[int, str, str, str, str]
+
+
+def outcome_for(item: Item, **fields: Any) -> ItemOutcome:
+    """An item's outcome, naming the item's id, bank, bank version and family."""
+    return ItemOutcome(
+        item_id=item.id,
+        bank=item.bank,
+        bank_version=item.bank_version,
+        family=item.family,
+        **fields,
+    )
+
+
 class ScoreCache:
     """Scores by (harness, item, answer), each computed once per runner and event loop.
 
@@ -63,10 +79,11 @@ class ScoreCache:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
-        self._scores: dict[tuple[int, str, str], asyncio.Future[float]] = {}
+        self._scores: dict[ScoreKey, asyncio.Future[float]] = {}
 
     async def score(self, harness_id: int, item: Item, answer: str) -> float:
-        key = (harness_id, item.id, answer)
+        # Item ids are unique within a bank version only (a user's file may reuse "sense-01").
+        key = (harness_id, item.bank, item.bank_version, item.id, answer)
         scoring = self._scores.get(key)
         if scoring is None:
             if len(self._scores) >= self.capacity:
@@ -77,9 +94,24 @@ class ScoreCache:
         # A cancelled caller (run timeout) must not cancel the scoring others wait for.
         return await asyncio.shield(scoring)
 
-    def _forget_failed(self, key: tuple[int, str, str], done: asyncio.Future[float]) -> None:
+    def _forget_failed(self, key: ScoreKey, done: asyncio.Future[float]) -> None:
         if (done.cancelled() or done.exception() is not None) and self._scores.get(key) is done:
             del self._scores[key]
+
+
+@dataclass
+class HarnessRun:
+    """One harness run in progress: what every item call needs, and what the result is built
+    from (per-item call stats, the start time)."""
+
+    harness: Harness
+    model: str
+    api: ModelAPI
+    options: HarnessRunnerOptions
+    context: AgentContext
+    catalog: Catalog
+    stats: dict[str, CallStats] = field(default_factory=dict)
+    started: float = 0.0  # time.monotonic() when the run starts its calls
 
 
 class LocalHarnessRunner(ClosingRunner):
@@ -161,20 +193,20 @@ class LocalHarnessRunner(ClosingRunner):
         """One harness run. ``catalog`` (prices, hash) defaults to the catalog in use; a batch
         reads it once for all its runs."""
         self._bind_to_running_loop()
-        harness = get_harness(harness_id)
+        harness = harness_for(harness_id, options)
         api = self.api_for(model)
         run_id = new_run_id()
         context = options.context or AgentContext(
             run_id=run_id, unit_key=unit_key(run_id, 0, 0, harness_id)
         )
         catalog = catalog if catalog is not None else load_catalog()
-        return await self._run(harness, model, api, options, context, catalog)
+        return await self._run(HarnessRun(harness, model, api, options, context, catalog))
 
     async def run_batch(
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
     ) -> list[HarnessResult]:
         self._bind_to_running_loop()
-        harness = get_harness(harness_id)
+        harness = harness_for(harness_id, options)  # one sample: every model answers the same
         apis = [self.api_for(model) for model in models]  # config errors before any call
         catalog = load_catalog()
         batch_id = new_run_id()
@@ -183,7 +215,7 @@ class LocalHarnessRunner(ClosingRunner):
             context = options.context or AgentContext(
                 run_id=batch_id, unit_key=unit_key(batch_id, 0, index, harness_id), agent=index
             )
-            runs.append(self._run(harness, model, api, options, context, catalog))
+            runs.append(self._run(HarnessRun(harness, model, api, options, context, catalog)))
         return list(await asyncio.gather(*runs))
 
     async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
@@ -195,24 +227,12 @@ class LocalHarnessRunner(ClosingRunner):
 
     # -- one harness run ---------------------------------------------------------------------
 
-    async def _run(
-        self,
-        harness: Harness,
-        model: str,
-        api: ModelAPI,
-        options: HarnessRunnerOptions,
-        context: AgentContext,
-        catalog: Catalog,
-    ) -> HarnessResult:
-        started = time.monotonic()
-        items = list(harness.items[: options.item_limit])
-        stats = {item.id: CallStats() for item in items}
-        tasks = [
-            asyncio.create_task(
-                self._run_item(harness, item, model, api, options, context, stats, catalog)
-            )
-            for item in items
-        ]
+    async def _run(self, run: HarnessRun) -> HarnessResult:
+        run.started = time.monotonic()
+        options = run.options
+        items = list(run.harness.items[: options.item_limit])
+        run.stats = {item.id: CallStats() for item in items}
+        tasks = [asyncio.create_task(self._run_item(run, item)) for item in items]
         try:
             async with asyncio.timeout(options.timeout_s):
                 await asyncio.gather(*tasks)
@@ -227,32 +247,22 @@ class LocalHarnessRunner(ClosingRunner):
             if task.cancelled():
                 error = ProviderTimeoutError(
                     f"harness run exceeded its timeout of {options.timeout_s:g} s",
-                    provider=api.provider,
+                    provider=run.api.provider,
                 )
-                outcome = ItemOutcome(
-                    item_id=item.id,
+                outcome = outcome_for(
+                    item,
                     score=0.0,
-                    attempts=stats[item.id].attempts,
+                    attempts=run.stats[item.id].attempts,
                     error=error.describe(),
                 )
             else:
                 outcome = task.result()
             outcomes.append(outcome)
-        return self._result(
-            harness, model, api, options, context, outcomes, stats, started, catalog
-        )
+        return self._result(run, outcomes)
 
-    async def _run_item(
-        self,
-        harness: Harness,
-        item: Item,
-        model: str,
-        api: ModelAPI,
-        options: HarnessRunnerOptions,
-        context: AgentContext,
-        stats: dict[str, CallStats],
-        catalog: Catalog,
-    ) -> ItemOutcome:
+    async def _run_item(self, run: HarnessRun, item: Item) -> ItemOutcome:
+        harness, model, api, options = run.harness, run.model, run.api, run.options
+        context, catalog = run.context, run.catalog
         upstream = tuple(context.upstream_answers.get(item.id, ()))
         request = GenerateRequest(
             model=split_model_id(model)[1],
@@ -266,16 +276,18 @@ class LocalHarnessRunner(ClosingRunner):
                 role=context.role,
                 upstream_answers=upstream,
                 seed=options.seed,
+                reference=item.reference,
+                near_miss=item.near_miss,
             ),
         )
-        item_stats = stats[item.id]
+        item_stats = run.stats[item.id]
         started = time.monotonic()
         key = self._cache_key(api, request, options) if options.cache else None
         hit = await asyncio.to_thread(self.response_cache.get, key) if key else None
         if hit is not None:
             score = await self._scores.score(harness.id, item, hit.text)
-            return ItemOutcome(
-                item_id=item.id,
+            return outcome_for(
+                item,
                 answer=hit.text,
                 score=min(1.0, max(0.0, float(score))),
                 latency_s=time.monotonic() - started,
@@ -309,8 +321,8 @@ class LocalHarnessRunner(ClosingRunner):
                 cost = estimated_cost(model, response.tokens_in, response.tokens_out, catalog)
             # Scorers may block (SHAPE runs a subprocess for seconds): keep the loop free.
             score = await self._scores.score(harness.id, item, response.text)
-            return ItemOutcome(
-                item_id=item.id,
+            return outcome_for(
+                item,
                 answer=response.text,
                 score=min(1.0, max(0.0, float(score))),
                 latency_s=time.monotonic() - started,
@@ -320,26 +332,16 @@ class LocalHarnessRunner(ClosingRunner):
                 attempts=item_stats.attempts,
                 cache_key=key,
             )
-        return ItemOutcome(
-            item_id=item.id,
+        return outcome_for(
+            item,
             score=0.0,
             latency_s=time.monotonic() - started,
             attempts=item_stats.attempts,
             error=error,
         )
 
-    def _result(
-        self,
-        harness: Harness,
-        model: str,
-        api: ModelAPI,
-        options: HarnessRunnerOptions,
-        context: AgentContext,
-        outcomes: list[ItemOutcome],
-        stats: dict[str, CallStats],
-        started: float,
-        catalog: Catalog,
-    ) -> HarnessResult:
+    def _result(self, run: HarnessRun, outcomes: list[ItemOutcome]) -> HarnessResult:
+        model, stats, catalog = run.model, run.stats, run.catalog
         failed = [o for o in outcomes if o.error is not None]
         attempts = sum(s.attempts for s in stats.values())
         error = None
@@ -359,16 +361,16 @@ class LocalHarnessRunner(ClosingRunner):
         )
         scores = scores_of(outcomes)  # errors are not scores
         return agent_result(
-            harness.id,
+            run.harness.id,
             model,
-            context,
+            run.context,
             runner="local",
             raw=scores.raw,
             normalized=scores.normalized,
             catalog=catalog,
             engine_id={"local": f"pid-{os.getpid()}"},
             items=outcomes,
-            latency_s=time.monotonic() - started,
+            latency_s=time.monotonic() - run.started,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             cost_usd=sum(o.cost_usd for o in outcomes),
@@ -379,5 +381,5 @@ class LocalHarnessRunner(ClosingRunner):
             wait_s=sum(s.wait_s for s in stats.values()),
             error=error,
             catalog_hash=catalog.hash,
-            seed=options.seed,
+            seed=run.options.seed,
         )

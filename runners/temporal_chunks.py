@@ -24,12 +24,10 @@ BYTES_PER_TOKEN = 4
 
 def estimated_result_bytes(request: UnitRequest) -> int:
     """An upper estimate of the unit's result payload, from its harness's items and tokens."""
-    from mapelite.harnesses import get_harness
+    from mapelite.banks import harness_for
 
-    harness = get_harness(request.harness_id)
-    items = len(harness.items)
-    if request.options.item_limit is not None:
-        items = min(items, request.options.item_limit)
+    harness = harness_for(request.harness_id, request.options)
+    items = len(harness.items[: request.options.item_limit])
     max_tokens = request.options.max_tokens or harness.max_tokens
     return RESULT_BASE_BYTES + items * (ITEM_BASE_BYTES + max_tokens * BYTES_PER_TOKEN)
 

@@ -32,9 +32,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from mapelite.banks import harness_for
 from mapelite.catalog import Catalog, load_catalog
 from mapelite.cost import call_cost_usd, format_usd
-from mapelite.harnesses import get_harness
 from mapelite.harnesses.base import estimate_tokens
 from runners.base import UnitRequest
 from runners.prompts import build_messages
@@ -57,7 +57,7 @@ class UnitCost:
 
 
 def unit_cost(unit: UnitRequest, catalog: Catalog | None = None) -> UnitCost:
-    harness = get_harness(unit.harness_id)
+    harness = harness_for(unit.harness_id, unit.options)
     context = unit.options.context
     role = context.role if context is not None else "single"
     max_tokens = unit.options.max_tokens or harness.max_tokens

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 
@@ -43,12 +44,17 @@ from runners.calls import CallStats, ProviderSlots
 GLOBAL_LIMIT_EXEMPT = frozenset({"mockllm"})
 
 
+LOCAL_API_ENV = "MAPELITE_PREFECT_LOCAL_API"  # set by flows.embedded.use_local_api
+
+
 def prefect_server_configured() -> bool:
     """True when Prefect talks to a configured server (PREFECT_API_URL in env or profile);
-    False on the embedded (ephemeral) default."""
+    False on the embedded default and on the local server MAP-ELITE starts in its place (one
+    process's in-process limits hold there, and a SQLite server makes leases slow)."""
     from prefect.settings import get_current_settings
 
-    return bool(get_current_settings().api.url)
+    url = get_current_settings().api.url
+    return bool(url) and url != os.environ.get(LOCAL_API_ENV)
 
 
 def global_limits_enabled(settings: Settings) -> bool:

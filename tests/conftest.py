@@ -19,6 +19,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# A local Prefect server started by a command under test leaves soon even if the session is
+# killed; `stop_local_servers` below stops them at the end of a normal session.
+os.environ.setdefault("MAPELITE_PREFECT_SERVER_IDLE_S", "30")
 for _key in ("OPENROUTER_API_KEY", "MAPELITE_OPENROUTER_API_KEY", "PREFECT_API_URL"):
     os.environ.pop(_key, None)
 
@@ -27,6 +30,17 @@ pytest_plugins = [
     "tests.support.server_fixtures",
     "tests.support.prefect_fixtures",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_local_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No background Prefect server outlives the test session (commands under test start
+    them for the databases in the test Prefect home and in test homes)."""
+    yield
+    from flows.local_api import stop_servers
+
+    stop_servers(Path(_PREFECT_HOME))
+    stop_servers(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +58,9 @@ def mapelite_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+    if os.environ.pop("MAPELITE_PREFECT_LOCAL_API", None) is not None:
+        # A flow called in this process pointed Prefect at a local server: not the next test's.
+        os.environ.pop("PREFECT_API_URL", None)
+        from prefect.context import refresh_global_settings_context
+
+        refresh_global_settings_context()

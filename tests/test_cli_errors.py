@@ -190,8 +190,8 @@ def test_off_a_terminal_tables_keep_whole_model_ids_and_columns(capsys, monkeypa
     assert "mockllm/atlas" in out and "mockllm/harbor" in out
     code, out, _ = cli(capsys, "profile", "--all")
     assert code == 0
-    header = next(line for line in out.splitlines() if "latest fitness" in line)
-    for column in ("rank", "model", "simulated", "average fitness", "failed entries"):
+    header = next(line for line in out.splitlines() if "average fitness" in line)
+    for column in ("rank", "band", "model", "simulated", "coverage", "fitness", "failed entries"):
         assert column in header
     assert "mockllm/harbor" in out
 

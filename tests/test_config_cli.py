@@ -99,7 +99,9 @@ def test_swarm_batch_and_eval_from_the_cli_reach_both_endpoints_within_each_limi
     assert batch["completed"] == 4 and batch["failed"] == 0 and batch["cost"]["actual_usd"] > 0
 
     lab_before, gpu_before = lab.total_stats().requests, gpu.total_stats().requests
-    code, out, err = cli(capsys, "--config", config, "eval", "lab/x", "-H", "0,7", "--json")
+    code, out, err = cli(
+        capsys, "--config", config, "eval", "lab/x", "--json"
+    )  # all 8: a complete profile
     assert code == 0, err
     assert json.loads(out)["model"] == "lab/x"
     assert lab.total_stats().requests > lab_before and gpu.total_stats().requests == gpu_before
@@ -113,7 +115,9 @@ def test_swarm_batch_and_eval_from_the_cli_reach_both_endpoints_within_each_limi
     assert code == 0, err
     profile = json.loads(out)
     assert profile["price_per_m_usd"] == pytest.approx(0.20)  # (0.10 + 0.30) / 2 from the file
-    assert profile["score_per_dollar"] == pytest.approx(profile["latest_fitness"] / 0.20, abs=1e-3)
+    assert profile["score_per_dollar"] == pytest.approx(
+        profile["fitness"]["value"] / 0.20, abs=1e-3
+    )
 
 
 @pytest.mark.prefect
@@ -204,6 +208,12 @@ def test_models_refresh_from_the_cli_checks_each_outcome_and_keeps_a_config_tier
 # -- (c) --json matches the table; --version ------------------------------------------------------
 
 
+def model_column_index(out: str) -> int:
+    """Where the model column is in a printed table (its header row names it)."""
+    header = next(line for line in out.splitlines() if line.startswith("┃") and "model" in line)
+    return [h.strip() for h in header.strip("┃").split("┃")].index("model")
+
+
 def table_rows(out: str) -> list[list[str]]:
     """The body rows of a Rich table printed wide enough that no cell wraps."""
     return [
@@ -240,8 +250,9 @@ def test_profile_json_matches_the_table(mapelite_home: Path, capsys) -> None:
     _, data, _ = cli(capsys, "profile", "--all", "--json")
     models = json.loads(data)["models"]
     shown = table_rows(table)[: len(models)]
-    assert [r[1] for r in shown] == [m["model"] for m in models]
-    assert [float(r[3]) for r in shown] == [round(m["latest_fitness"], 4) for m in models]
+    at = model_column_index(table)
+    assert [r[at] for r in shown] == [m["model"] for m in models]
+    assert [r[0] for r in shown] == [str(m["rank"]) if m["rank"] else "—" for m in models]
 
 
 @pytest.mark.prefect
@@ -286,7 +297,8 @@ def test_tables_never_cut_a_model_id(columns: str, mapelite_home: Path) -> None:
         assert done.returncode == 0, done.stderr
         # A model id may wrap onto the next lines of its cell, never lose characters.
         rows = table_rows(done.stdout)
-        column = "".join(row[0 if argv[0] == "models" else 1] for row in rows)
+        at = model_column_index(done.stdout)
+        column = "".join(row[at] for row in rows)
         assert all(model_id in column for model_id in ids), (argv, columns)
         assert max(len(line) for line in done.stdout.splitlines() if line.startswith("│")) <= int(
             columns

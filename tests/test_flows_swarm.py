@@ -38,6 +38,15 @@ async def test_scatter_gather_on_the_model_server_writes_eight_workers_then_the_
     assert result.swarm_score == pytest.approx(aggregator.scores.normalized)
     assert result.stages[0].completed == 8 and result.complete and not result.simulated
     assert {e.metadata.engine_id.get("prefect_task_run") is not None for e in entries} == {True}
+    # The swarm's verdicts, paired on its items; one best-single definition for both outputs.
+    assert result.verdicts is not None
+    assert [v.baseline for v in result.verdicts.verdicts] == [
+        "mean first-stage agent", "best single member", "majority vote",
+    ]  # fmt: skip
+    assert {v.n for v in result.verdicts.verdicts} == {items}
+    member, best = result.verdicts.best_single_member, result.best_single_agent
+    assert member is not None and best is not None
+    assert (best.model, best.score) == (member.model, member.score)
 
 
 @pytest.mark.parametrize(

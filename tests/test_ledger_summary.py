@@ -44,7 +44,7 @@ def assert_summary_matches_ledger(ledger_path: Path) -> None:
 def test_appends_write_a_summary_row_per_entry_in_step_with_the_ledger(tmp_path: Path) -> None:
     ledger_path = write_scenario_ledger(tmp_path / "ledger.jsonl")
     tail = summary_in_step(ledger_path)
-    assert tail is not None and tail.entries == 24
+    assert tail is not None and tail.entries == 44
     assert summary_path(ledger_path).name == "ledger.summary.csv"
     assert_summary_matches_ledger(ledger_path)
 
@@ -61,9 +61,9 @@ def test_report_from_the_summary_equals_the_report_from_the_ledger(tmp_path: Pat
 
 def test_strings_with_commas_quotes_and_newlines_survive_the_summary(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    ledger.append(result("mockllm/atlas", 0, 0.5, 1, 'run,"odd"\nid', tier=""))
-    ledger.append(result("mockllm/atlas", 1, 0.25, 1, "plain", repeat=2, tier="demo"))
-    ledger.append(result("mockllm/atlas", 2, 1.0, 2, "", second=1, error="bad\r\nthing"))
+    ledger.append(result("mockllm/atlas", 0, "1100", 1, 'run,"odd"\nid', tier=""))
+    ledger.append(result("mockllm/atlas", 1, "1000", 1, "plain", repeat=2, tier="demo"))
+    ledger.append(result("mockllm/atlas", 2, "1111", 2, "", second=1, error="bad\r\nthing"))
     assert summary_in_step(ledger.path) is not None
     assert_summary_matches_ledger(ledger.path)
 
@@ -173,7 +173,7 @@ def test_an_unwritable_summary_falls_back_to_reading_the_ledger(tmp_path: Path) 
     ledger_path = tmp_path / "ledger.jsonl"
     summary_path(ledger_path).mkdir()  # a directory where the summary should be: not writable
     write_scenario_ledger(ledger_path)  # appends still succeed
-    assert Ledger(ledger_path).verify().entries == 24
+    assert Ledger(ledger_path).verify().entries == 44
     assert comparable(build_report(ledger_path)) == comparable(
         build_report(ledger_path, use_summary=False)
     )
@@ -185,3 +185,37 @@ def test_generated_bench_ledgers_carry_a_summary_in_step(tmp_path: Path) -> None
     tail = summary_in_step(ledger_path)
     assert tail is not None and tail.entries == 300
     assert_summary_matches_ledger(ledger_path)
+
+
+def test_item_statistics_with_families_partial_credit_and_errors_match_the_ledger(
+    tmp_path: Path,
+) -> None:
+    from mapelite.schemas import HARNESS_NAMES, HarnessResult, ItemOutcome
+
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    scores = [0.3333333333333333, 0.6666666666666666, 0.1, 0.7, 0.2, 1.0]
+    for shift in range(3):
+        items = [
+            ItemOutcome(
+                item_id=f"i{i}",
+                family=f"f{i // 2}" if shift != 1 else None,
+                score=scores[(i + shift) % 6],
+                error="timeout" if (i + shift) % 5 == 0 else None,
+            )
+            for i in range(6)
+        ]
+        ledger.append(
+            HarnessResult(
+                harness_id=2,
+                harness_name=HARNESS_NAMES[2],
+                model="mockllm/atlas",
+                scores={"raw": 1.0, "normalized": 0.5},
+                metadata={"run_id": f"r{shift}", "items": items},
+            )
+        )
+    assert_summary_matches_ledger(ledger.path)
+    frame = load_entries(ledger.path, EntryFilters(), None)
+    assert frame["clusters"].to_list() == [3, 5, 3]  # families pair the items; r1 has none
+    assert frame["errors"].to_list() == [2, 1, 1]
+    summary_path(ledger.path).unlink()  # rebuilt by polars: the same frame
+    assert load_entries(ledger.path, EntryFilters(), None).equals(frame, null_equal=True)

@@ -43,8 +43,9 @@ def test_profile_all_json_prints_the_report(
     code, out, _ = run(["profile", "--all", "--format", "json"], capsys)
     assert code == 0
     data = json.loads(out)
-    assert data["schema_version"] == 1
-    assert [m["model"] for m in data["models"]][:2] == ["mockllm/birch", ATLAS]
+    assert data["schema_version"] == 2
+    assert [m["model"] for m in data["models"]] == ["mockllm/birch", NANO, LLAMA, ATLAS]
+    assert data["models"][-1]["rank"] is None  # 2 of 8 harnesses: ranked apart
 
 
 def test_profile_all_markdown_marks_simulated(
@@ -53,7 +54,8 @@ def test_profile_all_markdown_marks_simulated(
     code, out, _ = run(["profile", "--all", "--format", "md"], capsys)
     assert code == 0
     assert out.startswith("# MAP-ELITE profiles")
-    assert "| 2 | mockllm/atlas | SIMULATED | 0.8333 |" in out
+    assert "| 1 | 1 | mockllm/birch | SIMULATED | 8/8 harnesses, 40 items |" in out
+    assert "| — | — | mockllm/atlas | SIMULATED | 2/8 harnesses, 16 items (partial) |" in out
 
 
 def test_profile_all_table_says_simulated(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,11 +82,8 @@ def test_profile_of_one_model_as_json(ledger: Path, capsys: pytest.CaptureFixtur
     code, out, _ = run(["profile", NANO, "--format", "json"], capsys)
     assert code == 0
     profile = json.loads(out)
-    assert (profile["latest_fitness"], profile["trend"], profile["rank"]) == (
-        0.3333,
-        "declining",
-        4,
-    )
+    assert (profile["fitness"]["value"], profile["trend"], profile["rank"]) == (0.75, "n/a", 2)
+    assert profile["fitness"]["n"] == 32 and profile["coverage"]["complete"] is True
 
 
 def test_profile_of_one_simulated_model_says_simulated(
@@ -92,7 +91,8 @@ def test_profile_of_one_simulated_model_says_simulated(
 ) -> None:
     code, out, _ = run(["profile", ATLAS], capsys)
     assert code == 0
-    assert "SIMULATED" in out and "0.8333" in out and "SENSE" in out
+    assert "SIMULATED" in out and "SENSE" in out
+    assert "0.75 [0.3006, 0.9544] n=4" in out  # its latest SENSE (s2 worker), 3 of 4
 
 
 def test_profile_filters_by_provider(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,9 +171,9 @@ def test_from_ledger_audits_the_ledger_itself_when_the_summary_index_was_edited(
     # from the tails, which is why audits read the ledger.
     edited = rows.with_columns(
         pl.when(pl.int_range(pl.len()) == 0)
-        .then(pl.lit("1.0" if rows["normalized"][0] != "1.0" else "0.0"))
-        .otherwise(pl.col("normalized"))
-        .alias("normalized")
+        .then(pl.lit("0.0"))  # nano's first entry scored 3 of 4
+        .otherwise(pl.col("item_sum"))
+        .alias("item_sum")
     )
     edited.write_csv(index)
 
@@ -182,4 +182,4 @@ def test_from_ledger_audits_the_ledger_itself_when_the_summary_index_was_edited(
     assert code == 0
     truth = json.loads(audited)
     assert json.loads(trusting)["models"] != truth["models"]
-    assert [m["model"] for m in truth["models"]][:2] == ["mockllm/birch", ATLAS]
+    assert [m["model"] for m in truth["models"]][:2] == ["mockllm/birch", NANO]

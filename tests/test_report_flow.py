@@ -81,7 +81,7 @@ def test_report_flow_writes_exports_and_publishes_artifacts(
     table = found[MODEL_TABLE_ARTIFACT_KEY][0]
     assert table.type == "table"  # type: ignore[attr-defined]
     rows = json.loads(table.data) if isinstance(table.data, str) else table.data  # type: ignore[attr-defined]
-    assert [r["model"] for r in rows][:2] == ["mockllm/birch", "mockllm/atlas"]
+    assert [r["model"] for r in rows][:2] == ["mockllm/birch", "openrouter/openai/gpt-5-nano"]
     assert rows[0]["simulated"] == "SIMULATED"
 
 
@@ -93,7 +93,7 @@ def test_report_command_runs_the_flow_and_says_simulated(
     code = run_app(fresh_app(), ["report", "--no-plots", "--tier", "demo"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "SIMULATED" in out and "report: 2 models, 2 patterns, 12 entries" in out
+    assert "SIMULATED" in out and "report: 2 models, 2 patterns, 20 entries" in out
     data = json.loads((mapelite_home / "reports" / "profiles.json").read_text())
     assert data["filters"]["tier"] == "demo"
     assert not (mapelite_home / "reports" / "fitness_vs_price.png").exists()
@@ -116,4 +116,4 @@ def test_report_command_on_a_corrupt_ledger_names_the_index(
     code = run_app(fresh_app(), ["report"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "corrupt at entry 23 " in err and err.count("\n") == 1
+    assert "corrupt at entry 43 " in err and err.count("\n") == 1

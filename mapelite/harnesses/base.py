@@ -24,6 +24,10 @@ class Item:
     near_miss: str
     score: Scorer = field(compare=False, repr=False)
     system: str | None = None
+    bank: str = "core"
+    bank_version: str = "1"
+    family: str | None = None
+    """Items sharing a template or passage share a family (clustered intervals); None: own."""
 
 
 @dataclass(frozen=True)

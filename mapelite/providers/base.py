@@ -29,6 +29,9 @@ class SimulationHint(BaseModel):
     role: Literal["single", "worker", "aggregator", "consumer"] = "single"
     upstream_answers: tuple[str, ...] = ()
     seed: int = 0
+    reference: str | None = None
+    near_miss: str | None = None
+    """The item's right and near-miss answers (items of any bank, not only ``core``)."""
 
 
 class GenerateRequest(BaseModel):

@@ -58,6 +58,8 @@ class ModelStats:
     in_flight: int = 0
     max_in_flight: int = 0
     log: list[RequestLog] = field(default_factory=list)
+    first_arrival_s: float | None = None  # time.monotonic(): one clock for every local process
+    last_done_s: float | None = None
 
 
 class ModelServer:
@@ -139,6 +141,8 @@ class ModelServer:
         app.router.add_post("/api/chat", self._ollama_chat)
         app.router.add_get("/api/tags", self._ollama_tags)
         app.router.add_get("/_stats", self._stats_endpoint)
+        app.router.add_get("/_timeline", self._timeline_endpoint)
+        app.router.add_post("/_reset", self._reset_endpoint)
         return app
 
     async def start_async(self) -> None:
@@ -208,6 +212,8 @@ class ModelServer:
             total.requests += 1
             total.in_flight += 1
             total.max_in_flight = max(total.max_in_flight, total.in_flight)
+            if total.first_arrival_s is None:
+                total.first_arrival_s = entry.arrival_s
             return self._scripts.get(model, self.default_script), index
 
     def _end(self, model: str, entry: RequestLog, status: int, fault: str | None) -> None:
@@ -215,6 +221,7 @@ class ModelServer:
             entry.status, entry.fault = status, fault
             self._stats[model].in_flight -= 1
             self._total.in_flight -= 1
+            self._total.last_done_s = time.monotonic()
 
     async def _handle(self, request: web.Request, *, ollama: bool) -> web.StreamResponse:
         try:
@@ -368,6 +375,22 @@ class ModelServer:
                 for m, s in self._stats.items()
             }
         return web.json_response(payload)
+
+    async def _timeline_endpoint(self, request: web.Request) -> web.Response:
+        """Every model together: requests, and when the first arrived and the last was answered
+        (``time.monotonic()``, comparable with other processes' on this machine)."""
+        with self._lock:
+            total = self._total
+            payload = {
+                "requests": total.requests,
+                "first_arrival_s": total.first_arrival_s,
+                "last_done_s": total.last_done_s,
+            }
+        return web.json_response(payload)
+
+    async def _reset_endpoint(self, request: web.Request) -> web.Response:
+        self.reset_stats()
+        return web.json_response({"reset": True})
 
 
 def fault_response(fault: Fault, *, ollama: bool) -> web.Response | None:

@@ -1,0 +1,83 @@
+"""Per-entry item statistics computed by polars from the ledger's ``metadata.items``.
+
+The same numbers `mapelite.ledger_summary.item_statistics` computes per entry when an append
+writes the summary index; this is how a summary rebuild (and the direct ledger read) gets them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from mapelite.ledger_summary import STAT_DIGITS
+
+
+def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
+    """Per entry (``seq``), the item statistics `mapelite.ledger_summary.item_statistics`
+    computes, from the ledger's ``metadata.items``. Entries without items get no row."""
+    items = (
+        scan.select("seq", pl.col("metadata").struct.field("items"))
+        .explode("items")
+        .drop_nulls("items")
+        .unnest("items")
+        .filter(pl.col("item_id").is_not_null())
+        .with_columns(
+            pl.concat_str(pl.col("bank").fill_null("core"), pl.lit(":"), pl.col("item_id")).alias(
+                "key"
+            ),
+            pl.col("error").is_null().alias("scored"),
+        )
+        .with_columns(pl.col("family").fill_null(pl.col("key")).alias("cluster"))
+    )
+    scored = pl.col("scored")
+    score = pl.col("score").filter(scored)
+    per_entry = items.group_by("seq").agg(
+        (~scored).sum().cast(pl.Int64).alias("items_error"),
+        score.is_in([0.0, 1.0]).all().alias("item_binary"),
+        pl.col("key").sort().str.join("\n").alias("keys"),
+        scored.sum().cast(pl.Int64).alias("n"),
+        score.sum().alias("total"),
+        (score * score).sum().alias("total_sq"),
+        pl.col("family").filter(scored).is_not_null().any().alias("families"),
+    )
+    # Items that share a family: cluster totals first (only entries that have families).
+    clusters = (
+        items.filter(scored & pl.col("family").filter(scored).is_not_null().any().over("seq"))
+        .group_by("seq", "cluster")
+        .agg(pl.col("score").sum().alias("total"), pl.len().cast(pl.Int64).alias("count"))
+        .with_columns(
+            (pl.col("total").sum().over("seq") / pl.col("count").sum().over("seq")).alias("mean")
+        )
+        .group_by("seq")
+        .agg(
+            pl.len().cast(pl.Int64).alias("family_clusters"),
+            ((pl.col("total") - pl.col("count") * pl.col("mean")) ** 2).sum().alias("family_sq"),
+        )
+    )
+    n = pl.col("n")
+    # Without families every scored item is its own cluster: sum (x - mean)^2 = SS - S^2 / n.
+    g = pl.when(pl.col("families")).then(pl.col("family_clusters")).otherwise(n)
+    squares = (
+        pl.when(pl.col("families"))
+        .then(pl.col("family_sq"))
+        .otherwise(pl.col("total_sq") - pl.col("total") ** 2 / n)
+    )
+    return per_entry.join(clusters, on="seq", how="left").select(
+        "seq",
+        n.alias("items_scored"),
+        "items_error",
+        pl.col("total").fill_null(0.0).round(STAT_DIGITS).alias("item_sum"),
+        pl.when(g >= 2)
+        .then(g / (g - 1) * squares.clip(0.0) / n.cast(pl.Float64) ** 2)
+        .round(STAT_DIGITS)
+        .alias("item_var"),
+        g.fill_null(0).alias("item_clusters"),
+        "item_binary",
+        pl.col("keys")
+        .map_elements(
+            lambda keys: int(hashlib.sha256(keys.encode()).hexdigest()[:15], 16),
+            return_dtype=pl.Int64,
+        )
+        .alias("item_sample"),
+    )
