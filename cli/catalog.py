@@ -3,8 +3,10 @@ items."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,11 +17,23 @@ from cli.options import (
     INSTRUCTIONS_OPTION,
     ITEM_SEED_OPTION,
     ITEMS_OPTION,
+    JSON_OPTION,
+    MODELS_OPTION,
+    SELECT_TIER_OPTION,
     STEPS_OPTION,
     item_sample,
     note_capped_sample,
 )
-from cli.output import make_console, print_estimate_table
+from cli.output import (
+    add_model_column,
+    fit_model_column,
+    make_console,
+    print_estimate_table,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from mapelite.catalog import Catalog
 
 # Imports of the project's modules are local to each command so `map-elite --help` stays fast.
 
@@ -31,6 +45,7 @@ commands = typer.Typer()
 @commands.command("verify")
 def verify_command(
     ledger: Path | None = typer.Argument(None, help="ledger file (default: the settings' one)"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Check the ledger's hash chain; exit 0 when intact, 1 when corrupt or missing.
 
@@ -41,6 +56,11 @@ def verify_command(
 
     path = ledger if ledger is not None else get_settings().ledger
     report = Ledger(path).require().verify()
+    if as_json:
+        print_json({"ledger": str(path), **dataclasses.asdict(report)})
+        if not report.valid:
+            raise typer.Exit(1)
+        return
     if report.valid:
         console.print(
             f"ledger OK: {report.entries} entries, chain intact ({path})",
@@ -61,18 +81,26 @@ def verify_command(
 @commands.command("cost-estimate")
 def cost_estimate_command(
     pattern: str = typer.Argument(..., help="swarm pattern, e.g. :10 :01 :1010 :20"),
-    tier: str = typer.Option(..., "--tier", "-t", help="model tier, e.g. tier1 or demo"),
+    tier: str | None = SELECT_TIER_OPTION,
+    listed: str | None = MODELS_OPTION,
     harness: str = typer.Option("all", "--harness", "-H", help="harness ids/names or 'all'"),
     lead: str | None = typer.Option(None, "--lead", help="model of the width-1 stages"),
-    runs: int = typer.Option(1, "--runs", min=1, help="how many times the swarm runs"),
+    runs: int | None = typer.Option(
+        None,
+        "--runs",
+        min=1,
+        help="how many times the swarm runs (default: defaults.runs of mapelite.toml, else 1)",
+    ),
     items: int | None = ITEMS_OPTION,
     item_seed: int | None = ITEM_SEED_OPTION,
     bank: str | None = BANK_OPTION,
     context_tokens: int | None = CONTEXT_TOKENS_OPTION,
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Estimate what a swarm costs before running it.
+    """Estimate what a swarm costs before running it; names the models of the tier the
+    pattern leaves out and the models whose price is variable.
 
     Priced on the prompts of the items --bank, --items and --item-seed choose (or
     mapelite.toml's defaults): a 64k-token STORE sample (--bank gen --context-tokens 64000)
@@ -80,7 +108,8 @@ def cost_estimate_command(
 
     Example: map-elite cost-estimate :1010 --tier demo --harness all --runs 4
     """
-    from mapelite.catalog import load_catalog
+    from cli.options import run_defaults
+    from mapelite.catalog import load_catalog, select_models
     from mapelite.cost import estimate_swarm
     from mapelite.harnesses import parse_harness_selection
     from mapelite.patterns import parse_pattern
@@ -88,9 +117,10 @@ def cost_estimate_command(
     from mapelite.settings import get_settings
 
     settings = get_settings()
+    runs, _ = run_defaults(runs, None)
     parsed = parse_pattern(pattern, settings.max_agents)
     catalog = load_catalog()
-    models = catalog.tier(tier)
+    label, models = select_models(catalog, tier=tier, models=listed)
     harness_ids = parse_harness_selection(harness)
     if lead is not None:
         catalog.get(lead)  # an unknown lead model is a one-line error
@@ -100,12 +130,15 @@ def cost_estimate_command(
         parsed,
         models,
         harness_ids,
-        tier=tier,
+        tier=label,
         lead=lead,
         warn_usd=settings.warn_usd,
         runs=runs,
         options=HarnessRunnerOptions(**sample.fields()),
     )
+    if as_json:
+        print_json(estimate.model_dump(mode="json"))
+        return
     print_estimate_table(estimate, console)
 
 
@@ -118,10 +151,13 @@ models_app = typer.Typer(
 @models_app.callback(invoke_without_command=True)
 def models_command(
     ctx: typer.Context,
-    tier: str | None = typer.Option(None, "--tier", "-t", help="only this tier"),
+    tier: str | None = SELECT_TIER_OPTION,
+    listed: str | None = MODELS_OPTION,
     show_all: bool = typer.Option(False, "--all", help="also models in no tier"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """List models with prices (USD per M tokens), context length and tiers.
+    """List models with prices (USD per M tokens), context length, tiers, and which are free
+    (with their rate limit) or priced per request (variable).
 
     Example: map-elite models --tier demo
     """
@@ -129,31 +165,37 @@ def models_command(
         return
     from rich.table import Table
 
-    from mapelite.catalog import load_catalog
+    from mapelite.catalog import load_catalog, select_models
 
     catalog = load_catalog()
     tiers_of: dict[str, list[str]] = {}
     for name in catalog.tier_names():
         for model in catalog.tier(name):
             tiers_of.setdefault(model, []).append(name)
-    listed = list(catalog.models) if show_all else list(tiers_of)
-    ids = catalog.tier(tier) if tier else listed
+    if tier is not None or listed is not None:
+        ids = select_models(catalog, tier=tier, models=listed)[1]
+    else:
+        ids = list(dict.fromkeys([*catalog.models, *tiers_of])) if show_all else list(tiers_of)
+    rows = [_model_row(catalog, model_id, tiers_of.get(model_id, [])) for model_id in ids]
+    if as_json:
+        print_json(
+            {"catalog": catalog.hash, "snapshot_date": catalog.snapshot_date, "models": rows}
+        )
+        return
     table = Table(title=f"models{' of ' + tier if tier else ''} (catalog {catalog.hash[:12]})")
-    # Model ids are what users copy: never truncate them.
-    table.add_column("model", no_wrap=True, min_width=max((len(i) for i in ids), default=5))
+    add_model_column(table)  # model ids are what users copy: wrapped, never cut
     for column in ("in $/M", "out $/M", "context", "tiers", "note"):
         table.add_column(column, justify="right" if "$" in column else "left")
-    for model_id in ids:
-        entry = catalog.get(model_id)
-        note = f"SIMULATED skill {entry.skill}" if entry.simulated else ""
+    for row in rows:
         table.add_row(
-            model_id,
-            f"{entry.input_price_per_m:g}",
-            f"{entry.output_price_per_m:g}",
-            str(entry.context_length or "-"),
-            ",".join(tiers_of.get(model_id, [])),
-            note,
+            row["model"],
+            "variable" if row["variable_price"] else f"{row['input_price_per_m']:g}",
+            "variable" if row["variable_price"] else f"{row['output_price_per_m']:g}",
+            str(row["context_length"] or "-"),
+            ", ".join(row["tiers"]),
+            _model_note(row),
         )
+    fit_model_column(table, console)
     console.print(table)
     console.print(
         f"prices as of {catalog.snapshot_date or 'unknown'} from {catalog.source}; they change - "
@@ -163,9 +205,55 @@ def models_command(
     )
 
 
+def _model_row(catalog: Catalog, model_id: str, tiers: list[str]) -> dict[str, Any]:
+    """One model as the table and ``--json`` show it. A config tier may name an OpenRouter
+    model a refresh removed: it is listed as not in the catalog (running it is the error)."""
+    from mapelite.catalog import ModelEntry, split_model_id
+    from mapelite.errors import InvalidInputError
+
+    try:
+        entry = catalog.get(model_id)
+        in_catalog = True
+    except InvalidInputError:
+        provider, name = split_model_id(model_id)
+        entry = ModelEntry(id=model_id, provider=provider, name=name)
+        in_catalog = False
+    return {
+        "model": entry.id,
+        "input_price_per_m": entry.input_price_per_m,
+        "output_price_per_m": entry.output_price_per_m,
+        "context_length": entry.context_length,
+        "tiers": tiers,
+        "free": entry.free,
+        "rate_limit": entry.rate_limit,
+        "variable_price": entry.variable_price,
+        "simulated": entry.simulated,
+        "skill": entry.skill,
+        "configured": entry.configured,
+        "in_catalog": in_catalog,
+    }
+
+
+def _model_note(row: dict[str, Any]) -> str:
+    notes = []
+    if row["simulated"]:
+        notes.append(f"SIMULATED skill {row['skill']}")
+    if row["free"]:
+        notes.append("free" + (f", {row['rate_limit']}" if row["rate_limit"] else ""))
+    if row["variable_price"]:
+        notes.append("variable price (per request)")
+    if row["configured"]:
+        notes.append("priced in mapelite.toml")
+    if not row["in_catalog"]:
+        notes.append("not in the catalog (removed by a refresh?)")
+    return "; ".join(notes)
+
+
 @models_app.command("refresh")
-def models_refresh_command() -> None:
-    """Fetch OpenRouter's model list and write $MAPELITE_HOME/catalog.json.
+def models_refresh_command(as_json: bool = JSON_OPTION) -> None:
+    """Fetch OpenRouter's model list and write $MAPELITE_HOME/catalog.json: price tiers
+    recomputed from their bands, non-chat models left out, free and variable-price models
+    marked and kept out of tiers; prints what changed. Tiers of mapelite.toml are not touched.
 
     Example: map-elite models refresh
     """
@@ -173,6 +261,15 @@ def models_refresh_command() -> None:
     from mapelite.settings import get_settings
 
     path, summary = refresh_from_openrouter(get_settings())
+    if as_json:
+        print_json(
+            {
+                "catalog": str(path),
+                **summary.model_dump(mode="json"),
+                "warnings": summary.warnings,
+            }
+        )
+        return
     console.print(f"catalog refreshed -> {path}", markup=False, soft_wrap=True)
     for line in summary.lines():
         console.print(line, markup=False, soft_wrap=True)
@@ -182,7 +279,7 @@ def models_refresh_command() -> None:
 
 @commands.command("harnesses")
 def harnesses_command(
-    as_json: bool = typer.Option(False, "--json", help="print the banks as a JSON list"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List the eight harnesses with their item banks and item counts.
 
@@ -198,7 +295,7 @@ def harnesses_command(
 
     rows = bank_table()
     if as_json:
-        print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        print_json([row.model_dump(mode="json") for row in rows])
         return
     table = Table(title="harnesses and their item banks (--bank; or a JSONL/CSV/Parquet file)")
     for column in ("id", "name", "measures", "bank", "items", "version", "about the bank"):

@@ -8,8 +8,9 @@ flows.swarm|batch|eval`` run the same commands alone (`swarm_main`, `batch_main`
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -26,19 +27,33 @@ from cli.options import (
     INSTRUCTIONS_OPTION,
     ITEM_SEED_OPTION,
     ITEMS_OPTION,
+    JSON_OPTION,
+    MODELS_OPTION,
     RETRIES_OPTION,
     RUN_ID_OPTION,
     RUNNER_OPTION,
+    RUNS_OPTION,
+    SEED_OPTION,
+    SELECT_TIER_OPTION,
     STEPS_OPTION,
+    TIER_HELP,
     TIMEOUT_OPTION,
     YES_OPTION,
     CallLimits,
     cost_gate,
     item_sample,
     note_capped_sample,
+    run_defaults,
     use_cache,
 )
-from cli.output import make_console, print_estimate, progress_for, say
+from cli.output import (
+    make_console,
+    print_estimate,
+    print_json,
+    progress_for,
+    say,
+    stdout_for_json,
+)
 from mapelite.errors import BudgetExceededError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -48,7 +63,7 @@ if TYPE_CHECKING:
     from mapelite.cost import CostEstimate
     from mapelite.schemas import ItemSample
     from mapelite.settings import Settings
-    from mapelite.swarm import RunOutcome
+    from mapelite.swarm import BatchResult, EvalResult, RunOutcome, SwarmResult
 
 T = TypeVar("T")
 R = TypeVar("R", bound="RunOutcome")
@@ -100,19 +115,38 @@ async def _run_flow(flow_call: Callable[[], Awaitable[Any]], result_type: type[T
 
 
 @dataclass(frozen=True)
-class RunChoices:
-    """What the user chose for a run, whatever the flow: where it runs, its id, the budget."""
+class RunChoice:
+    """The options every flow command shares, with the config file's defaults filled in."""
 
+    runs: int
+    seed: int
     runner: str
     run_id: str | None
     yes: bool
     budget: float | None
     limits: CallLimits
-    cache: bool = False
+    cache: bool
+    sample: ItemSample
 
-    def flow_arguments(self, run_id: str) -> dict[str, Any]:
-        """The flow parameters these choices set, for a run already given its id (the pre-run
-        check is made once, by `_start_run`, so the flow does not ask the endpoints again)."""
+    @classmethod
+    def of(
+        cls,
+        runs: int | None,
+        seed: int | None,
+        runner: str,
+        run_id: str | None,
+        yes: bool,
+        budget: float | None,
+        limits: CallLimits,
+        cache: bool | None,
+        sample: ItemSample,
+    ) -> RunChoice:
+        runs, seed = run_defaults(runs, seed)
+        return cls(runs, seed, runner, run_id, yes, budget, limits, use_cache(cache), sample)
+
+    def flow_arguments(self, run_id: str, repeat: int = 0) -> dict[str, Any]:
+        """The flow parameters these choices set, for a run already given its id. The pre-run
+        check was made once, by `_start_run`, so the flow does not ask the endpoints again."""
         return {
             "runner": self.runner,
             "run_id": run_id,
@@ -121,13 +155,15 @@ class RunChoices:
             "call_timeout_s": self.limits.call_timeout_s,
             "retries": self.limits.retries,
             "cache": self.cache,
+            "sample": self.sample,
+            "seed": self.seed + repeat,
             "preflight": False,
             "return_state": True,
         }
 
 
 async def _start_run(
-    choices: RunChoices, models: list[str], estimate: CostEstimate, settings: Settings
+    options: RunChoice, models: list[str], estimate: CostEstimate, settings: Settings
 ) -> str:
     """Everything a run checks before its first call, before it prints anything: the runner's
     server, the pre-run check (the ledger verifies and takes appends, every endpoint answers and
@@ -137,91 +173,116 @@ async def _start_run(
     from mapelite.prerun import pre_run_check
     from mapelite.runid import new_run_id
 
-    _check_runner(choices.runner)
+    _check_runner(options.runner)
     await pre_run_check(models, settings)
-    run_id = choices.run_id or new_run_id()
+    run_id = options.run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
     say(console, f"run id {run_id}")
     print_estimate(estimate, console)
-    cost_gate(estimate, choices.yes)
+    cost_gate(estimate, options.yes)
     return run_id
 
 
-async def _run(
-    choices: RunChoices,
-    models: list[str],
-    estimate: CostEstimate,
-    start_flow: Callable[[dict[str, Any]], Awaitable[Any]],
-    result_type: type[R],
-    print_summary: Callable[[R, Console, Entries], None],
-) -> None:
-    """Start the run (checks, estimate, cost gate), run its flow with ``start_flow(arguments)``,
-    then report it (`_report`)."""
-    from mapelite.settings import get_settings
-
-    settings = get_settings()
-    run_id = await _start_run(choices, models, estimate, settings)
-    result = await _run_flow(lambda: start_flow(choices.flow_arguments(run_id)), result_type)
-    _report(result, print_summary, settings)
+def _run_ids(base: str, runs: int) -> list[str]:
+    """One run id per repeat of a whole swarm or eval: ``base`` alone, or ``base.1`` ...
+    ``base.N``, so ``--run-id base`` resumes every repeat."""
+    return [base] if runs == 1 else [f"{base}.{repeat + 1}" for repeat in range(runs)]
 
 
 def _report(
-    result: R, print_summary: Callable[[R, Console, Entries], None], settings: Settings
+    results: list[R],
+    as_json: bool,
+    print_summary: Callable[[R, Console, Entries], None],
 ) -> None:
-    """Print the run's summary from what the ledger holds for it now, then end with its exit
-    code: 3 when the budget stopped it, 5 when some harness runs ended in errors (they are
-    missing coverage; the summary listed them by cause before the line to resume with)."""
+    """Print each run's summary (or all of them as JSON) from what the ledger holds for it now,
+    then end with the exit code: 3 when the budget stopped it, 5 when some harness runs ended in
+    errors (they are missing coverage; the summary listed them by cause before the line to
+    resume with)."""
     from cli.summaries import exit_if_errors
     from mapelite.ledger import Ledger
+    from mapelite.settings import get_settings
 
-    entries = Ledger(settings.ledger).results_for_run(result.run_id)
-    print_summary(result, console, entries)
-    if result.stopped_reason:
-        raise BudgetExceededError(result.stopped_reason)
-    exit_if_errors(
-        list(entries.values()), f"re-run with --run-id {result.run_id} to run them again"
-    )
+    ledger = Ledger(get_settings().ledger)
+    recorded = [ledger.results_for_run(result.run_id) for result in results]
+    if as_json:
+        data = [r.model_dump(mode="json") for r in results]
+        print_json(data[0] if len(data) == 1 else data)
+    else:
+        for result, entries in zip(results, recorded, strict=True):
+            print_summary(result, console, entries)
+    if results and results[-1].stopped_reason:
+        raise BudgetExceededError(results[-1].stopped_reason)
+    every = [entry for entries in recorded for entry in entries.values()]
+    base = results[0].run_id.rsplit(".", 1)[0] if len(results) > 1 else results[0].run_id
+    exit_if_errors(every, f"re-run with --run-id {base} to run them again")
 
 
 async def _swarm(
     pattern: str,
-    tier: str,
+    tier: str | None,
+    models: str | None,
     harness: str,
     lead: str | None,
-    choices: RunChoices,
-    sample: ItemSample,
-) -> None:
-    from cli.summaries import print_swarm_summary
+    options: RunChoice,
+) -> list[SwarmResult]:
     from flows.swarm import resolve_swarm, swarm_flow
     from mapelite.catalog import load_catalog
+    from mapelite.cost import estimate_swarm
+    from mapelite.schemas import HarnessRunnerOptions
     from mapelite.settings import get_settings
     from mapelite.swarm import SwarmResult
 
+    settings = get_settings()
     if lead is not None:
         load_catalog().get(lead)
-    request = resolve_swarm(pattern, tier, harness, lead, get_settings(), sample)
-    note_capped_sample(sample, request.harness_ids)
-    await _run(
-        choices,
-        request.agent_models,
-        request.estimate,
-        lambda chosen: swarm_flow(
-            pattern, tier, harness=harness, lead=lead, sample=sample, **chosen
-        ),
-        SwarmResult,
-        print_swarm_summary,
-    )
+    request = resolve_swarm(pattern, tier, harness, lead, settings, options.sample, models=models)
+    note_capped_sample(options.sample, request.harness_ids)
+    estimate = request.estimate
+    if options.runs > 1:
+        estimate = estimate_swarm(
+            request.pattern,
+            request.models,
+            request.harness_ids,
+            tier=request.tier,
+            lead=request.lead,
+            warn_usd=settings.warn_usd,
+            runs=options.runs,
+            options=HarnessRunnerOptions(**options.sample.fields()),
+        )
+    base = await _start_run(options, request.agent_models, estimate, settings)
+    chosen = request.models if models is not None else None
+    results = []
+    for repeat, run_id in enumerate(_run_ids(base, options.runs)):
+        result = await _run_flow(
+            partial(
+                swarm_flow,
+                pattern,
+                None if chosen is not None else tier,
+                harness=harness,
+                lead=lead,
+                models=chosen,
+                **options.flow_arguments(run_id, repeat),
+            ),
+            SwarmResult,
+        )
+        results.append(result)
+        if result.stopped_reason:
+            break
+    return results
 
 
 def swarm_command(
     pattern: str = typer.Argument(
         ..., help="swarm pattern: ':' then digits, e.g. :10 :01 :1010 :20"
     ),
-    tier: str = typer.Option(..., "--tier", "-t", help="model tier: tier1 tier2 tier3 best8 demo"),
+    tier: str | None = SELECT_TIER_OPTION,
+    models: str | None = MODELS_OPTION,
     harness: str = HARNESS_OPTION,
     lead: str | None = typer.Option(
         None, "--lead", help="model of width-1 stages (default: the tier's first)"
     ),
+    runs: int | None = RUNS_OPTION,
+    seed: int | None = SEED_OPTION,
     runner: str = RUNNER_OPTION,
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
@@ -236,47 +297,63 @@ def swarm_command(
     timeout_s: float = TIMEOUT_OPTION,
     call_timeout_s: float = CALL_TIMEOUT_OPTION,
     retries: int = RETRIES_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run a swarm pattern over a tier, stage by stage; every agent's result is in the ledger.
+    """Run a swarm pattern over a tier (or --models), stage by stage; every agent's result is
+    in the ledger.
 
-    Agent i of a stage uses model i of the tier (cycling); width-1 stages use the lead. Re-run
-    with --run-id to resume an interrupted run without paying twice. Every agent answers the
-    same items: those --bank, --items and --item-seed choose (or mapelite.toml's defaults).
+    Agent i of a stage uses model i of the tier (cycling); width-1 stages use the lead. A tier
+    wider than the widest stage is not spread over the stages: the models no agent uses are
+    left out, and the run names them (cost-estimate too). One model with --models is a Self-MoA
+    swarm: every agent is that model. --runs N runs the whole swarm N times (run ids RUN.1 ...
+    RUN.N, seeds SEED ... SEED+N-1). Re-run with --run-id to resume an interrupted run without
+    paying twice. Every agent answers the same items: those --bank, --items and --item-seed
+    choose (or mapelite.toml's defaults).
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
+    Example: map-elite swarm :10 --models ollama/llama3.2:1b --seed 7
     """
+    from cli.summaries import print_swarm_summary
+
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
     limits = CallLimits(timeout_s, call_timeout_s, retries)
-    choices = RunChoices(runner, run_id, yes, budget, limits, use_cache(cache))
-    run_async(_swarm(pattern, tier, harness, lead, choices, sample))
+    choice = RunChoice.of(runs, seed, runner, run_id, yes, budget, limits, cache, sample)
+    with stdout_for_json(as_json):
+        results = _gather(_swarm(pattern, tier, models, harness, lead, choice))
+    _report(results, as_json, print_swarm_summary)
 
 
 async def _batch(
-    tier: str, harness: str, runs: int, choices: RunChoices, sample: ItemSample
-) -> None:
-    from cli.summaries import print_batch_summary
+    tier: str | None, models: str | None, harness: str, options: RunChoice
+) -> BatchResult:
     from flows.batch import batch_flow, resolve_batch
     from mapelite.settings import get_settings
     from mapelite.swarm import BatchResult
 
-    request = resolve_batch(tier, harness, runs, get_settings(), sample)
-    note_capped_sample(sample, request.harness_ids)
-    await _run(
-        choices,
-        request.models,
-        request.estimate,
-        lambda chosen: batch_flow(tier, harness=harness, runs=runs, sample=sample, **chosen),
+    settings = get_settings()
+    request = resolve_batch(tier, harness, options.runs, settings, options.sample, models=models)
+    note_capped_sample(options.sample, request.harness_ids)
+    run_id = await _start_run(options, request.models, request.estimate, settings)
+    chosen = request.models if models is not None else None
+    return await _run_flow(
+        partial(
+            batch_flow,
+            None if chosen is not None else tier,
+            harness=harness,
+            runs=options.runs,
+            models=chosen,
+            **options.flow_arguments(run_id),
+        ),
         BatchResult,
-        print_batch_summary,
     )
 
 
 def batch_command(
-    tier: str = typer.Argument(..., help="model tier: tier1 tier2 tier3 best8 demo"),
+    tier: str | None = typer.Argument(None, help=TIER_HELP),
+    models: str | None = MODELS_OPTION,
     harness: str = HARNESS_OPTION,
-    runs: int = typer.Option(
-        1, "--runs", "-n", min=1, help="repeats per model and harness (8, 64, 512...)"
-    ),
+    runs: int | None = RUNS_OPTION,
+    seed: int | None = SEED_OPTION,
     runner: str = RUNNER_OPTION,
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
@@ -291,23 +368,28 @@ def batch_command(
     timeout_s: float = TIMEOUT_OPTION,
     call_timeout_s: float = CALL_TIMEOUT_OPTION,
     retries: int = RETRIES_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run every model of a tier on a harness (or all), --runs times each.
+    """Run every model of a tier (or of --models) on a harness (or all), --runs times each.
 
     Every model answers the same items: those --bank, --items and --item-seed choose (the
     defaults table of mapelite.toml applies when they are not given).
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
+    Example: map-elite batch --models ollama/llama3.2:1b,mockllm/atlas --harness 0
     Example: map-elite batch tier1 --harness all --bank gen --items 100 --item-seed 7
     """
+    from cli.summaries import print_batch_summary
+
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
     limits = CallLimits(timeout_s, call_timeout_s, retries)
-    choices = RunChoices(runner, run_id, yes, budget, limits, use_cache(cache))
-    run_async(_batch(tier, harness, runs, choices, sample))
+    choice = RunChoice.of(runs, seed, runner, run_id, yes, budget, limits, cache, sample)
+    with stdout_for_json(as_json):
+        result = _gather(_batch(tier, models, harness, choice))
+    _report([result], as_json, print_batch_summary)
 
 
-async def _eval(model: str, harness: str, choices: RunChoices, sample: ItemSample) -> None:
-    from cli.summaries import print_eval_summary
+async def _eval(model: str, harness: str, options: RunChoice) -> list[EvalResult]:
     from flows.eval import eval_flow
     from mapelite.catalog import load_catalog
     from mapelite.cost import estimate_batch
@@ -316,30 +398,38 @@ async def _eval(model: str, harness: str, choices: RunChoices, sample: ItemSampl
     from mapelite.settings import get_settings
     from mapelite.swarm import EvalResult
 
+    settings = get_settings()
     load_catalog().get(model)
     harness_ids = parse_harness_selection(harness)
-    note_capped_sample(sample, harness_ids)
+    note_capped_sample(options.sample, harness_ids)
     estimate = estimate_batch(
         [model],
         harness_ids,
-        1,
+        options.runs,
         tier="-",
-        warn_usd=get_settings().warn_usd,
-        options=HarnessRunnerOptions(**sample.fields()),
+        warn_usd=settings.warn_usd,
+        options=HarnessRunnerOptions(**options.sample.fields()),
     )
-    await _run(
-        choices,
-        [model],
-        estimate,
-        lambda chosen: eval_flow(model, harness=harness, sample=sample, **chosen),
-        EvalResult,
-        print_eval_summary,
-    )
+    base = await _start_run(options, [model], estimate, settings)
+    results = []
+    for repeat, run_id in enumerate(_run_ids(base, options.runs)):
+        result = await _run_flow(
+            partial(eval_flow, model, harness=harness, **options.flow_arguments(run_id, repeat)),
+            EvalResult,
+        )
+        results.append(result)
+        if result.stopped_reason:
+            break
+    return results
 
 
 def eval_command(
-    model: str = typer.Argument(..., help="model id with provider prefix, e.g. mockllm/atlas"),
+    model: str = typer.Argument(
+        ..., help="model id with provider or endpoint prefix, e.g. mockllm/atlas or lab/x"
+    ),
     harness: str = HARNESS_OPTION,
+    runs: int | None = RUNS_OPTION,
+    seed: int | None = SEED_OPTION,
     runner: str = RUNNER_OPTION,
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
@@ -354,17 +444,34 @@ def eval_command(
     timeout_s: float = TIMEOUT_OPTION,
     call_timeout_s: float = CALL_TIMEOUT_OPTION,
     retries: int = RETRIES_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Evaluate one model on the 8 harnesses in order and print its fitness.
+    """Evaluate one model on the 8 harnesses in order and print its fitness (--runs N: N
+    evaluations, run ids RUN.1 ... RUN.N, seeds SEED ... SEED+N-1).
 
     The items are those --bank, --items and --item-seed choose (or mapelite.toml's defaults).
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
+    from cli.summaries import print_eval_summary
+
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
     limits = CallLimits(timeout_s, call_timeout_s, retries)
-    choices = RunChoices(runner, run_id, yes, budget, limits, use_cache(cache))
-    run_async(_eval(model, harness, choices, sample))
+    choice = RunChoice.of(runs, seed, runner, run_id, yes, budget, limits, cache, sample)
+    with stdout_for_json(as_json):
+        results = _gather(_eval(model, harness, choice))
+    _report(results, as_json, print_eval_summary)
+
+
+def _gather(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` through `run_async` (clean SIGTERM) and return what it returns."""
+    box: list[T] = []
+
+    async def keep() -> None:
+        box.append(await main)
+
+    run_async(keep())
+    return box[0]
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli.output import err_console
-from mapelite.cost import CostEstimate
+from mapelite.cost import CostEstimate, format_usd
 from mapelite.errors import EXIT_ESTIMATE_NOT_ACCEPTED, MapEliteError
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessRunnerOptions
 
@@ -46,6 +46,24 @@ CALL_TIMEOUT_OPTION = typer.Option(
     "(never longer than --timeout)",
 )
 RETRIES_OPTION = typer.Option(3, "--retries", min=0, help="retries per call after the first")
+
+# Which models run: a tier (built-in or from mapelite.toml) or a list; exactly one of the two.
+TIER_HELP = "model tier: tier1 tier2 tier3 best8 demo, or a tier of mapelite.toml"
+MODELS_HELP = "model ids separated by commas, instead of a tier, e.g. ollama/llama3.2:1b,lab/x"
+SELECT_TIER_OPTION = typer.Option(None, "--tier", "-t", help=TIER_HELP)
+MODELS_OPTION = typer.Option(None, "--models", "-m", help=MODELS_HELP)
+RUNS_OPTION = typer.Option(
+    None, "--runs", "-n", min=1, help="repeats (default: defaults.runs of mapelite.toml, else 1)"
+)
+SEED_OPTION = typer.Option(
+    None,
+    "--seed",
+    help="seed passed to the models and the simulator; repeat r uses seed+r "
+    "(default: defaults.seed of mapelite.toml, else 0)",
+)
+JSON_OPTION = typer.Option(
+    False, "--json", help="print the result as JSON on stdout; everything else goes to stderr"
+)
 
 # Ledger filters (profile, report).
 TIER_FILTER = typer.Option(None, "--tier", help="only models of this catalog tier")
@@ -99,7 +117,7 @@ def cost_gate(estimate: CostEstimate, yes: bool) -> None:
     if yes or estimate.warning is None:
         return
     if sys.stdin.isatty() and sys.stdout.isatty():
-        prompt = f"estimated cost ${estimate.estimated_cost:.4f}; run it?"
+        prompt = f"estimated cost {format_usd(estimate.estimated_cost)}; run it?"
         if typer.confirm(prompt, default=False):
             return
         raise EstimateNotAccepted("not confirmed; nothing was run")
@@ -216,3 +234,15 @@ def use_cache(cache: bool | None) -> bool:
     from mapelite.settings import get_settings
 
     return cache if cache is not None else get_settings().defaults.cache
+
+
+def run_defaults(runs: int | None, seed: int | None) -> tuple[int, int]:
+    """``--runs`` and ``--seed``, or the config file's ``[defaults]`` when not given."""
+    from mapelite.settings import get_settings
+
+    defaults = get_settings().defaults
+    if runs is None:
+        runs = defaults.runs
+    if seed is None:
+        seed = defaults.seed if defaults.seed is not None else 0
+    return runs, seed

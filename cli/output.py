@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 if TYPE_CHECKING:  # kept out of start-up: `map-elite --help` imports this module
+    from rich.table import Table
+
     from flows.progress import ProgressSink, StageFacts
     from mapelite.cost import CostEstimate
 
@@ -42,32 +47,105 @@ def say(console: Console, line: str) -> None:
     console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
+def add_model_column(table: Table, header: str = "model") -> None:
+    """A column of model ids. Ids are copied, so they are never cut short with an ellipsis: a
+    narrow terminal wraps one onto more lines (fold); `fit_model_column` gives the column the
+    room the other columns leave."""
+    table.add_column(header, overflow="fold")
+
+
+def fit_model_column(table: Table, console: Console, header: str = "model") -> None:
+    """Give the model column the width of its longest id, or what the other columns leave at
+    their narrowest (Rich otherwise squeezes the widest column first, which is this one)."""
+    from rich.text import Text
+
+    def plain(cell: object) -> str:
+        return cell.plain if isinstance(cell, Text) else str(cell)
+
+    others = 0
+    model_column = None
+    for column in table.columns:
+        if column.header == header:
+            model_column = column
+            continue
+        words = [plain(column.header), *(plain(c) for c in column.cells)]
+        others += max((len(w) for text in words for w in text.split()), default=1)
+    if model_column is None:
+        return
+    longest = max((len(plain(c)) for c in model_column.cells), default=len(header))
+    borders = 3 * len(table.columns) + 1
+    room = console.width - others - borders
+    # A fixed width: Rich then squeezes the other columns (down to their longest word) first.
+    model_column.width = max(len(header), min(longest, room))
+
+
+@contextlib.contextmanager
+def stdout_for_json(active: bool) -> Iterator[None]:
+    """With ``--json``, whatever a command prints while it works (run id, estimate, progress)
+    goes to stderr, so stdout holds only the JSON printed after the block."""
+    if not active:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout (``--json``)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
 def print_simulated_notice(console: Console) -> None:
     console.print(SIMULATED_NOTICE, style="bold yellow", markup=False, highlight=False)
 
 
 def print_estimate(estimate: CostEstimate, console: Console) -> None:
     """The one-line estimate a run prints before its first call."""
+    from mapelite.cost import format_usd
+
     label = " (SIMULATED models, simulated prices)" if estimate.simulated else ""
     say(
         console,
         f"cost estimate{label}: {estimate.total_calls} model calls, "
-        f"~{estimate.estimated_tokens} tokens, ${estimate.estimated_cost:.4f} "
-        f"(worst case ${estimate.worst_case_cost:.4f})",
+        f"~{estimate.estimated_tokens} tokens, {format_usd(estimate.estimated_cost)} "
+        f"(worst case {format_usd(estimate.worst_case_cost)})",
     )
+    print_price_notes(estimate, console, left_out=False)  # the swarm itself names them
+
+
+def print_price_notes(estimate: CostEstimate, console: Console, *, left_out: bool = True) -> None:
+    """The models a swarm leaves out (``left_out``) and the models whose price is not known in
+    advance (a router prices them per request)."""
+    if left_out and estimate.models_left_out:
+        label = "--models" if estimate.tier == "models" else f"tier {estimate.tier}"
+        given = estimate.model_count + len(estimate.models_left_out)  # model_count: those used
+        say(
+            console,
+            f"note: {estimate.pattern} uses {estimate.model_count} of {label}'s {given} models "
+            f"(its widest stage is narrower); left out: {', '.join(estimate.models_left_out)}",
+        )
+    if estimate.variable_price_models:
+        say(
+            console,
+            "note: variable price (priced per request by the router, counted as $0 here): "
+            + ", ".join(estimate.variable_price_models),
+        )
 
 
 def print_estimate_table(estimate: CostEstimate, console: Console) -> None:
     """`map-elite cost-estimate`: per-model costs and the totals."""
     from rich.table import Table
 
+    from mapelite.cost import format_usd
+
     label = " (SIMULATED models, simulated prices)" if estimate.simulated else ""
     table = Table(title=f"cost estimate {estimate.pattern or ''} on {estimate.tier}{label}")
-    width = max((len(m) for m in estimate.per_model_cost), default=5)
-    table.add_column("model", no_wrap=True, min_width=width)
+    add_model_column(table)
     table.add_column("estimated USD", justify="right")
     for model, cost in sorted(estimate.per_model_cost.items(), key=lambda kv: -kv[1]):
         table.add_row(model, f"{cost:.6f}")
+    fit_model_column(table, console)
     console.print(table)
     say(
         console,
@@ -78,9 +156,11 @@ def print_estimate_table(estimate: CostEstimate, console: Console) -> None:
         console,
         f"calls {estimate.total_calls}  upstream answers {estimate.upstream_answers}  "
         f"tokens ~{estimate.estimated_tokens}  "
-        f"avg ${estimate.avg_price_per_m:.4f}/M  estimated ${estimate.estimated_cost:.4f}  "
-        f"worst case ${estimate.worst_case_cost:.4f}",
+        f"avg {format_usd(estimate.avg_price_per_m)}/M  "
+        f"estimated {format_usd(estimate.estimated_cost)}  "
+        f"worst case {format_usd(estimate.worst_case_cost)}",
     )
+    print_price_notes(estimate, console)
     if estimate.simulated:
         print_simulated_notice(console)
     if estimate.warning:

@@ -16,6 +16,7 @@ from cli.app import add_command
 from cli.options import (
     CACHED_FILTER,
     FROM_LEDGER_OPTION,
+    JSON_OPTION,
     LEDGER_OPTION,
     PROVIDER_FILTER,
     RUN_ID_FILTER,
@@ -24,7 +25,13 @@ from cli.options import (
     UNTIL_FILTER,
     ledger_path,
 )
-from cli.output import make_console, print_simulated_notice, say
+from cli.output import (
+    add_model_column,
+    fit_model_column,
+    make_console,
+    print_simulated_notice,
+    say,
+)
 from mapelite.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -52,12 +59,16 @@ def profile_command(
     ledger: Path | None = LEDGER_OPTION,
     from_ledger: bool = FROM_LEDGER_OPTION,
     cached: str = CACHED_FILTER,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Show one model's profile, or every profile with --all.
+    """Show one model's profile, or every profile with --all (--json: the same as --format
+    json).
 
     Example: map-elite profile mockllm/atlas
     Example: map-elite profile --all --format md --tier demo
     """
+    if as_json:
+        output_format = OutputFormat.json
     if (model is None) == (not all_models):
         raise InvalidInputError("give either a MODEL or --all, e.g. `map-elite profile --all`")
     from profiles.frame import parse_filters
@@ -137,6 +148,51 @@ def _model_markdown(profile: ModelProfile) -> str:
     return "\n".join(lines) + "\n"
 
 
+NOT_IN_TABLE = ("first evaluated", "entries")
+COLUMN_PRIORITY = (
+    "rank",
+    "model",
+    "fitness",
+    "band",
+    "score per dollar",
+    "price per M (USD)",
+    "Pareto frontier",
+    "simulated",
+    "coverage",
+    "average fitness",
+    "evaluations",
+    "trend",
+    "failed entries",
+    "item errors",
+    "trend slope",
+    "last evaluated",
+)
+"""The profile table's columns, most wanted first: a narrow terminal drops the last ones
+rather than cut a model id."""
+
+
+def _columns_that_fit(rows: list[dict[str, object]], width: int) -> list[str]:
+    """The columns (in table order) that fit ``width`` with every model id whole."""
+    from profiles.export import MODEL_COLUMNS, cell
+
+    def need(column: str) -> int:
+        texts = [cell(row[column]) for row in rows]
+        if column == "model":
+            return max((len(t) for t in texts), default=5) + 3
+        words = [w for text in [column, *texts] for w in text.split()]
+        return max((len(w) for w in words), default=1) + 3
+
+    chosen: list[str] = []
+    used = 1
+    wanted = [c for c in COLUMN_PRIORITY if c in MODEL_COLUMNS]
+    wanted += [c for c in MODEL_COLUMNS if c not in wanted and c not in NOT_IN_TABLE]
+    for column in wanted:
+        if used + need(column) <= width or column in ("rank", "model"):
+            chosen.append(column)
+            used += need(column)
+    return [c for c in MODEL_COLUMNS if c in chosen]
+
+
 def _show_all(report: Report, console: Console) -> None:
     from rich.table import Table
 
@@ -148,13 +204,20 @@ def _show_all(report: Report, console: Console) -> None:
         console.print("no results in the ledger for this selection", markup=False)
         return
     table = Table(title=f"model profiles ({report.entries_used} entries)")
-    columns = [c for c in MODEL_COLUMNS if c not in ("first evaluated", "entries")]
+    rows = [model_row(profile) for profile in report.models]
+    columns = _columns_that_fit(rows, console.width)
     for column in columns:
-        table.add_column(column)
-    for profile in report.models:
-        row = model_row(profile)
+        if column == "model":
+            add_model_column(table)  # ids are copied: wrapped, never cut
+        else:
+            table.add_column(column)
+    for row in rows:
         table.add_row(*(cell(row[c]) for c in columns))
+    fit_model_column(table, console)
     console.print(table)
+    hidden = [c for c in MODEL_COLUMNS if c not in columns and c not in NOT_IN_TABLE]
+    if hidden:
+        say(console, f"not shown at this width: {', '.join(hidden)} (--format md or --json)")
     if report.patterns:
         patterns = Table(title="patterns")
         names = (

@@ -24,7 +24,12 @@ from cli.options import (
     INSTRUCTIONS_OPTION,
     ITEM_SEED_OPTION,
     ITEMS_OPTION,
+    JSON_OPTION,
+    MODELS_OPTION,
     RETRIES_OPTION,
+    RUNS_OPTION,
+    SEED_OPTION,
+    SELECT_TIER_OPTION,
     STEPS_OPTION,
     TIMEOUT_OPTION,
     YES_OPTION,
@@ -32,9 +37,10 @@ from cli.options import (
     cost_gate,
     item_sample,
     note_capped_sample,
+    run_defaults,
     use_cache,
 )
-from cli.output import make_console, print_simulated_notice, say
+from cli.output import make_console, print_json, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -46,19 +52,20 @@ if TYPE_CHECKING:
 ERROR_CHARS = 90
 
 
-def resolve_models(tier: str | None, models: Sequence[str]) -> list[str]:
-    from mapelite.catalog import load_catalog
+def resolve_models(tier: str | None, models: Sequence[str], listed: str | None = None) -> list[str]:
+    """The models of ``--tier``, of the MODEL arguments, or of ``--models a,b`` (one of them)."""
+    from mapelite.catalog import load_catalog, select_models
 
-    if tier and models:
-        raise InvalidInputError("give either --tier or model ids, not both")
-    if tier:
-        return load_catalog().tier(tier)
-    if not models:
+    if sum(1 for given in (tier, models, listed) if given) > 1:
+        raise InvalidInputError("give one of --tier, --models or model ids, not several")
+    if not (tier or models or listed):
         raise InvalidInputError(
-            "give --tier NAME or model ids, e.g. map-elite run 0 --tier demo, or "
+            "give --tier NAME, --models a,b or model ids, e.g. map-elite run 0 --tier demo, or "
             "map-elite run SENSE openrouter/openai/gpt-5-nano"
         )
-    return list(models)
+    if tier:
+        return select_models(load_catalog(), tier=tier)[1]
+    return select_models(load_catalog(), models=listed or list(models))[1]
 
 
 def check_cost(
@@ -68,13 +75,14 @@ def check_cost(
     settings: Settings,
     yes: bool,
     options: HarnessRunnerOptions | None = None,
+    runs: int = 1,
 ) -> None:
     from mapelite.cost import estimate_batch
 
     estimate = estimate_batch(
         models,
         harness_ids,
-        1,
+        runs,
         tier=tier or "custom",
         warn_usd=settings.warn_usd,
         options=options,
@@ -87,13 +95,17 @@ async def run_harnesses(
     models: list[str],
     options: HarnessRunnerOptions,
     settings: Settings,
+    runs: int = 1,
 ) -> list[HarnessResult]:
+    """Every harness on every model, ``runs`` times (repeat r with seed ``options.seed + r``)."""
     from runners.local import LocalHarnessRunner
 
     results: list[HarnessResult] = []
     async with LocalHarnessRunner(settings) as runner:
-        for harness_id in harness_ids:
-            results += await runner.run_batch(harness_id, models, options)
+        for repeat in range(runs):
+            seeded = options.model_copy(update={"seed": options.seed + repeat})
+            for harness_id in harness_ids:
+                results += await runner.run_batch(harness_id, models, seeded)
     return results
 
 
@@ -159,11 +171,13 @@ def run_command(
     models: list[str] | None = typer.Argument(
         None, help="model ids, e.g. openrouter/openai/gpt-5-nano ollama/llama3.2:1b"
     ),
-    tier: str | None = typer.Option(None, "--tier", "-t", help="run every model of this tier"),
+    tier: str | None = SELECT_TIER_OPTION,
+    listed: str | None = MODELS_OPTION,
     timeout_s: float = TIMEOUT_OPTION,
     call_timeout_s: float = CALL_TIMEOUT_OPTION,
     retries: int = RETRIES_OPTION,
-    seed: int = typer.Option(0, "--seed", help="seed passed to the models (and simulator)"),
+    runs: int | None = RUNS_OPTION,
+    seed: int | None = SEED_OPTION,
     items: int | None = ITEMS_OPTION,
     item_seed: int | None = ITEM_SEED_OPTION,
     bank: str | None = BANK_OPTION,
@@ -172,6 +186,7 @@ def run_command(
     steps: int | None = STEPS_OPTION,
     yes: bool = YES_OPTION,
     cache: bool | None = CACHE_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Run a harness on some models through the local runner and append to the ledger.
 
@@ -180,6 +195,7 @@ def run_command(
 
     Example: map-elite run SENSE --tier demo
     Example: map-elite run DECIDE --bank gen --items 20 --item-seed 7 --tier demo
+    Example: map-elite run 0,7 --models mockllm/atlas,mockllm/birch --runs 2 --json
     """
     from cli.summaries import exit_if_errors
     from mapelite.error_groups import error_report_lines
@@ -189,8 +205,10 @@ def run_command(
     from mapelite.settings import get_settings
 
     settings = get_settings()
+    runs, seed = run_defaults(runs, seed)
     harness_ids = parse_harness_selection(harness)
-    chosen = resolve_models(tier, models or [])
+    chosen = resolve_models(tier, models or [], listed)
+    runs, seed = run_defaults(runs, seed)
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
     note_capped_sample(sample, harness_ids)
     options = CallLimits(timeout_s, call_timeout_s, retries).runner_options(
@@ -199,10 +217,14 @@ def run_command(
     # Before the estimate and the first paid call: results that could not be recorded must not
     # be paid for.
     pre_run_check_sync(chosen, settings)
-    check_cost(chosen, harness_ids, tier, settings, yes, options)
-    results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings))
+    check_cost(chosen, harness_ids, tier, settings, yes, options, runs)
+    results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings, runs))
     stored = Ledger(settings.ledger).append_many(results)
     remember_answers(stored, settings)
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in stored])
+        exit_if_errors(results, "see metadata.error of the entries")
+        return
 
     console = make_console()
     simulated = any(r.simulated for r in results)

@@ -15,13 +15,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import err_console, print_simulated_notice, say
+from cli.output import (
+    add_model_column,
+    err_console,
+    fit_model_column,
+    print_simulated_notice,
+    say,
+)
+from mapelite.cost import format_usd
 from mapelite.error_groups import error_report_lines, exit_code_for
 from mapelite.errors import EXIT_OK
 from mapelite.outcomes import has_errors, scored_mean, total_coverage
 from mapelite.schemas import HarnessResult
 from mapelite.swarm import BatchResult, EvalResult, RunCost, RunOutcome, SwarmResult, unit_key
-from tasks.budget import usd
 
 Entries = Mapping[str, HarnessResult]
 """A run's latest ledger entries by unit key."""
@@ -56,11 +62,11 @@ def exit_if_errors(results: Collection[HarnessResult], what_next: str) -> None:
 
 
 def _cost_line(cost: RunCost) -> str:
-    # A budget of $0.001 must not print as $0.00: as many digits as it has (up to 6).
-    budget = f", budget {usd(cost.budget_usd)}" if cost.budget_usd is not None else ""
+    # A budget of $0.001 must not print as $0.00: as many digits as it needs.
+    budget = f", budget {format_usd(cost.budget_usd)}" if cost.budget_usd is not None else ""
     return (
-        f"cost: estimated ${cost.estimated_usd:.4f}, actual ${cost.actual_usd:.4f}"
-        f" (worst case ${cost.worst_case_usd:.4f}{budget})"
+        f"cost: estimated {format_usd(cost.estimated_usd)}, actual {format_usd(cost.actual_usd)}"
+        f" (worst case {format_usd(cost.worst_case_usd)}{budget})"
     )
 
 
@@ -117,6 +123,13 @@ def print_swarm_summary(result: SwarmResult, console: Console, entries: Entries)
         f"coverage {coverage_text(entries.values())}, {errors_of(entries.values())} harness "
         f"runs with errors  ({result.duration_s:.1f}s, runner {result.runner})",
     )
+    if result.models_left_out:
+        say(
+            console,
+            f"note: {result.pattern} left out {len(result.models_left_out)} models of "
+            f"{'--models' if result.tier == 'models' else 'tier ' + result.tier} (its widest "
+            f"stage is narrower): {', '.join(result.models_left_out)}",
+        )
     for verdict in result.verdicts.verdicts if result.verdicts else []:
         console.print(f"verdict: {verdict.sentence} (n = {verdict.n})", markup=False,
                       highlight=False, soft_wrap=True)  # fmt: skip
@@ -128,13 +141,15 @@ def print_batch_summary(result: BatchResult, console: Console, entries: Entries)
     table = Table(
         title=f"batch {result.tier} x harnesses {result.harness_ids} x {result.runs}{tag}"
     )
-    for column in ("model", "runs", "errors", "coverage", "mean score"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+    add_model_column(table)
+    for column in ("runs", "errors", "coverage", "mean score"):
+        table.add_column(column, justify="right")
     for row in sorted(result.per_model, key=lambda m: -(m.mean_score or 0.0)):
         own = [entry for entry in entries.values() if entry.model == row.model]
         table.add_row(
             row.model, str(row.units), str(errors_of(own)), coverage_text(own), _f(row.mean_score)
         )
+    fit_model_column(table, console)
     console.print(table)
     say(
         console,

@@ -2,8 +2,8 @@
 
 Units are (run id, model index, harness, repeat) — stage 0, agent = the model's index in the
 tier — so a re-run with the same run id completes an interrupted batch without paying twice.
-Repeat r runs with seed r (the simulated models vary with it). Concurrency is bounded by the
-providers' limits (runner) and the flow's scheduling bound (see `flows.common`).
+Repeat r runs with seed ``seed + r`` (the simulated models vary with it). Concurrency is bounded
+by the providers' limits (runner) and the flow's scheduling bound (see `flows.common`).
 """
 
 from __future__ import annotations
@@ -97,11 +97,13 @@ async def batch_flow(
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
+    seed: int = 0,
     sample: ItemSample | None = None,
     preflight: bool = True,
 ) -> BatchResult:
-    """Every model of ``tier`` runs the chosen harnesses ``runs`` times (``item_limit``: only
-    the first N items of each harness, for smoke tests and benchmarks)."""
+    """Every model of ``tier`` (or ``models``) runs the chosen harnesses ``runs`` times, repeat r
+    with seed ``seed + r`` (``item_limit``: only the first N items of each harness, for smoke
+    tests and benchmarks)."""
     settings = get_settings()
     request = resolve_batch(tier, harness, runs, settings, sample, models=models)
     tier = request.tier
@@ -138,7 +140,7 @@ async def batch_flow(
                     context = partial(
                         AgentContext, run_id=run_id, unit_key=key, agent=index, repeat=repeat
                     )
-                    executor.schedule(stage, key, harness_id, model, context, seed=repeat)
+                    executor.schedule(stage, key, harness_id, model, context, seed=seed + repeat)
         found = await executor.run(stage, "batch")
         budget = executor.budget
     per_model = []

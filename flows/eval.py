@@ -49,6 +49,7 @@ async def eval_flow(
     retries: int = 3,
     item_limit: int | None = None,
     cache: bool = False,
+    seed: int = 0,
     sample: ItemSample | None = None,
     preflight: bool = True,
 ) -> EvalResult:
@@ -63,6 +64,7 @@ async def eval_flow(
         item_limit=item_limit,
         cache=cache,
         call_timeout_s=call_timeout_s,
+        seed=seed,
         **sample.fields(),
     )
     estimate = estimate_batch(

@@ -137,10 +137,12 @@ async def swarm_flow(
     item_limit: int | None = None,
     cache: bool = False,
     models: list[str] | None = None,
+    seed: int = 0,
     sample: ItemSample | None = None,
     preflight: bool = True,
 ) -> SwarmResult:
-    """Run ``pattern`` over ``tier`` on the chosen harnesses; see the module docstring."""
+    """Run ``pattern`` over ``tier`` (or ``models``) on the chosen harnesses; ``seed`` goes to
+    every model call (the simulated models vary with it); see the module docstring."""
     settings = get_settings()
     request = resolve_swarm(pattern, tier, harness, lead, settings, sample, models=models)
     tier = request.tier
@@ -157,6 +159,7 @@ async def swarm_flow(
         item_limit=item_limit,
         cache=cache,
         call_timeout_s=call_timeout_s,
+        seed=seed,
         **sample.fields(),
     )
     async with unit_session(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import AliasChoices, BaseModel
 from pydantic_settings import DotEnvSettingsSource, EnvSettingsSource
 
 from mapelite.config import CONFIG_FILE_NAME, endpoint_key, load_config_file
@@ -64,12 +64,23 @@ def _file_keys(path: Path) -> set[str]:
     return keys
 
 
+def _field_keys(values: Mapping[str, Any]) -> set[str]:
+    """A source's flattened keys by field name: a field read through an alias (such as
+    ``OPENROUTER_API_KEY``) comes back under the alias."""
+    aliases: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        if isinstance(field.validation_alias, AliasChoices):
+            for choice in field.validation_alias.choices:
+                aliases[str(choice).lower()] = name
+    return {aliases.get(key.lower(), key) for key in _flatten(values)}
+
+
 def describe_settings(settings: Settings | None = None) -> list[ConfigValue]:
     """Every setting with its value and source, in field order; API keys are masked, and each
     endpoint's key shows only whether its environment variable is set."""
     settings = settings or get_settings()
-    env = set(_flatten(EnvSettingsSource(Settings)()))
-    dotenv = set(_flatten(DotEnvSettingsSource(Settings)()))
+    env = _field_keys(EnvSettingsSource(Settings)())
+    dotenv = _field_keys(DotEnvSettingsSource(Settings)())
     path = settings.config_file
     from_file = _file_keys(path) if path else set()
     rows = []

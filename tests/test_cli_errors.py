@@ -42,7 +42,7 @@ USAGE_ERRORS = [
     (["cost-estimate", ":10", "--runs", "-1"], "Invalid value for '--runs'"),
     (["batch", "demo", "--runs", "0"], "Invalid value for '--runs'"),
     (["swarm", ":10", "--tier", "demo", "--budget", "-1"], "Invalid value for '--budget'"),
-    (["cost-estimate", ":10"], "Missing option '--tier'"),
+    (["cost-estimate", ":10"], "choose models with --tier NAME or --models a,b,c"),
     (["verify", "--bogus"], "No such option: --bogus"),
     (["nosuchcmd"], "No such command 'nosuchcmd'"),
     (["verify", "a", "b"], "unexpected extra argument"),
@@ -76,8 +76,16 @@ def test_python_m_flows_swarm_without_arguments_is_one_line_exit_2(capsys):
     assert "Missing argument 'pattern'" in err
 
 
-@pytest.mark.parametrize("module", ["flows.batch", "flows.eval"])
-def test_python_m_flows_batch_and_eval_run_their_command(capsys, monkeypatch, module: str):
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        ("flows.batch", "choose models with --tier NAME or --models"),
+        ("flows.eval", "Missing argument"),
+    ],
+)
+def test_python_m_flows_batch_and_eval_run_their_command(
+    capsys, monkeypatch, module: str, message: str
+):
     # Without an entry point `python -m flows.batch` did nothing and exited 0.
     monkeypatch.setattr(sys, "argv", [module])
     with pytest.raises(SystemExit) as exited:
@@ -85,7 +93,7 @@ def test_python_m_flows_batch_and_eval_run_their_command(capsys, monkeypatch, mo
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert_one_line(err)
-    assert "Missing argument" in err
+    assert message in err
 
 
 # -- help -----------------------------------------------------------------------------------------

@@ -112,3 +112,9 @@ def test_a_ledger_with_a_byte_edited_in_the_middle_is_refused_naming_the_line(
         assert server.total_stats().requests == 0 and server.check_requests() == 0
     assert sha256_of(ledger.path) == before, "nothing appended"
     assert ledger.verify().first_corrupt == middle
+
+
+def test_models_and_tier_together_are_refused(mapelite_home: Path):
+    done = map_elite("run", "0", "--tier", "demo", "mockllm/atlas")
+    assert done.returncode == 2
+    assert "give one of --tier, --models or model ids, not several" in done.stderr

@@ -101,7 +101,7 @@ async def test_eval_and_the_profile_price_a_model_from_the_config_file(
     prefect_api, configured
 ) -> None:
     lab, gpu = configured
-    await eval_flow("lab/x", harness="all", run_id="cfg-eval")  # fitness needs all 8
+    await eval_flow("lab/x", run_id="cfg-eval")  # all 8 harnesses: a fitness needs them all
     assert lab.total_stats().requests > 0 and gpu.total_stats().requests == 0
     await batch_flow(models=["gpu/y"], harness="0,7", run_id="cfg-gpu")
     assert gpu.total_stats().requests > 0
