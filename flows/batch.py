@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from flows.common import StageUnits, new_run_id, outcome, unit_session
+from flows.common import StageUnits, new_run_id, outcome, runner_options, unit_session
 from flows.engine import flow
 from flows.publish import (
     artifact_key,
@@ -112,15 +112,7 @@ async def batch_flow(
     await name_flow_run(run_name("batch", what, run_id))
     log_run(estimate_line(request.estimate))
     started = time.monotonic()
-    sample = sample or ItemSample()
-    options = HarnessRunnerOptions(
-        timeout_s=timeout_s,
-        retries=retries,
-        item_limit=item_limit,
-        cache=cache,
-        call_timeout_s=call_timeout_s,
-        **sample.fields(),
-    )
+    options = runner_options(timeout_s, call_timeout_s, retries, item_limit, cache, sample)
     async with unit_session(
         request.run_plan(run_id),
         request.models,

@@ -31,7 +31,7 @@ from mapelite.outcomes import has_errors
 from mapelite.providers import provider_of
 from mapelite.providers.preflight import preflight_endpoints
 from mapelite.runid import new_run_id
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
+from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions, ItemSample
 from mapelite.settings import Settings
 from mapelite.swarm import RunCost, RunPlan, check_run_id_reuse, reusable
 from runners.base import UnitRequest
@@ -59,6 +59,27 @@ def task_runs_started() -> int:
 def _count_task_run() -> None:
     global _task_runs_started
     _task_runs_started += 1
+
+
+def runner_options(
+    timeout_s: float,
+    call_timeout_s: float | None,
+    retries: int,
+    item_limit: int | None,
+    cache: bool,
+    sample: ItemSample | None,
+    seed: int = 0,
+) -> HarnessRunnerOptions:
+    """The options every unit of one flow run shares: its limits, cache and item sample."""
+    return HarnessRunnerOptions(
+        timeout_s=timeout_s,
+        call_timeout_s=call_timeout_s,
+        retries=retries,
+        item_limit=item_limit,
+        cache=cache,
+        seed=seed,
+        **(sample or ItemSample()).fields(),
+    )
 
 
 async def preflight_providers(models: Iterable[str], settings: Settings) -> list[str]:

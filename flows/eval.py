@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from flows.common import StageUnits, new_run_id, outcome, unit_session
+from flows.common import StageUnits, new_run_id, outcome, runner_options, unit_session
 from flows.engine import flow
 from flows.publish import (
     artifact_key,
@@ -30,7 +30,6 @@ from mapelite.schemas import (
     DEFAULT_CALL_TIMEOUT_S,
     AgentContext,
     HarnessResult,
-    HarnessRunnerOptions,
     ItemSample,
 )
 from mapelite.settings import get_settings
@@ -57,16 +56,7 @@ async def eval_flow(
     harness_ids = sorted(parse_harness_selection(harness))
     catalog = load_catalog()
     catalog.get(model)  # unknown model or provider: one line before anything runs
-    sample = sample or ItemSample()
-    options = HarnessRunnerOptions(
-        timeout_s=timeout_s,
-        retries=retries,
-        item_limit=item_limit,
-        cache=cache,
-        call_timeout_s=call_timeout_s,
-        seed=seed,
-        **sample.fields(),
-    )
+    options = runner_options(timeout_s, call_timeout_s, retries, item_limit, cache, sample, seed)
     estimate = estimate_batch(
         [model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd, options=options
     )

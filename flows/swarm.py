@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, unit_session
+from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, runner_options, unit_session
 from flows.engine import flow
 from flows.publish import (
     artifact_key,
@@ -152,16 +152,7 @@ async def swarm_flow(
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
-    sample = sample or ItemSample()
-    options = HarnessRunnerOptions(
-        timeout_s=timeout_s,
-        retries=retries,
-        item_limit=item_limit,
-        cache=cache,
-        call_timeout_s=call_timeout_s,
-        seed=seed,
-        **sample.fields(),
-    )
+    options = runner_options(timeout_s, call_timeout_s, retries, item_limit, cache, sample, seed)
     async with unit_session(
         request.run_plan(run_id),
         request.agent_models,
