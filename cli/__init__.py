@@ -9,6 +9,7 @@ entry-point blocks. Modules:
 - `cli.summaries`: the summary tables of swarm, batch and eval;
 - `cli.options`: options several commands share, and the one cost gate;
 - `cli.catalog` (verify, cost-estimate, models, harnesses), `cli.run` (run), `cli.flows`
-  (swarm, batch, eval), `cli.profiles` (profile, report), `cli.workers` (the worker processes);
+  (swarm, batch, eval), `cli.profiles` (profile, report), `cli.compare` (compare),
+  `cli.workers` (the worker processes);
 - `cli.main`: composes the app; the console script is ``cli.main:main``.
 """

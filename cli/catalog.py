@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cli.app import help_text
+from cli.options import DETECT_OPTION
 from cli.output import make_console, print_estimate_table
 
 # Imports of the project's modules are local to each command so `map-elite --help` stays fast.
@@ -53,10 +54,13 @@ def cost_estimate_command(
     harness: str = typer.Option("all", "--harness", "-H", help="harness ids/names or 'all'"),
     lead: str | None = typer.Option(None, "--lead", help="model of the width-1 stages"),
     runs: int = typer.Option(1, "--runs", min=1, help="how many times the swarm runs"),
+    detect: float | None = DETECT_OPTION,
 ) -> None:
-    """Estimate what a swarm costs before running it.
+    """Estimate what a swarm costs before running it, and the smallest difference per harness
+    its items can detect at 80% power; with --detect D, the items and dollars to detect D.
 
     Example: map-elite cost-estimate :1010 --tier demo --harness all --runs 4
+    Example: map-elite cost-estimate :10 --tier demo --detect 0.1
     """
     from mapelite.catalog import load_catalog
     from mapelite.cost import estimate_swarm
@@ -74,7 +78,7 @@ def cost_estimate_command(
     estimate = estimate_swarm(
         parsed, models, harness_ids, tier=tier, lead=lead, warn_usd=settings.warn_usd, runs=runs
     )
-    print_estimate_table(estimate, console)
+    print_estimate_table(estimate, console, detect)
 
 
 models_app = typer.Typer(

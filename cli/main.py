@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cli import catalog, flows, profiles, run
+from cli import catalog, compare, flows, profiles, run
 from cli.app import run_app
 
 
@@ -23,6 +23,7 @@ def build_app() -> typer.Typer:
     run.register(app)
     flows.register(app)
     profiles.register(app)
+    compare.register(app)
     return app
 
 

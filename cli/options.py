@@ -23,6 +23,13 @@ RUNNER_OPTION = typer.Option("local", "--runner", "-r", help=RUNNER_HELP)
 RUN_ID_OPTION = typer.Option(None, "--run-id", help="resume this run id (printed at start)")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD")
 BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
+DETECT_OPTION = typer.Option(
+    None,
+    "--detect",
+    min=0.001,
+    max=1.0,
+    help="a difference per harness (e.g. 0.1): print the items and dollars to detect it",
+)
 
 # Ledger filters (profile, report).
 TIER_FILTER = typer.Option(None, "--tier", help="only models of this catalog tier")

@@ -15,7 +15,7 @@ import typer
 
 from cli.app import EXIT_FAILED, add_command
 from cli.options import YES_OPTION, cost_gate
-from cli.output import err_console, make_console, print_simulated_notice, say
+from cli.output import err_console, make_console, print_estimate, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def check_cost(
     estimate = estimate_batch(
         models, harness_ids, 1, tier=tier or "custom", warn_usd=settings.warn_usd
     )
+    print_estimate(estimate, make_console())
     cost_gate(estimate, yes)
 
 

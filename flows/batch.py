@@ -24,6 +24,7 @@ from mapelite.swarm import (
     ModelSummary,
     RunPlan,
     mean_score,
+    score_interval,
     unit_key,
 )
 
@@ -133,6 +134,7 @@ async def batch_flow(
                 units=len(own),
                 failed=sum(1 for r in own if r.failed),
                 mean_score=mean_score(own),
+                interval=score_interval(own),
             )
         )
     return BatchResult(

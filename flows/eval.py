@@ -2,7 +2,8 @@
 
 Units are (run id, 0, 0, harness); harnesses run one after another in id order, like a
 port scan, so the log and the ledger read in that order. The fitness (weighted mean of the
-normalized scores, `mapelite.fitness`) is logged to the flow run and returned.
+normalized scores, `mapelite.fitness`, with its 95% CI) is returned only when all 8 harnesses
+scored: a fitness over some of them is not comparable with one over all.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from mapelite.cost import estimate_batch
 from mapelite.fitness import fitness
 from mapelite.harnesses import parse_harness_selection
 from mapelite.outcomes import has_errors, scored_mean
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions, ItemSample
+from mapelite.schemas import (
+    HARNESS_NAMES,
+    AgentContext,
+    HarnessResult,
+    HarnessRunnerOptions,
+    ItemSample,
+)
 from mapelite.settings import get_settings
-from mapelite.swarm import EvalResult, RunPlan, unit_key
+from mapelite.stats import outcome_interval
+from mapelite.swarm import EvalResult, RunPlan, fitness_interval, unit_key
 
 
 @flow(name="eval", persist_result=False, log_prints=False)
@@ -77,14 +85,22 @@ async def eval_flow(
         budget = executor.budget
     # Errors are not scores: a harness whose items all failed has no score (partial coverage).
     scores = {h: mean for h, r in found.items() if (mean := scored_mean(r)) is not None}
-    value = fitness(scores)
-    get_run_logger().info("fitness of %s: %.3f over harnesses %s", model, value, sorted(scores))
+    intervals = {h: outcome_interval(found[h].metadata.items) for h in scores}
+    # A fitness over some harnesses is not comparable with one over all 8: none until complete.
+    complete = set(scores) == set(HARNESS_NAMES)
+    weights = settings.fitness_weights()
+    value = fitness(scores, weights) if complete else None
+    low, high = fitness_interval(intervals, weights.weights) if complete else (None, None)
+    get_run_logger().info("fitness of %s: %s over harnesses %s", model, value, sorted(scores))
     return EvalResult(
         **outcome(run_id, runner, started, estimate, budget, [model]),
         model=model,
         scores=scores,
+        intervals=intervals,
         failed=[h for h, r in found.items() if has_errors(r)],
         fitness=value,
+        fitness_ci_low=None if low is None or value is None else min(low, value),
+        fitness_ci_high=None if high is None or value is None else max(high, value),
     )
 
 

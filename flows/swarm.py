@@ -36,6 +36,7 @@ from mapelite.swarm import (
     left_out_note,
     mean_score,
     plan_stages,
+    score_interval,
     swarm_scores,
     unit_key,
 )
@@ -230,6 +231,7 @@ async def _run_stage(
         failed=sum(1 for r in stage_results if r.failed),
         reused=len(stage.reused),
         mean_score=mean_score(stage_results),
+        interval=score_interval(stage_results),
         duration_s=time.monotonic() - started,
     )
     return summary, current

@@ -24,6 +24,7 @@ the highest mean score over its scored items in the run (the agents that answere
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -32,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mapelite.errors import InvalidInputError
 from mapelite.outcomes import has_errors, mean_scored
-from mapelite.schemas import AgentContext, HarnessResult, Role
+from mapelite.schemas import AgentContext, HarnessResult, ItemOutcome, Role
+from mapelite.stats import Interval, outcome_interval, weighted_interval
 from mapelite.verdicts import SwarmVerdicts, best_single_member
 
 
@@ -252,6 +254,45 @@ def mean_score(results: Iterable[HarnessResult]) -> float | None:
     return mean_scored(results)
 
 
+class ScoreInterval(BaseModel):
+    """The 95% interval of a printed mean score and the items it rests on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n: int
+    ci_low: float
+    ci_high: float
+
+
+def score_interval(results: Iterable[HarnessResult]) -> ScoreInterval | None:
+    """Interval of `mean_score` over ``results``: per harness, the scored items of its runs
+    pooled (repeats of an item and item families are clusters, `mapelite.stats`); across
+    harnesses, weighted by the runs that scored (delta method). None when nothing scored."""
+    items: dict[int, list[ItemOutcome]] = defaultdict(list)
+    runs: Counter[int] = Counter()
+    for result in results:
+        scored = [o for o in result.metadata.items if o.scored]
+        if scored:
+            items[result.harness_id] += scored
+            runs[result.harness_id] += 1
+    parts = [(float(runs[h]), outcome_interval(outcomes)) for h, outcomes in items.items()]
+    if not parts:
+        return None
+    n = sum(part.n for _, part in parts)
+    if len(parts) == 1:
+        return ScoreInterval(n=n, ci_low=parts[0][1].ci_low, ci_high=parts[0][1].ci_high)
+    _, low, high = weighted_interval(parts)
+    return ScoreInterval(n=n, ci_low=low, ci_high=high)
+
+
+def fitness_interval(
+    intervals: Mapping[int, Interval], weights: Mapping[int, float]
+) -> tuple[float, float]:
+    """95% CI of a fitness from its harness intervals (delta method, `weighted_interval`)."""
+    _, low, high = weighted_interval([(weights.get(h, 0.0), i) for h, i in intervals.items()])
+    return low, high
+
+
 # ---------------------------------------------------------------------------------------------
 # Results returned by the flows (plain data; the CLI prints them, the flows return them).
 
@@ -278,6 +319,7 @@ class StageSummary(BaseModel):
     failed: int = 0
     reused: int = Field(default=0, description="units found done in the ledger, not re-run")
     mean_score: float | None = None
+    interval: ScoreInterval | None = None
     duration_s: float = 0.0
 
 
@@ -328,6 +370,7 @@ class ModelSummary(BaseModel):
     units: int
     failed: int
     mean_score: float | None
+    interval: ScoreInterval | None = None
 
 
 class BatchResult(RunOutcome):
@@ -345,8 +388,11 @@ class BatchResult(RunOutcome):
 class EvalResult(RunOutcome):
     model: str
     scores: dict[int, float]
+    intervals: dict[int, Interval] = Field(default_factory=dict)
     failed: list[int]
-    fitness: float
+    fitness: float | None = Field(description="None unless every one of the 8 harnesses scored")
+    fitness_ci_low: float | None = None
+    fitness_ci_high: float | None = None
 
 
 def swarm_scores(
