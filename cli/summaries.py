@@ -65,7 +65,7 @@ def print_swarm_summary(result: SwarmResult, console: Console) -> None:
     console.print(table)
     best = result.best_single_agent
     last = result.stages[-1].interval if result.stages else None
-    best_text = f"{_f(best.score)} ({best.model}, agent {best.agent})" if best else "-"
+    best_text = f"{_f(best.score)} {_ci(best.interval)} ({best.model})" if best else "-"
     console.print(
         f"swarm score {_f(result.swarm_score)} {_ci(last)}{tag}  coordination gain "
         f"{_f(result.coordination_gain)}  best single agent {best_text}  "

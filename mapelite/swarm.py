@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mapelite.errors import InvalidInputError
 from mapelite.outcomes import has_errors, mean_scored
 from mapelite.schemas import AgentContext, HarnessResult, ItemOutcome, Role
-from mapelite.stats import Interval, outcome_interval, weighted_interval
+from mapelite.stats import Interval, mean_interval, outcome_interval, weighted_interval
 from mapelite.verdicts import SwarmVerdicts, best_single_member
 
 
@@ -304,6 +304,7 @@ class AgentScore(BaseModel):
     agent: int
     model: str
     score: float
+    interval: ScoreInterval | None = None
 
 
 class StageSummary(BaseModel):
@@ -410,8 +411,31 @@ def swarm_scores(
     last = mean_score(stage_results(plans[-1]))
     first = mean_score(stage_results(plans[0]))
     gain = last - first if last is not None and first is not None else None
-    member = best_single_member(stage_results(plans[0]))
+    first_results = stage_results(plans[0])
+    member = best_single_member(first_results)
     best = None
     if member is not None:
-        best = AgentScore(stage=0, agent=member.agents[0], model=member.model, score=member.score)
+        best = AgentScore(
+            stage=0,
+            agent=member.agents[0],
+            model=member.model,
+            score=member.score,
+            interval=pooled_interval(r for r in first_results if r.model == member.model),
+        )
     return last, gain, best
+
+
+def pooled_interval(results: Iterable[HarnessResult]) -> ScoreInterval | None:
+    """Interval of the mean over every scored item of ``results`` pooled (the best single
+    member's score), clustered by harness and item family or repeated item."""
+    scores: list[float] = []
+    clusters: list[str] = []
+    for result in results:
+        for outcome in result.metadata.items:
+            if outcome.scored:
+                scores.append(outcome.score)
+                clusters.append(f"{result.harness_id}:{outcome.cluster}")
+    if not scores:
+        return None
+    interval = mean_interval(scores, clusters)
+    return ScoreInterval(n=interval.n, ci_low=interval.ci_low, ci_high=interval.ci_high)

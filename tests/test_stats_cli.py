@@ -132,6 +132,7 @@ def test_compare_batched_models_and_a_swarm_run_with_verdicts(
         assert re.search(r"\[-?\d\.\d\d, -?\d\.\d\d\], p = \d\.\d{3}, for \$\d\.\d{4} (more|less)",
                          verdict), verdict  # fmt: skip
     assert re.search(r"swarm score \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] n=\d+", out), out
+    assert re.search(r"best single agent \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] n=\d+ \(mockllm/", out)
 
     code, out, _ = cli(capsys, "compare", swarm_run, "mockllm/atlas", "--json")
     assert code == 0
