@@ -176,6 +176,10 @@ def _show_all(report: Report, console: Console) -> None:
                 cell(p.score_per_extra_dollar),
             )  # fmt: skip
         console.print(patterns)
+        from profiles.export import verdict_lines
+
+        for line in verdict_lines(report):  # the swarm verdicts of each row's latest run
+            say(console, line.replace("`", ""))
 
 
 def report_command(
