@@ -6,7 +6,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.output import print_simulated_notice, say
-from mapelite.swarm import BatchResult, EvalResult, RunCost, ScoreInterval, SwarmResult
+from mapelite.score_intervals import ScoreInterval
+from mapelite.swarm import BatchResult, EvalResult, RunCost, SwarmResult
 from tasks.budget import usd
 
 

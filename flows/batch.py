@@ -18,13 +18,13 @@ from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import AgentContext, HarnessRunnerOptions, ItemSample
+from mapelite.score_intervals import score_interval
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
     ModelSummary,
     RunPlan,
     mean_score,
-    score_interval,
     unit_key,
 )
 

@@ -27,9 +27,10 @@ from mapelite.schemas import (
     HarnessRunnerOptions,
     ItemSample,
 )
+from mapelite.score_intervals import fitness_interval
 from mapelite.settings import get_settings
 from mapelite.stats import outcome_interval
-from mapelite.swarm import EvalResult, RunPlan, fitness_interval, unit_key
+from mapelite.swarm import EvalResult, RunPlan, unit_key
 
 
 @flow(name="eval", persist_result=False, log_prints=False)

@@ -26,6 +26,7 @@ from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
 from mapelite.schemas import HarnessResult, HarnessRunnerOptions, ItemSample
+from mapelite.score_intervals import score_interval
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunPlan,
@@ -36,7 +37,6 @@ from mapelite.swarm import (
     left_out_note,
     mean_score,
     plan_stages,
-    score_interval,
     swarm_scores,
     unit_key,
 )

@@ -24,7 +24,6 @@ the highest mean score over its scored items in the run (the agents that answere
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -33,8 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mapelite.errors import InvalidInputError
 from mapelite.outcomes import has_errors, mean_scored
-from mapelite.schemas import AgentContext, HarnessResult, ItemOutcome, Role
-from mapelite.stats import Interval, mean_interval, outcome_interval, weighted_interval
+from mapelite.schemas import AgentContext, HarnessResult, Role
+from mapelite.score_intervals import ScoreInterval, pooled_interval
+from mapelite.stats import Interval
 from mapelite.verdicts import SwarmVerdicts, best_single_member
 
 
@@ -254,45 +254,6 @@ def mean_score(results: Iterable[HarnessResult]) -> float | None:
     return mean_scored(results)
 
 
-class ScoreInterval(BaseModel):
-    """The 95% interval of a printed mean score and the items it rests on."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    n: int
-    ci_low: float
-    ci_high: float
-
-
-def score_interval(results: Iterable[HarnessResult]) -> ScoreInterval | None:
-    """Interval of `mean_score` over ``results``: per harness, the scored items of its runs
-    pooled (repeats of an item and item families are clusters, `mapelite.stats`); across
-    harnesses, weighted by the runs that scored (delta method). None when nothing scored."""
-    items: dict[int, list[ItemOutcome]] = defaultdict(list)
-    runs: Counter[int] = Counter()
-    for result in results:
-        scored = [o for o in result.metadata.items if o.scored]
-        if scored:
-            items[result.harness_id] += scored
-            runs[result.harness_id] += 1
-    parts = [(float(runs[h]), outcome_interval(outcomes)) for h, outcomes in items.items()]
-    if not parts:
-        return None
-    n = sum(part.n for _, part in parts)
-    if len(parts) == 1:
-        return ScoreInterval(n=n, ci_low=parts[0][1].ci_low, ci_high=parts[0][1].ci_high)
-    _, low, high = weighted_interval(parts)
-    return ScoreInterval(n=n, ci_low=low, ci_high=high)
-
-
-def fitness_interval(
-    intervals: Mapping[int, Interval], weights: Mapping[int, float]
-) -> tuple[float, float]:
-    """95% CI of a fitness from its harness intervals (delta method, `weighted_interval`)."""
-    _, low, high = weighted_interval([(weights.get(h, 0.0), i) for h, i in intervals.items()])
-    return low, high
-
-
 # ---------------------------------------------------------------------------------------------
 # Results returned by the flows (plain data; the CLI prints them, the flows return them).
 
@@ -423,19 +384,3 @@ def swarm_scores(
             interval=pooled_interval(r for r in first_results if r.model == member.model),
         )
     return last, gain, best
-
-
-def pooled_interval(results: Iterable[HarnessResult]) -> ScoreInterval | None:
-    """Interval of the mean over every scored item of ``results`` pooled (the best single
-    member's score), clustered by harness and item family or repeated item."""
-    scores: list[float] = []
-    clusters: list[str] = []
-    for result in results:
-        for outcome in result.metadata.items:
-            if outcome.scored:
-                scores.append(outcome.score)
-                clusters.append(f"{result.harness_id}:{outcome.cluster}")
-    if not scores:
-        return None
-    interval = mean_interval(scores, clusters)
-    return ScoreInterval(n=interval.n, ci_low=interval.ci_low, ci_high=interval.ci_high)
