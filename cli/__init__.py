@@ -10,6 +10,7 @@ entry-point blocks. Modules:
 - `cli.options`: options several commands share (the item sample among them), and the one cost
   gate;
 - `cli.catalog` (verify, cost-estimate, models, harnesses, items), `cli.run` (run), `cli.flows`
-  (swarm, batch, eval), `cli.profiles` (profile, report), `cli.workers` (the worker processes);
+  (swarm, batch, eval), `cli.profiles` (profile, report), `cli.compare` (compare), `cli.config`
+  (config show, init), `cli.cache` (cache stats, clear), `cli.workers` (the worker processes);
 - `cli.main`: composes the app; the console script is ``cli.main:main``.
 """

@@ -14,6 +14,7 @@ from cli.app import help_text
 from cli.options import (
     BANK_OPTION,
     CONTEXT_TOKENS_OPTION,
+    DETECT_OPTION,
     INSTRUCTIONS_OPTION,
     ITEM_SEED_OPTION,
     ITEMS_OPTION,
@@ -97,16 +98,19 @@ def cost_estimate_command(
     context_tokens: int | None = CONTEXT_TOKENS_OPTION,
     instructions: int | None = INSTRUCTIONS_OPTION,
     steps: int | None = STEPS_OPTION,
+    detect: float | None = DETECT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Estimate what a swarm costs before running it; names the models of the tier the
-    pattern leaves out and the models whose price is variable.
+    """Estimate what a swarm costs before running it, and the smallest difference per harness
+    its items can detect at 80% power (with --detect D, the items and dollars to detect D);
+    names the models of the tier the pattern leaves out and the models whose price is variable.
 
     Priced on the prompts of the items --bank, --items and --item-seed choose (or
     mapelite.toml's defaults): a 64k-token STORE sample (--bank gen --context-tokens 64000)
     costs what its prompts cost.
 
     Example: map-elite cost-estimate :1010 --tier demo --harness all --runs 4
+    Example: map-elite cost-estimate :10 --tier demo --detect 0.1
     """
     from cli.options import run_defaults
     from mapelite.catalog import load_catalog, select_models
@@ -139,7 +143,7 @@ def cost_estimate_command(
     if as_json:
         print_json(estimate.model_dump(mode="json"))
         return
-    print_estimate_table(estimate, console)
+    print_estimate_table(estimate, console, detect)
 
 
 models_app = typer.Typer(

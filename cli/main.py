@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli import cache, catalog, config, flows, profiles, run
+from cli import cache, catalog, compare, config, flows, profiles, run
 from cli.app import run_app
 
 PACKAGE = "map-elite"
@@ -69,6 +69,7 @@ def build_app() -> typer.Typer:
     profiles.register(app)
     cache.register(app)
     config.register(app)
+    compare.register(app)
     return app
 
 

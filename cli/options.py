@@ -64,6 +64,13 @@ SEED_OPTION = typer.Option(
 JSON_OPTION = typer.Option(
     False, "--json", help="print the result as JSON on stdout; everything else goes to stderr"
 )
+DETECT_OPTION = typer.Option(
+    None,
+    "--detect",
+    min=0.001,
+    max=1.0,
+    help="a difference per harness (e.g. 0.1): print the items and dollars to detect it",
+)
 
 # Ledger filters (profile, report).
 TIER_FILTER = typer.Option(None, "--tier", help="only models of this catalog tier")

@@ -100,8 +100,8 @@ def print_simulated_notice(console: Console) -> None:
     console.print(SIMULATED_NOTICE, style="bold yellow", markup=False, highlight=False)
 
 
-def print_estimate(estimate: CostEstimate, console: Console) -> None:
-    """The one-line estimate a run prints before its first call."""
+def print_estimate(estimate: CostEstimate, console: Console, detect: float | None = None) -> None:
+    """The estimate a run prints before its first call, with what the run can detect."""
     from mapelite.cost import format_usd
 
     label = " (SIMULATED models, simulated prices)" if estimate.simulated else ""
@@ -112,6 +112,7 @@ def print_estimate(estimate: CostEstimate, console: Console) -> None:
         f"(worst case {format_usd(estimate.worst_case_cost)})",
     )
     print_price_notes(estimate, console, left_out=False)  # the swarm itself names them
+    print_detection(estimate, console, detect)
 
 
 def print_price_notes(estimate: CostEstimate, console: Console, *, left_out: bool = True) -> None:
@@ -133,7 +134,27 @@ def print_price_notes(estimate: CostEstimate, console: Console, *, left_out: boo
         )
 
 
-def print_estimate_table(estimate: CostEstimate, console: Console) -> None:
+def print_detection(estimate: CostEstimate, console: Console, detect: float | None) -> None:
+    """What the run's item sample can detect (`mapelite.power`), and with ``detect`` the items
+    and dollars a run needs to detect that difference."""
+    from mapelite.power import detection_sentence, plan_detection
+
+    items = estimate.fewest_items_per_harness
+    say(console, detection_sentence(items))
+    if detect is None:
+        return
+    plan = plan_detection(detect, n_items=items, cost_usd=estimate.estimated_cost)
+    cost = "" if plan.cost_usd is None else f", estimated ${plan.cost_usd:.4f}"
+    say(
+        console,
+        f"to detect a difference of {plan.difference:g} per harness at 80% power: "
+        f"{plan.items_per_harness} paired items per harness (this run has {items}){cost}",
+    )
+
+
+def print_estimate_table(
+    estimate: CostEstimate, console: Console, detect: float | None = None
+) -> None:
     """`map-elite cost-estimate`: per-model costs and the totals."""
     from rich.table import Table
 
@@ -161,6 +182,7 @@ def print_estimate_table(estimate: CostEstimate, console: Console) -> None:
         f"worst case {format_usd(estimate.worst_case_cost)}",
     )
     print_price_notes(estimate, console)
+    print_detection(estimate, console, detect)
     if estimate.simulated:
         print_simulated_notice(console)
     if estimate.warning:

@@ -236,11 +236,15 @@ def _show_all(report: Report, console: Console) -> None:
         for p in report.patterns:
             patterns.add_row(
                 p.pattern, p.tier, SIMULATED_MARK if p.simulated else "", str(p.runs),
-                cell(p.mean_swarm_score), cell(p.coordination_gain),
+                cell(p.swarm_score), cell(p.coordination_gain),
                 cell(p.gain_over_best_single_member), cell(p.cost_per_run_usd),
                 cell(p.score_per_extra_dollar),
             )  # fmt: skip
         console.print(patterns)
+        from profiles.export import verdict_lines
+
+        for line in verdict_lines(report):  # the swarm verdicts of each row's latest run
+            say(console, line.replace("`", ""))
 
 
 def report_command(

@@ -40,7 +40,7 @@ from cli.options import (
     run_defaults,
     use_cache,
 )
-from cli.output import make_console, print_json, print_simulated_notice, say
+from cli.output import make_console, print_estimate, print_json, print_simulated_notice, say
 from mapelite.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ def check_cost(
         warn_usd=settings.warn_usd,
         options=options,
     )
+    print_estimate(estimate, make_console())
     cost_gate(estimate, yes)
 
 

@@ -27,6 +27,7 @@ from mapelite.error_groups import error_report_lines, exit_code_for
 from mapelite.errors import EXIT_OK
 from mapelite.outcomes import has_errors, scored_mean, total_coverage
 from mapelite.schemas import HarnessResult
+from mapelite.score_intervals import ScoreInterval
 from mapelite.swarm import BatchResult, EvalResult, RunCost, RunOutcome, SwarmResult, unit_key
 
 Entries = Mapping[str, HarnessResult]
@@ -61,6 +62,13 @@ def exit_if_errors(results: Collection[HarnessResult], what_next: str) -> None:
         raise typer.Exit(code)
 
 
+def _ci(interval: ScoreInterval | None) -> str:
+    """``[low, high] n=N``: every printed score carries its 95% CI and items scored."""
+    if interval is None:
+        return "-"
+    return f"[{interval.ci_low:.3f}, {interval.ci_high:.3f}] n={interval.n}"
+
+
 def _cost_line(cost: RunCost) -> str:
     # A budget of $0.001 must not print as $0.00: as many digits as it needs.
     budget = f", budget {format_usd(cost.budget_usd)}" if cost.budget_usd is not None else ""
@@ -91,7 +99,7 @@ def print_swarm_summary(result: SwarmResult, console: Console, entries: Entries)
     tag = " [SIMULATED]" if result.simulated else ""
     table = Table(title=f"swarm {result.pattern} ({result.pattern_name}) on {result.tier}{tag}")
     columns = ("stage", "role", "agents", "models", "runs", "errors", "reused", "coverage")
-    for column in (*columns, "score", "s"):
+    for column in (*columns, "score", "95% CI", "s"):
         table.add_column(column, justify="left" if column in ("role", "models") else "right")
     for stage in result.stages:
         keys = (
@@ -111,14 +119,16 @@ def print_swarm_summary(result: SwarmResult, console: Console, entries: Entries)
             str(stage.reused),
             coverage_text(found),
             _f(stage.mean_score),
+            _ci(stage.interval),
             f"{stage.duration_s:.1f}",
         )
     console.print(table)
     best = result.best_single_agent
-    best_text = f"{_f(best.score)} ({best.model}, agent {best.agent})" if best else "-"
+    last = result.stages[-1].interval if result.stages else None
+    best_text = f"{_f(best.score)} {_ci(best.interval)} ({best.model})" if best else "-"
     say(
         console,
-        f"swarm score {_f(result.swarm_score)}{tag}  coordination gain "
+        f"swarm score {_f(result.swarm_score)} {_ci(last)}{tag}  coordination gain "
         f"{_f(result.coordination_gain)}  best single agent {best_text}  "
         f"coverage {coverage_text(entries.values())}, {errors_of(entries.values())} harness "
         f"runs with errors  ({result.duration_s:.1f}s, runner {result.runner})",
@@ -142,12 +152,17 @@ def print_batch_summary(result: BatchResult, console: Console, entries: Entries)
         title=f"batch {result.tier} x harnesses {result.harness_ids} x {result.runs}{tag}"
     )
     add_model_column(table)
-    for column in ("runs", "errors", "coverage", "mean score"):
+    for column in ("runs", "errors", "coverage", "mean score", "95% CI"):
         table.add_column(column, justify="right")
     for row in sorted(result.per_model, key=lambda m: -(m.mean_score or 0.0)):
         own = [entry for entry in entries.values() if entry.model == row.model]
         table.add_row(
-            row.model, str(row.units), str(errors_of(own)), coverage_text(own), _f(row.mean_score)
+            row.model,
+            str(row.units),
+            str(errors_of(own)),
+            coverage_text(own),
+            _f(row.mean_score),
+            _ci(row.interval),
         )
     fit_model_column(table, console)
     console.print(table)
@@ -168,18 +183,32 @@ def print_eval_summary(result: EvalResult, console: Console, entries: Entries) -
     table.add_column("harness")
     table.add_column("score", justify="right")
     table.add_column("coverage", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("n", justify="right")
     found = {entry.harness_id: entry for entry in entries.values()}
     for harness_id, entry in sorted(found.items()):
+        interval = result.intervals.get(harness_id)
         table.add_row(
             f"{harness_id} {HARNESS_NAMES[harness_id]}",
             _f(scored_mean(entry)),
             coverage_text([entry]),
+            "-" if interval is None else f"[{interval.ci_low:.3f}, {interval.ci_high:.3f}]",
+            "-" if interval is None else str(interval.n),
         )
     console.print(table)
+    items = sum(i.n for i in result.intervals.values())
     say(
         console,
-        f"fitness {result.fitness:.3f}{tag} over {len(result.scores)} of {len(found)} "
-        f"harnesses, coverage {coverage_text(found.values())}, "
+        f"coverage: {len(result.scores)}/{len(HARNESS_NAMES)} harnesses, {items} items scored, "
+        f"{coverage_text(found.values())} of the items asked, "
         f"{errors_of(found.values())} harness runs with errors",
     )
+    if result.fitness is None:
+        say(console, f"fitness: not computed (needs all {len(HARNESS_NAMES)} harnesses){tag}")
+    else:
+        say(
+            console,
+            f"fitness {result.fitness:.3f} [{_f(result.fitness_ci_low)}, "
+            f"{_f(result.fitness_ci_high)}] n={items}{tag}",
+        )
     _print_tail(console, result, entries)

@@ -27,6 +27,7 @@ from mapelite.catalog import load_catalog, select_models
 from mapelite.cost import CostEstimate, estimate_batch
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, AgentContext, HarnessRunnerOptions, ItemSample
+from mapelite.score_intervals import score_interval
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     BatchResult,
@@ -144,6 +145,7 @@ async def batch_flow(
                 units=len(own),
                 failed=sum(1 for r in own if r.failed),
                 mean_score=mean_score(own),
+                interval=score_interval(own),
             )
         )
     result = BatchResult(

@@ -2,7 +2,8 @@
 
 Units are (run id, 0, 0, harness); harnesses run one after another in id order, like a
 port scan, so the log and the ledger read in that order. The fitness (weighted mean of the
-normalized scores, `mapelite.fitness`) is logged to the flow run and returned.
+normalized scores, `mapelite.fitness`, with its 95% CI) is returned only when all 8 harnesses
+scored: a fitness over some of them is not comparable with one over all.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from mapelite.harnesses import parse_harness_selection
 from mapelite.outcomes import has_errors, scored_mean
 from mapelite.schemas import (
     DEFAULT_CALL_TIMEOUT_S,
+    HARNESS_NAMES,
     AgentContext,
     HarnessResult,
     ItemSample,
 )
+from mapelite.score_intervals import fitness_interval
 from mapelite.settings import get_settings
+from mapelite.stats import outcome_interval
 from mapelite.swarm import EvalResult, RunPlan, unit_key
 
 
@@ -94,18 +98,27 @@ async def eval_flow(
         budget = executor.budget
     # Errors are not scores: a harness whose items all failed has no score (partial coverage).
     scores = {h: mean for h, r in found.items() if (mean := scored_mean(r)) is not None}
-    value = fitness(scores)
+    intervals = {h: outcome_interval(found[h].metadata.items) for h in scores}
+    # A fitness over some harnesses is not comparable with one over all 8: none until complete.
+    complete = set(scores) == set(HARNESS_NAMES)
+    weights = settings.fitness_weights()
+    value = fitness(scores, weights) if complete else None
+    low, high = fitness_interval(intervals, weights.weights) if complete else (None, None)
     result = EvalResult(
         **outcome(run_id, runner, started, estimate, budget, [model], found.values()),
         model=model,
         scores=scores,
+        intervals=intervals,
         failed=[h for h, r in found.items() if has_errors(r)],
         fitness=value,
+        fitness_ci_low=None if low is None or value is None else min(low, value),
+        fitness_ci_high=None if high is None or value is None else max(high, value),
     )
     await finish_run(
         artifact_key("eval", model),
         result,
-        f"fitness of {model}: {value:.3f} over harnesses {sorted(scores)}",
+        f"fitness of {model}: {'-' if value is None else f'{value:.3f}'} over harnesses "
+        f"{sorted(scores)}",
         eval_markdown(result),
         found.values(),
     )

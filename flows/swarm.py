@@ -34,6 +34,7 @@ from mapelite.cost import CostEstimate, estimate_swarm
 from mapelite.harnesses import parse_harness_selection
 from mapelite.patterns import Pattern, parse_pattern
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessResult, HarnessRunnerOptions, ItemSample
+from mapelite.score_intervals import score_interval
 from mapelite.settings import Settings, get_settings
 from mapelite.swarm import (
     RunPlan,
@@ -261,6 +262,7 @@ async def _run_stage(
         failed=sum(1 for r in stage_results if r.failed),
         reused=len(stage.reused),
         mean_score=mean_score(stage_results),
+        interval=score_interval(stage_results),
         duration_s=time.monotonic() - started,
     )
     return summary, current

@@ -53,6 +53,15 @@ class CostEstimate(BaseModel):
         default_factory=list,
         description="models priced per request by a router: not in the estimate (priced 0)",
     )
+    items_per_harness: dict[int, int] = Field(
+        default_factory=dict,
+        description="distinct items one run of each harness answers (the run's item sample)",
+    )
+
+    @property
+    def fewest_items_per_harness(self) -> int:
+        """The smallest per-harness sample: what bounds the difference the run can detect."""
+        return min(self.items_per_harness.values(), default=0)
 
 
 @dataclass
@@ -66,10 +75,12 @@ class _Tally:
     cost: float = 0.0
     worst: float = 0.0
     per_model: dict[str, float] = field(default_factory=dict)
+    items_per_harness: dict[int, int] = field(default_factory=dict)
 
     def add_run(self, model: str, harness: Harness, upstream_answers: int, times: int = 1) -> None:
         """``times`` harness runs of ``harness`` by ``model`` reading ``upstream_answers``."""
         items = len(harness.items)
+        self.items_per_harness[harness.id] = items
         upstream_in = items * upstream_answers * harness.expected_completion_tokens
         worst_upstream_in = items * upstream_answers * harness.max_tokens
         tokens_in = harness.prompt_tokens() + upstream_in
@@ -166,6 +177,7 @@ def _finish(
         simulated=bool(distinct) and all(tally.catalog.get(m).simulated for m in distinct),
         per_model_cost=dict(tally.per_model),
         variable_price_models=[m for m in distinct if tally.catalog.get(m).variable_price],
+        items_per_harness=dict(tally.items_per_harness),
     )
 
 

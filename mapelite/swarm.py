@@ -33,6 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from mapelite.errors import InvalidInputError
 from mapelite.outcomes import has_errors, mean_scored
 from mapelite.schemas import AgentContext, HarnessResult, Role
+from mapelite.score_intervals import ScoreInterval, pooled_interval
+from mapelite.stats import Interval
 from mapelite.verdicts import SwarmVerdicts, best_single_member
 
 
@@ -263,6 +265,7 @@ class AgentScore(BaseModel):
     agent: int
     model: str
     score: float
+    interval: ScoreInterval | None = None
 
 
 class StageSummary(BaseModel):
@@ -278,6 +281,7 @@ class StageSummary(BaseModel):
     failed: int = 0
     reused: int = Field(default=0, description="units found done in the ledger, not re-run")
     mean_score: float | None = None
+    interval: ScoreInterval | None = None
     duration_s: float = 0.0
 
 
@@ -331,6 +335,7 @@ class ModelSummary(BaseModel):
     units: int
     failed: int
     mean_score: float | None
+    interval: ScoreInterval | None = None
 
 
 class BatchResult(RunOutcome):
@@ -348,8 +353,11 @@ class BatchResult(RunOutcome):
 class EvalResult(RunOutcome):
     model: str
     scores: dict[int, float]
+    intervals: dict[int, Interval] = Field(default_factory=dict)
     failed: list[int]
-    fitness: float
+    fitness: float | None = Field(description="None unless every one of the 8 harnesses scored")
+    fitness_ci_low: float | None = None
+    fitness_ci_high: float | None = None
 
 
 def swarm_scores(
@@ -367,8 +375,15 @@ def swarm_scores(
     last = mean_score(stage_results(plans[-1]))
     first = mean_score(stage_results(plans[0]))
     gain = last - first if last is not None and first is not None else None
-    member = best_single_member(stage_results(plans[0]))
+    first_results = stage_results(plans[0])
+    member = best_single_member(first_results)
     best = None
     if member is not None:
-        best = AgentScore(stage=0, agent=member.agents[0], model=member.model, score=member.score)
+        best = AgentScore(
+            stage=0,
+            agent=member.agents[0],
+            model=member.model,
+            score=member.score,
+            interval=pooled_interval(r for r in first_results if r.model == member.model),
+        )
     return last, gain, best

@@ -147,11 +147,6 @@ class PatternProfile(BaseModel):
     verdicts_run_id: str | None = None
     verdicts: list[SwarmVerdict] = Field(default_factory=list)
 
-    @property
-    def mean_swarm_score(self) -> Estimate | None:
-        """The swarm score under its schema-1 name (callers that print it)."""
-        return self.swarm_score
-
 
 class Report(BaseModel):
     model_config = ConfigDict(extra="forbid")

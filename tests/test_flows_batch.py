@@ -31,13 +31,28 @@ async def test_batch_runs_every_model_each_repeat_and_a_rerun_pays_nothing(prefe
     assert Ledger(get_settings().ledger).verify().valid
 
 
-async def test_eval_runs_the_harnesses_in_id_order_and_returns_their_fitness(prefect_api) -> None:
+async def test_eval_runs_the_harnesses_in_id_order_and_gives_no_fitness_over_some(
+    prefect_api,
+) -> None:
     result = await eval_flow("mockllm/atlas", harness="7,0,3", run_id="eval-1")
 
     entries = ledger_entries()
     assert [e.harness_id for e in entries] == [0, 3, 7]
-    assert result.fitness == pytest.approx(fitness(result.scores))
+    assert result.fitness is None and result.fitness_ci_low is None  # 3 of 8 harnesses
     assert set(result.scores) == {0, 3, 7} and result.simulated
+    for harness_id, interval in result.intervals.items():
+        assert interval.mean == pytest.approx(result.scores[harness_id])
+        assert interval.ci_low <= interval.mean <= interval.ci_high and interval.n > 0
+
+
+async def test_eval_on_all_harnesses_returns_its_fitness_with_a_ci(prefect_api) -> None:
+    result = await eval_flow("mockllm/atlas", run_id="eval-all", item_limit=4)
+
+    assert set(result.scores) == set(range(8))
+    assert result.fitness == pytest.approx(fitness(result.scores))
+    assert result.fitness_ci_low is not None and result.fitness_ci_high is not None
+    assert result.fitness_ci_low <= result.fitness <= result.fitness_ci_high
+    assert result.fitness_ci_high - result.fitness_ci_low > 0
 
 
 async def test_a_batch_costs_one_task_run_per_chunk_of_units_not_one_per_unit(
