@@ -40,7 +40,14 @@ from cli.options import (
     run_defaults,
     use_cache,
 )
-from cli.output import make_console, print_estimate, print_json, print_simulated_notice, say
+from cli.output import (
+    make_console,
+    print_estimate,
+    print_json,
+    print_simulated_notice,
+    say,
+    stdout_for_json,
+)
 from mapelite.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -218,8 +225,9 @@ def run_command(
     # Before the estimate and the first paid call: results that could not be recorded must not
     # be paid for.
     pre_run_check_sync(chosen, settings)
-    check_cost(chosen, harness_ids, tier, settings, yes, options, runs)
-    results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings, runs))
+    with stdout_for_json(as_json):  # the estimate goes to stderr: stdout holds only the JSON
+        check_cost(chosen, harness_ids, tier, settings, yes, options, runs)
+        results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings, runs))
     stored = Ledger(settings.ledger).append_many(results)
     remember_answers(stored, settings)
     if as_json:

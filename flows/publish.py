@@ -153,18 +153,33 @@ def batch_markdown(result: BatchResult) -> str:
     return "\n".join([*lines, "", *_cost_rows(result), *_simulated(result)])
 
 
+def _fitness_text(result: EvalResult) -> str:
+    """Fitness with its 95% CI, or why there is none (it needs all eight harnesses)."""
+    if result.fitness is None:
+        return f"fitness: not computed ({len(result.scores)} of 8 harnesses scored; it needs all 8)"
+    return (
+        f"fitness **{result.fitness:.3f}** [{_f(result.fitness_ci_low)}, "
+        f"{_f(result.fitness_ci_high)}]"
+    )
+
+
 def eval_markdown(result: EvalResult) -> str:
     lines = [
         f"# eval {result.model}",
         "",
-        f"fitness **{result.fitness:.3f}**",
+        _fitness_text(result),
         "",
-        "| harness | score |",
-        "|---|---:|",
+        "| harness | score | 95% CI | n |",
+        "|---|---:|---:|---:|",
     ]
     for harness_id, score in sorted(result.scores.items()):
         failed = " (errors)" if harness_id in result.failed else ""
-        lines.append(f"| {harness_id} {HARNESS_NAMES[harness_id]} | {score:.3f}{failed} |")
+        interval = result.intervals.get(harness_id)
+        ci = "-" if interval is None else f"[{interval.ci_low:.3f}, {interval.ci_high:.3f}]"
+        n = "-" if interval is None else str(interval.n)
+        lines.append(
+            f"| {harness_id} {HARNESS_NAMES[harness_id]} | {score:.3f}{failed} | {ci} | {n} |"
+        )
     return "\n".join([*lines, "", *_cost_rows(result), *_simulated(result)])
 
 
