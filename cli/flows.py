@@ -39,6 +39,14 @@ R = TypeVar("R", bound="RunOutcome")
 console = make_console()
 
 
+def _start_local_api() -> None:
+    """Started first, so Prefect's local server starts while the command imports and estimates
+    (a cold command otherwise waits for its whole start after the estimate)."""
+    from flows.embedded import use_local_api
+
+    use_local_api()
+
+
 def _check_runner(name: str) -> None:
     from mapelite.settings import get_settings
     from runners import RUNNER_NAMES, check_reachable
@@ -182,6 +190,7 @@ def swarm_command(
 
     Example: map-elite swarm :10 --tier demo --harness all --yes
     """
+    _start_local_api()
     run_async(_swarm(pattern, tier, harness, lead, RunChoices(runner, run_id, yes, budget)))
 
 
@@ -217,6 +226,7 @@ def batch_command(
 
     Example: map-elite batch demo --harness 7 --runs 8 --yes
     """
+    _start_local_api()
     run_async(_batch(tier, harness, runs, RunChoices(runner, run_id, yes, budget)))
 
 
@@ -254,6 +264,7 @@ def eval_command(
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
+    _start_local_api()
     run_async(_eval(model, harness, RunChoices(runner, run_id, yes, budget)))
 
 
