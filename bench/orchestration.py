@@ -2,7 +2,9 @@
 model calls) against a model server answering in 50 ms, provider limit 64 (ideal 3,072 / 64 ×
 50 ms = 2.4 s).
 
-A  plain asyncio + aiohttp, a semaphore of 64 (the baseline);
+A  plain asyncio + aiohttp, a semaphore of 64 (the baseline of C-F);
+A2 the same, sending each item's real prompt and scoring each answer with the item's scorer
+   (the work any runner must do: the baseline of B, which does it too);
 B  `LocalHarnessRunner.run_batch`;
 C  the Prefect batch flow against a `prefect server start` on loopback;
 D  the same flow on Prefect's embedded default;
@@ -98,6 +100,42 @@ async def baseline_aiohttp(base_url: str, calls: int, limit: int = LIMIT) -> flo
         await asyncio.gather(*(one() for _ in range(limit)))  # open the connections first
         started = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(calls)))
+        return time.perf_counter() - started
+
+
+async def baseline_scored(base_url: str, models: list[str], limit: int = LIMIT) -> float:
+    """Wall time of every harness × ``models`` as plain aiohttp calls with each item's real
+    prompt, every answer scored by its item's scorer in the loop; no runner, no retries."""
+    import aiohttp
+
+    from mapelite.harnesses import get_harness
+    from runners.prompts import build_messages
+
+    work = []
+    for harness_id in HARNESS_IDS:
+        harness = get_harness(harness_id)
+        for item in harness.items:
+            messages = [m.model_dump() for m in build_messages(harness, item, "single")]
+            for model in models:
+                body = {"model": model, "messages": messages, "temperature": 0.0, "stream": False}
+                work.append((item, body))
+    scores: dict[tuple[int, str], float] = {}
+    gate = asyncio.Semaphore(limit)
+    connector = aiohttp.TCPConnector(limit=limit)
+    async with aiohttp.ClientSession(base_url=base_url + "/", connector=connector) as session:
+
+        async def one(item: Any, body: dict[str, Any]) -> float:
+            async with gate, session.post("chat/completions", json=body) as response:
+                response.raise_for_status()
+                answer = (await response.json())["choices"][0]["message"]["content"]
+            key = (id(item), answer)  # models often give the same answer: scored once
+            if key not in scores:
+                scores[key] = float(item.score(answer))
+            return scores[key]
+
+        await asyncio.gather(*(one(item, body) for item, body in work[:limit]))  # warm
+        started = time.perf_counter()
+        await asyncio.gather(*(one(item, body) for item, body in work))
         return time.perf_counter() - started
 
 
@@ -285,6 +323,7 @@ async def temporal_batches(workdir: Path, home: Path, base_url: str, reps: int) 
 
 CASE_NAMES = {
     "A": "A asyncio + aiohttp, semaphore 64",
+    "A2": "A2 A with real prompts, answers scored",
     "B": "B LocalHarnessRunner.run_batch",
     "C": "C Prefect batch flow, prefect server",
     "D": "D Prefect batch flow, no server configured",
@@ -340,7 +379,17 @@ def _run_cases(workdir: Path, cases: set[str], reps: int, memory: dict[str, floa
             models = bench_models()
             return [asyncio.run(local_runner_batch(base_url, home, models)) for _ in range(reps)]
 
-        add("B", lambda: counted(local, calls_of(LIMIT, [0]) * reps))
+        if "B" in cases:  # B is measured against A2: the same per-item work, no runner
+            models = bench_models()
+            a2 = median([asyncio.run(baseline_scored(base_url, models)) for _ in range(reps)])
+            rows.append(Row(CASE_NAMES["A2"], a2, "A", a, None, reps, f"{calls} calls"))
+            row = Row(CASE_NAMES["B"], None, "A2", a2, TARGETS["B"], reps)
+            try:
+                walls, row.note = counted(local, calls_of(LIMIT, [0]) * reps)
+                row.wall_s, row.reps = median(walls), len(walls)
+            except Exception as exc:
+                row.error = f"{type(exc).__name__}: {exc}"[:300]
+            rows.append(row)
 
         def prefect(api_url: str | None) -> tuple[list[float], str]:
             env = mapelite_env(home, base_url)

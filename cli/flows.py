@@ -70,6 +70,14 @@ R = TypeVar("R", bound="RunOutcome")
 console = make_console()
 
 
+def _start_local_api() -> None:
+    """Started first, so Prefect's local server starts while the command imports and estimates
+    (a cold command otherwise waits for its whole start after the estimate)."""
+    from flows.embedded import use_local_api
+
+    use_local_api()
+
+
 def _check_runner(name: str) -> None:
     from mapelite.settings import get_settings
     from runners import RUNNER_NAMES, check_reachable
@@ -313,6 +321,7 @@ def swarm_command(
     Example: map-elite swarm :10 --tier demo --harness all --yes
     Example: map-elite swarm :10 --models ollama/llama3.2:1b --seed 7
     """
+    _start_local_api()
     from cli.summaries import print_swarm_summary
 
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
@@ -379,6 +388,7 @@ def batch_command(
     Example: map-elite batch --models ollama/llama3.2:1b,mockllm/atlas --harness 0
     Example: map-elite batch tier1 --harness all --bank gen --items 100 --item-seed 7
     """
+    _start_local_api()
     from cli.summaries import print_batch_summary
 
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
@@ -453,6 +463,7 @@ def eval_command(
 
     Example: map-elite eval openrouter/openai/gpt-5-nano --yes
     """
+    _start_local_api()
     from cli.summaries import print_eval_summary
 
     sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)

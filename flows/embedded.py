@@ -117,6 +117,9 @@ def use_local_api() -> None:
     from prefect.settings import get_current_settings
 
     settings = get_current_settings()
+    if settings.api.url and settings.api.url == os.environ.get(LOCAL_API_ENV):
+        gc.freeze()  # attached earlier in this command: freeze what was imported since
+        return
     if settings.api.url or not local_server_enabled():
         return
     from flows.local_api import attach_or_spawn, idle_seconds_setting
