@@ -21,9 +21,9 @@ from mapelite.errors import MapEliteError
 from mapelite.harnesses.base import Harness, Item
 from mapelite.outcomes import scores_of
 from mapelite.providers import create_model_api, provider_of
-from mapelite.providers.base import GenerateRequest, ModelAPI, SimulationHint
+from mapelite.providers.base import GenerateRequest, GenerateResponse, ModelAPI, SimulationHint
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
-from mapelite.response_cache import ResponseCache, cache_key
+from mapelite.response_cache import CachedResponse, ResponseCache, cache_key
 from mapelite.results import agent_result
 from mapelite.runid import new_run_id
 from mapelite.schemas import (
@@ -285,14 +285,11 @@ class LocalHarnessRunner(ClosingRunner):
         key = self._cache_key(api, request, options) if options.cache else None
         hit = await asyncio.to_thread(self.response_cache.get, key) if key else None
         if hit is not None:
-            score = await self._scores.score(harness.id, item, hit.text)
-            return outcome_for(
+            return await self._answered(
+                harness.id,
                 item,
-                answer=hit.text,
-                score=min(1.0, max(0.0, float(score))),
-                latency_s=time.monotonic() - started,
-                tokens_in=hit.tokens_in,
-                tokens_out=hit.tokens_out,
+                hit,
+                started,
                 cost_usd=0.0,
                 attempts=0,
                 cache_key=key,
@@ -319,25 +316,37 @@ class LocalHarnessRunner(ClosingRunner):
             item_stats.provider_cost = cost is not None
             if cost is None:
                 cost = estimated_cost(model, response.tokens_in, response.tokens_out, catalog)
-            # Scorers may block (SHAPE runs a subprocess for seconds): keep the loop free.
-            score = await self._scores.score(harness.id, item, response.text)
-            return outcome_for(
-                item,
-                answer=response.text,
-                score=min(1.0, max(0.0, float(score))),
-                latency_s=time.monotonic() - started,
-                tokens_in=response.tokens_in,
-                tokens_out=response.tokens_out,
-                cost_usd=cost,
-                attempts=item_stats.attempts,
+            return await self._answered(
+                harness.id, item, response, started, cost_usd=cost, attempts=item_stats.attempts,
                 cache_key=key,
-            )
+            )  # fmt: skip
         return outcome_for(
             item,
             score=0.0,
             latency_s=time.monotonic() - started,
             attempts=item_stats.attempts,
             error=error,
+        )
+
+    async def _answered(
+        self,
+        harness_id: int,
+        item: Item,
+        answer: GenerateResponse | CachedResponse,
+        started: float,
+        **fields: Any,
+    ) -> ItemOutcome:
+        """The outcome of an item that got an answer (from the model or the cache), scored."""
+        # Scorers may block (SHAPE runs a sandbox for seconds): keep the loop free.
+        score = await self._scores.score(harness_id, item, answer.text)
+        return outcome_for(
+            item,
+            answer=answer.text,
+            score=min(1.0, max(0.0, float(score))),
+            latency_s=time.monotonic() - started,
+            tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out,
+            **fields,
         )
 
     def _result(self, run: HarnessRun, outcomes: list[ItemOutcome]) -> HarnessResult:

@@ -19,6 +19,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# On a shared, loaded machine Prefect's temporary servers can take longer than its 30 s default
+# to answer; a slow start is not what the tests are about.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # A local Prefect server started by a command under test leaves soon even if the session is
 # killed; `stop_local_servers` below stops them at the end of a normal session.
 os.environ.setdefault("MAPELITE_PREFECT_SERVER_IDLE_S", "30")
