@@ -21,8 +21,8 @@ from mapelite.settings import get_settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import ModelScript
 from tests.flow_helpers import PYTHON, ledger_entries, subprocess_env
+from tests.support.config_files import LAB_KEY, two_endpoint_config
 
-LAB_KEY = "lab-key-0123456789-SECRET"
 SAVED_REFRESH = Path(__file__).parent / "data" / "openrouter_models_refresh.json"
 
 
@@ -30,32 +30,6 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = run_app(build_app(), list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def config_text(lab: ModelServer, gpu: ModelServer) -> str:
-    return f"""
-[endpoints.lab]
-base_url = "{lab.base_url}"
-protocol = "openai"
-api_key_env = "LAB_API_KEY"
-limit = 2
-
-[endpoints.gpu]
-base_url = "{gpu.ollama_url}"
-protocol = "ollama"
-limit = 3
-
-[models."lab/x"]
-input_price_per_m = 0.10
-output_price_per_m = 0.30
-
-[models."gpu/y"]
-input_price_per_m = 0.02
-output_price_per_m = 0.06
-
-[tiers]
-mine = ["lab/x", "gpu/y"]
-"""
 
 
 @pytest.fixture
@@ -71,7 +45,7 @@ def two_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModelServer, 
 @pytest.fixture
 def config_file(two_servers: tuple[ModelServer, ModelServer], tmp_path: Path) -> Path:
     path = tmp_path / "lab.toml"
-    path.write_text(config_text(*two_servers))
+    path.write_text(two_endpoint_config(*two_servers))
     return path
 
 

@@ -17,10 +17,9 @@ from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import ModelScript
 from profiles.rollup import build_report
 from tests.flow_helpers import ledger_entries
+from tests.support.config_files import LAB_KEY, two_endpoint_config
 
 pytestmark = pytest.mark.prefect
-
-LAB_KEY = "lab-key-0123456789-SECRET"
 
 
 @pytest.fixture
@@ -37,31 +36,7 @@ def configured(
 ) -> tuple[ModelServer, ModelServer]:
     lab, gpu = two_servers
     config = tmp_path / "mapelite.toml"
-    config.write_text(
-        f"""
-[endpoints.lab]
-base_url = "{lab.base_url}"
-protocol = "openai"
-api_key_env = "LAB_API_KEY"
-limit = 2
-
-[endpoints.gpu]
-base_url = "{gpu.ollama_url}"
-protocol = "ollama"
-limit = 3
-
-[models."lab/x"]
-input_price_per_m = 0.10
-output_price_per_m = 0.30
-
-[models."gpu/y"]
-input_price_per_m = 0.02
-output_price_per_m = 0.06
-
-[tiers]
-mine = ["lab/x", "gpu/y"]
-"""
-    )
+    config.write_text(two_endpoint_config(lab, gpu))
     monkeypatch.setenv("MAPELITE_CONFIG", str(config))
     monkeypatch.setenv("LAB_API_KEY", LAB_KEY)
     monkeypatch.setenv("MAPELITE_PREFECT_GLOBAL_LIMITS", "false")
