@@ -87,6 +87,7 @@ class ResponseCache:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._schema_ready = False  # WAL mode and the table are set up once per instance
 
     @classmethod
     def in_home(cls, home: Path) -> ResponseCache:
@@ -96,8 +97,10 @@ class ResponseCache:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=30.0)) as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(_SCHEMA)
+            if not self._schema_ready:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute(_SCHEMA)
+                self._schema_ready = True
             with connection:  # one transaction, committed on exit
                 yield connection
 
