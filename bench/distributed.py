@@ -23,8 +23,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from mapelite.config.settings import Settings
 from mapelite.schemas import AgentContext, HarnessRunnerOptions
-from mapelite.settings import Settings
 from runners.base import UnitRequest
 from tests.support.server_fixtures import free_port, spawn_worker, stop_process, temporal_binary
 

@@ -5,7 +5,7 @@ role ``single``) and swarm runs (``:10`` scatter-gather: 8 workers + 1 aggregato
 broadcast: 1 source + 8 consumers), each with per-item outcomes, tokens, costs, ~3 % failed
 runs, mockllm rows marked simulated. Lines are encoded with the ledger's own `encode_entry`, so
 `Ledger.verify` accepts the file, but pydantic validation is skipped (it would dominate). The
-summary index beside it (`mapelite.ledger_summary`) is written row by row as `Ledger.append`
+summary index beside it (`mapelite.ledger.summary`) is written row by row as `Ledger.append`
 writes it, so a roll-up finds it in step.
 
     python -m bench.gen_ledger /tmp/ledger.jsonl --entries 1000000
@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mapelite.catalog import load_catalog
-from mapelite.ledger_format import GENESIS_HASH, encode_entry
-from mapelite.ledger_summary import SUMMARY_HEADER, summary_path, summary_row
+from mapelite.catalog.models import load_catalog
+from mapelite.ledger.format import GENESIS_HASH, encode_entry
+from mapelite.ledger.summary import SUMMARY_HEADER, summary_path, summary_row
 from mapelite.schemas import HARNESS_NAMES
 
 FAILURE_RATE = 0.03

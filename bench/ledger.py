@@ -3,7 +3,7 @@ throughput (single `append`, batched `append_many`); the roll-up of that ledger 
 scanning it (engineer E's `bench.rollup` measurements, each in its own process for its peak RSS).
 
 The ledger is written by `bench.gen_ledger` (realistic batch and swarm entries, chained with
-`mapelite.ledger.encode_entry`) into a temp directory that is removed afterwards.
+`mapelite.ledger.chain.encode_entry`) into a temp directory that is removed afterwards.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def time_sha256sum(path: Path) -> float:
 
 
 def time_verify(path: Path) -> float:
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
 
     started = time.perf_counter()
     report = Ledger(path).verify()
@@ -49,7 +49,7 @@ def time_verify(path: Path) -> float:
 
 def sample_results(path: Path, count: int) -> list[Any]:
     """Realistic results to append: the first entries of the generated ledger, unchained."""
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
 
     return [
         r.model_copy(update={"prev_hash": None, "hash": None})
@@ -59,7 +59,7 @@ def sample_results(path: Path, count: int) -> list[Any]:
 
 def append_rates(source: Path, workdir: Path) -> tuple[float, float, float, float]:
     """(seconds, entries/s) for single appends and for batched appends to a fresh ledger."""
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
 
     results = sample_results(source, max(SINGLE_APPENDS, BATCH_SIZE))
     single = Ledger(workdir / "append-single.jsonl")
@@ -137,8 +137,8 @@ APPENDED_PER_RUN = 100
 def time_run_start_check(ledger_path: Path) -> float:
     """The ledger part of a run's pre-run check (`check_before_run`): appendable, and verified
     since its checkpoint."""
-    from mapelite.ledger import Ledger
-    from mapelite.ledger_checkpoint import check_before_run
+    from mapelite.ledger.chain import Ledger
+    from mapelite.ledger.checkpoint import check_before_run
 
     started = time.perf_counter()
     check_before_run(Ledger(ledger_path))
@@ -149,7 +149,7 @@ def run_start_rows(path: Path, entries: int, workdir: Path) -> list[Row]:
     """Start of a run on the big ledger vs on an empty one, each after the same
     ``APPENDED_PER_RUN`` entries were appended since the previous run (what a run leaves): the
     check costs what was appended, not the ledger's size. Appends to ``path``: run it last."""
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
 
     results = sample_results(path, APPENDED_PER_RUN)
     first_s = time_run_start_check(path)  # no checkpoint yet: one full verification

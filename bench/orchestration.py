@@ -61,7 +61,7 @@ def bench_models(count: int = MODEL_COUNT) -> list[str]:
 def write_bench_catalog(home: Path, count: int = MODEL_COUNT) -> None:
     """A catalog in ``home`` with a `bench` tier of `openai/` models, so the batch flow (which
     takes a tier) runs exactly these models."""
-    from mapelite.catalog import SHIPPED_CATALOG
+    from mapelite.catalog.models import SHIPPED_CATALOG
 
     data = json.loads(SHIPPED_CATALOG.read_text())
     data["tiers"][BENCH_TIER] = bench_models(count)
@@ -158,7 +158,7 @@ def calls_of(models: int, harness_ids: list[int] = HARNESS_IDS) -> int:
 async def local_runner_batch(base_url: str, home: Path, models: list[str]) -> float:
     """Wall time of every harness × ``models`` through `LocalHarnessRunner.run_batch` (one call
     per harness, all at once; the runner's provider limit bounds the calls)."""
-    from mapelite.settings import Settings
+    from mapelite.config.settings import Settings
     from runners.local import LocalHarnessRunner
 
     settings = Settings(
@@ -237,7 +237,7 @@ def prefect_child(reps: int, profile_path: str | None, tier: str = BENCH_TIER) -
 
 def remote_units(run_id: str, models: list[str]) -> list[Any]:
     from mapelite.schemas import AgentContext
-    from mapelite.swarm import unit_key
+    from mapelite.swarm.plan import unit_key
     from runners.base import UnitRequest
 
     options = harness_options()
@@ -278,7 +278,7 @@ async def time_remote(
 async def nats_batches(workdir: Path, home: Path, base_url: str, reps: int) -> list[float]:
     """E: the NATS runner with 4 worker processes, 16 runs in flight each (4 × 16 = 64)."""
     from bench.distributed import start_nats
-    from mapelite.settings import Settings
+    from mapelite.config.settings import Settings
     from runners.nats import NatsHarnessRunner
     from tests.support.server_fixtures import spawn_worker, stop_process
 
@@ -301,7 +301,7 @@ async def nats_batches(workdir: Path, home: Path, base_url: str, reps: int) -> l
 async def temporal_batches(workdir: Path, home: Path, base_url: str, reps: int) -> list[float]:
     """F: the Temporal runner with one worker, 64 activities in flight (in-memory dev server)."""
     from bench.distributed import start_temporal
-    from mapelite.settings import Settings
+    from mapelite.config.settings import Settings
     from runners.temporal import TemporalHarnessRunner
     from tests.support.server_fixtures import spawn_worker, stop_process
 

@@ -41,9 +41,9 @@ def _measure(step: str, path: Path) -> dict[str, float]:
     # Imports happen before the clock starts: the work is measured, not interpreter start-up.
     import polars as pl
 
-    from mapelite.catalog import load_catalog
-    from mapelite.fitness import FitnessWeights
-    from mapelite.ledger_summary import summary_path
+    from mapelite.catalog.models import load_catalog
+    from mapelite.ledger.summary import summary_path
+    from mapelite.stats.fitness import FitnessWeights
     from profiles.frame import EntryFilters, ensure_summary, load_entries
     from profiles.pattern_rollup import pattern_profiles
     from profiles.rollup import build_report, model_profiles

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 
 from bench.common import Row, median
-from mapelite.harnesses.sandbox_bwrap import Backend, current_backend, real_interpreter
 from mapelite.harnesses.shape_extract import extract_code
 from mapelite.harnesses.shape_items import SHAPE_TASKS
 from mapelite.harnesses.shape_tests import Case, run_tests
+from mapelite.sandbox.bwrap import Backend, current_backend, real_interpreter
 
 TARGET = 2.0
 

@@ -10,7 +10,7 @@ from cli.app import add_command
 from cli.output import make_console, say
 
 if TYPE_CHECKING:
-    from mapelite.response_cache import ResponseCache
+    from mapelite.providers.cache import ResponseCache
 
 cache_app = typer.Typer(
     help="The response cache (--cache): what it holds, and emptying it.\n\n"
@@ -21,8 +21,8 @@ cache_app = typer.Typer(
 
 
 def _cache() -> ResponseCache:
-    from mapelite.response_cache import ResponseCache
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
+    from mapelite.providers.cache import ResponseCache
 
     return ResponseCache.in_home(get_settings().home)
 

@@ -34,7 +34,7 @@ from cli.output import (
 )
 
 if TYPE_CHECKING:
-    from mapelite.catalog import Catalog
+    from mapelite.catalog.models import Catalog
 
 # Imports of the project's modules are local to each command so `map-elite --help` stays fast.
 
@@ -52,8 +52,8 @@ def verify_command(
 
     Example: map-elite verify
     """
-    from mapelite.ledger import Ledger
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
+    from mapelite.ledger.chain import Ledger
 
     path = ledger if ledger is not None else get_settings().ledger
     report = Ledger(path).require().verify()
@@ -113,12 +113,12 @@ def cost_estimate_command(
     Example: map-elite cost-estimate :10 --tier demo --detect 0.1
     """
     from cli.options import run_defaults
-    from mapelite.catalog import load_catalog, select_models
-    from mapelite.cost import estimate_swarm
+    from mapelite.catalog.cost import estimate_swarm
+    from mapelite.catalog.models import load_catalog, select_models
+    from mapelite.config.settings import get_settings
     from mapelite.harnesses import parse_harness_selection
-    from mapelite.patterns import parse_pattern
     from mapelite.schemas import HarnessRunnerOptions
-    from mapelite.settings import get_settings
+    from mapelite.swarm.patterns import parse_pattern
 
     settings = get_settings()
     runs, _ = run_defaults(runs, None)
@@ -169,7 +169,7 @@ def models_command(
         return
     from rich.table import Table
 
-    from mapelite.catalog import load_catalog, select_models
+    from mapelite.catalog.models import load_catalog, select_models
 
     catalog = load_catalog()
     tiers_of: dict[str, list[str]] = {}
@@ -212,7 +212,7 @@ def models_command(
 def _model_row(catalog: Catalog, model_id: str, tiers: list[str]) -> dict[str, Any]:
     """One model as the table and ``--json`` show it. A config tier may name an OpenRouter
     model a refresh removed: it is listed as not in the catalog (running it is the error)."""
-    from mapelite.catalog import ModelEntry, split_model_id
+    from mapelite.catalog.models import ModelEntry, split_model_id
     from mapelite.errors import InvalidInputError
 
     try:
@@ -261,8 +261,8 @@ def models_refresh_command(as_json: bool = JSON_OPTION) -> None:
 
     Example: map-elite models refresh
     """
-    from mapelite.catalog_refresh import refresh_from_openrouter
-    from mapelite.settings import get_settings
+    from mapelite.catalog.refresh import refresh_from_openrouter
+    from mapelite.config.settings import get_settings
 
     path, summary = refresh_from_openrouter(get_settings())
     if as_json:

@@ -1,5 +1,5 @@
 """``map-elite compare A B``: a paired comparison of two models, or of a swarm run and a model,
-on the items both answered (`mapelite.compare`)."""
+on the items both answered (`mapelite.stats.compare`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from cli.output import make_console, say
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from mapelite.compare import ComparisonReport, HarnessComparison
+    from mapelite.stats.compare import ComparisonReport, HarnessComparison
 
 
 def _f(value: float | None) -> str:
@@ -78,8 +78,8 @@ def compare_command(
     Example: map-elite compare mockllm/atlas mockllm/harbor
     Example: map-elite compare r-1a2b3c mockllm/atlas --harness 0,7 --json
     """
-    from mapelite.compare import compare, entries_mentioning
     from mapelite.harnesses import parse_harness_selection
+    from mapelite.stats.compare import compare, entries_mentioning
     from profiles.frame import verified_entry_count
 
     path = ledger_path(ledger)

@@ -28,7 +28,7 @@ def config_show_command(as_json: bool = JSON_OPTION) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from mapelite.config_show import describe_settings
+    from mapelite.config.show import describe_settings
 
     rows = describe_settings()
     if as_json:
@@ -53,7 +53,7 @@ def config_init_command(
 
     Example: map-elite config init
     """
-    from mapelite.config_show import write_example
+    from mapelite.config.show import write_example
 
     written = write_example(path, force=force)
     say(make_console(), f"wrote {written}; edit it, then check it with `map-elite config show`")

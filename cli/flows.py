@@ -60,10 +60,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from cli.summaries import Entries
-    from mapelite.cost import CostEstimate
+    from mapelite.catalog.cost import CostEstimate
+    from mapelite.config.settings import Settings
     from mapelite.schemas import ItemSample
-    from mapelite.settings import Settings
-    from mapelite.swarm import BatchResult, EvalResult, RunOutcome, SwarmResult
+    from mapelite.swarm.plan import BatchResult, EvalResult, RunOutcome, SwarmResult
 
 T = TypeVar("T")
 R = TypeVar("R", bound="RunOutcome")
@@ -79,7 +79,7 @@ def _start_local_api() -> None:
 
 
 def _check_runner(name: str) -> None:
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
     from runners import RUNNER_NAMES, check_reachable
 
     if name not in RUNNER_NAMES:
@@ -178,8 +178,8 @@ async def _start_run(
     takes its key). Then it prints the run id (to resume with) and the estimate, and passes
     the cost gate; returns the run id. The flow is then started with ``preflight=False``: the
     endpoints are asked once per run."""
+    from mapelite.ledger.runid import new_run_id
     from mapelite.prerun import pre_run_check
-    from mapelite.runid import new_run_id
 
     _check_runner(options.runner)
     await pre_run_check(models, settings)
@@ -207,8 +207,8 @@ def _report(
     errors (they are missing coverage; the summary listed them by cause before the line to
     resume with)."""
     from cli.summaries import exit_if_errors
-    from mapelite.ledger import Ledger
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
+    from mapelite.ledger.chain import Ledger
 
     ledger = Ledger(get_settings().ledger)
     recorded = [ledger.results_for_run(result.run_id) for result in results]
@@ -234,11 +234,11 @@ async def _swarm(
     options: RunChoice,
 ) -> list[SwarmResult]:
     from flows.swarm import resolve_swarm, swarm_flow
-    from mapelite.catalog import load_catalog
-    from mapelite.cost import estimate_swarm
+    from mapelite.catalog.cost import estimate_swarm
+    from mapelite.catalog.models import load_catalog
+    from mapelite.config.settings import get_settings
     from mapelite.schemas import HarnessRunnerOptions
-    from mapelite.settings import get_settings
-    from mapelite.swarm import SwarmResult
+    from mapelite.swarm.plan import SwarmResult
 
     settings = get_settings()
     if lead is not None:
@@ -336,8 +336,8 @@ async def _batch(
     tier: str | None, models: str | None, harness: str, options: RunChoice
 ) -> BatchResult:
     from flows.batch import batch_flow, resolve_batch
-    from mapelite.settings import get_settings
-    from mapelite.swarm import BatchResult
+    from mapelite.config.settings import get_settings
+    from mapelite.swarm.plan import BatchResult
 
     settings = get_settings()
     request = resolve_batch(tier, harness, options.runs, settings, options.sample, models=models)
@@ -401,12 +401,12 @@ def batch_command(
 
 async def _eval(model: str, harness: str, options: RunChoice) -> list[EvalResult]:
     from flows.eval import eval_flow
-    from mapelite.catalog import load_catalog
-    from mapelite.cost import estimate_batch
+    from mapelite.catalog.cost import estimate_batch
+    from mapelite.catalog.models import load_catalog
+    from mapelite.config.settings import get_settings
     from mapelite.harnesses import parse_harness_selection
     from mapelite.schemas import HarnessRunnerOptions
-    from mapelite.settings import get_settings
-    from mapelite.swarm import EvalResult
+    from mapelite.swarm.plan import EvalResult
 
     settings = get_settings()
     load_catalog().get(model)

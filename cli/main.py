@@ -46,7 +46,7 @@ def _root(
     ),
 ) -> None:
     """Evaluate cheap LLMs alone and in swarms; every result in a tamper-evident ledger."""
-    from mapelite.settings import get_settings, use_config_file
+    from mapelite.config.settings import get_settings, use_config_file
 
     if config_file is not None:
         # Before any command reads a setting; worker processes inherit it ($MAPELITE_CONFIG).

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli.output import err_console
-from mapelite.cost import CostEstimate, format_usd
+from mapelite.catalog.cost import CostEstimate, format_usd
 from mapelite.errors import EXIT_ESTIMATE_NOT_ACCEPTED, MapEliteError
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessRunnerOptions
 
@@ -132,7 +132,7 @@ def cost_gate(estimate: CostEstimate, yes: bool) -> None:
 
 
 def ledger_path(ledger: Path | None) -> Path:
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     return ledger if ledger is not None else get_settings().ledger
 
@@ -196,8 +196,8 @@ def item_sample(
 ) -> ItemSample:
     """The sample the options choose; an option not given falls back to the config file's
     ``[defaults]``, then to the built-in default."""
+    from mapelite.config.settings import get_settings
     from mapelite.schemas import ItemSample
-    from mapelite.settings import get_settings
 
     defaults = get_settings().defaults
     return ItemSample(
@@ -238,14 +238,14 @@ def note_capped_sample(sample: ItemSample, harness_ids: list[int]) -> None:
 
 def use_cache(cache: bool | None) -> bool:
     """``--cache/--no-cache`` when given, else the config file's ``[defaults] cache``."""
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     return cache if cache is not None else get_settings().defaults.cache
 
 
 def run_defaults(runs: int | None, seed: int | None) -> tuple[int, int]:
     """``--runs`` and ``--seed``, or the config file's ``[defaults]`` when not given."""
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     defaults = get_settings().defaults
     if runs is None:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # kept out of start-up: `map-elite --help` imports this modul
     from rich.table import Table
 
     from flows.progress import ProgressSink, StageFacts
-    from mapelite.cost import CostEstimate
+    from mapelite.catalog.cost import CostEstimate
 
 # Tables wider than this are rare; off a terminal (pipes, files, CI logs) Rich would otherwise
 # squeeze every table into 80 columns and cut model ids to a few characters.
@@ -102,7 +102,7 @@ def print_simulated_notice(console: Console) -> None:
 
 def print_estimate(estimate: CostEstimate, console: Console, detect: float | None = None) -> None:
     """The estimate a run prints before its first call, with what the run can detect."""
-    from mapelite.cost import format_usd
+    from mapelite.catalog.cost import format_usd
 
     label = " (SIMULATED models, simulated prices)" if estimate.simulated else ""
     say(
@@ -135,9 +135,9 @@ def print_price_notes(estimate: CostEstimate, console: Console, *, left_out: boo
 
 
 def print_detection(estimate: CostEstimate, console: Console, detect: float | None) -> None:
-    """What the run's item sample can detect (`mapelite.power`), and with ``detect`` the items
+    """What the run's item sample can detect (`mapelite.stats.power`), and with ``detect`` the items
     and dollars a run needs to detect that difference."""
-    from mapelite.power import detection_sentence, plan_detection
+    from mapelite.stats.power import detection_sentence, plan_detection
 
     items = estimate.fewest_items_per_harness
     say(console, detection_sentence(items))
@@ -158,7 +158,7 @@ def print_estimate_table(
     """`map-elite cost-estimate`: per-model costs and the totals."""
     from rich.table import Table
 
-    from mapelite.cost import format_usd
+    from mapelite.catalog.cost import format_usd
 
     label = " (SIMULATED models, simulated prices)" if estimate.simulated else ""
     table = Table(title=f"cost estimate {estimate.pattern or ''} on {estimate.tier}{label}")
@@ -281,7 +281,7 @@ def _stats(facts: StageFacts) -> str:
 def progress_for(console: Console) -> ProgressSink:
     """A live bar on a terminal; off one, plain lines at most every MAPELITE_PROGRESS_INTERVAL_S
     seconds (default 10) and at each stage's end."""
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     if console.is_terminal:
         return RichProgress(console)

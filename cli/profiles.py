@@ -264,7 +264,7 @@ def report_command(
     Example: map-elite report --tier demo --out reports/
     """
     from flows.report import report_flow
-    from mapelite.catalog import load_catalog
+    from mapelite.catalog.models import load_catalog
     from profiles.frame import parse_filters, verified_entry_count
 
     path = ledger_path(ledger)

@@ -53,15 +53,15 @@ from mapelite.errors import InvalidInputError
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from mapelite.config.settings import Settings
     from mapelite.schemas import HarnessResult, HarnessRunnerOptions
-    from mapelite.settings import Settings
 
 ERROR_CHARS = 90
 
 
 def resolve_models(tier: str | None, models: Sequence[str], listed: str | None = None) -> list[str]:
     """The models of ``--tier``, of the MODEL arguments, or of ``--models a,b`` (one of them)."""
-    from mapelite.catalog import load_catalog, select_models
+    from mapelite.catalog.models import load_catalog, select_models
 
     if sum(1 for given in (tier, models, listed) if given) > 1:
         raise InvalidInputError("give one of --tier, --models or model ids, not several")
@@ -84,7 +84,7 @@ def check_cost(
     options: HarnessRunnerOptions | None = None,
     runs: int = 1,
 ) -> None:
-    from mapelite.cost import estimate_batch
+    from mapelite.catalog.cost import estimate_batch
 
     estimate = estimate_batch(
         models,
@@ -119,7 +119,7 @@ async def run_harnesses(
 
 def _score_text(result: HarnessResult) -> str:
     """The mean over scored items; ``-`` when nothing was scored (errors are not scores)."""
-    from mapelite.outcomes import scored_mean
+    from mapelite.ledger.outcomes import scored_mean
 
     mean = scored_mean(result)
     return "-" if mean is None else f"{mean:.3f}"
@@ -167,7 +167,7 @@ def cached_note(result: HarnessResult) -> str:
 def remember_answers(stored: Sequence[HarnessResult], settings: Settings) -> None:
     """Answers that asked for the cache go into it once they are in the ledger (as the flows'
     ledger appender does)."""
-    from mapelite.response_cache import ResponseCache, responses_to_cache
+    from mapelite.providers.cache import ResponseCache, responses_to_cache
 
     fresh = responses_to_cache(stored)
     if fresh:
@@ -206,11 +206,11 @@ def run_command(
     Example: map-elite run 0,7 --models mockllm/atlas,mockllm/birch --runs 2 --json
     """
     from cli.summaries import exit_if_errors
-    from mapelite.error_groups import error_report_lines
+    from mapelite.config.settings import get_settings
     from mapelite.harnesses import parse_harness_selection
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
     from mapelite.prerun import pre_run_check_sync
-    from mapelite.settings import get_settings
+    from mapelite.providers.error_groups import error_report_lines
 
     settings = get_settings()
     runs, seed = run_defaults(runs, seed)

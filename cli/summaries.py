@@ -22,13 +22,13 @@ from cli.output import (
     print_simulated_notice,
     say,
 )
-from mapelite.cost import format_usd
-from mapelite.error_groups import error_report_lines, exit_code_for
+from mapelite.catalog.cost import format_usd
 from mapelite.errors import EXIT_OK
-from mapelite.outcomes import has_errors, scored_mean, total_coverage
+from mapelite.ledger.outcomes import has_errors, scored_mean, total_coverage
+from mapelite.providers.error_groups import error_report_lines, exit_code_for
 from mapelite.schemas import HarnessResult
-from mapelite.score_intervals import ScoreInterval
-from mapelite.swarm import BatchResult, EvalResult, RunCost, RunOutcome, SwarmResult, unit_key
+from mapelite.stats.score_intervals import ScoreInterval
+from mapelite.swarm.plan import BatchResult, EvalResult, RunCost, RunOutcome, SwarmResult, unit_key
 
 Entries = Mapping[str, HarnessResult]
 """A run's latest ledger entries by unit key."""

@@ -13,7 +13,7 @@ from mapelite.errors import EXIT_INTERRUPTED, EXIT_OK, MapEliteError
 
 
 def temporal_main(argv: list[str] | None = None) -> int:
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
     from runners.temporal import run_worker
 
     parser = OneLineArgumentParser(prog="python -m runners.temporal")
@@ -33,7 +33,7 @@ def temporal_main(argv: list[str] | None = None) -> int:
 
 
 def nats_main(argv: list[str] | None = None) -> int:
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
     from runners.nats_topology import Topology
     from runners.nats_worker import serve
 

@@ -23,13 +23,13 @@ from flows.publish import (
     name_flow_run,
     run_name,
 )
-from mapelite.catalog import load_catalog, select_models
-from mapelite.cost import CostEstimate, estimate_batch
+from mapelite.catalog.cost import CostEstimate, estimate_batch
+from mapelite.catalog.models import load_catalog, select_models
+from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, AgentContext, HarnessRunnerOptions, ItemSample
-from mapelite.score_intervals import score_interval
-from mapelite.settings import Settings, get_settings
-from mapelite.swarm import (
+from mapelite.stats.score_intervals import score_interval
+from mapelite.swarm.plan import (
     BatchResult,
     ModelSummary,
     RunPlan,
@@ -69,7 +69,7 @@ def resolve_batch(
     *,
     models: str | list[str] | None = None,
 ) -> BatchRequest:
-    """The batch's models from ``tier`` or ``models`` (`mapelite.catalog.select_models`: an
+    """The batch's models from ``tier`` or ``models`` (`mapelite.catalog.models.select_models`: an
     empty tier or list is refused first), harnesses, runs, item sample and estimate."""
     from mapelite.errors import InvalidInputError
 

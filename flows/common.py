@@ -22,18 +22,18 @@ from prefect.utilities.annotations import quote
 
 from flows.progress import RunProgress, current_progress
 from mapelite.banks import check_recorded_sample, items_for
-from mapelite.catalog import load_catalog
-from mapelite.cost import CostEstimate
+from mapelite.catalog.cost import CostEstimate
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import Settings
 from mapelite.errors import MapEliteError
-from mapelite.ledger import Ledger
-from mapelite.ledger_checkpoint import check_before_run
-from mapelite.outcomes import has_errors
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.checkpoint import check_before_run
+from mapelite.ledger.outcomes import has_errors
+from mapelite.ledger.runid import new_run_id
 from mapelite.providers import provider_of
 from mapelite.providers.preflight import preflight_endpoints
-from mapelite.runid import new_run_id
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions, ItemSample
-from mapelite.settings import Settings
-from mapelite.swarm import RunCost, RunPlan, check_run_id_reuse, reusable
+from mapelite.swarm.plan import RunCost, RunPlan, check_run_id_reuse, reusable
 from runners.base import UnitRequest
 from tasks.budget import Budget
 from tasks.harness import failed_result, run_units_task
@@ -346,7 +346,7 @@ def outcome(
     models: Iterable[str],
     results: Iterable[HarnessResult] = (),
 ) -> dict[str, Any]:
-    """The fields every run's result shares (`mapelite.swarm.RunOutcome`): ``started`` is the
+    """The fields every run's result shares (`mapelite.swarm.plan.RunOutcome`): ``started`` is the
     run's `time.monotonic()` at its start; simulated when any of ``models`` is, as the catalog
     says; ``results`` (the run's) count its items answered from the response cache."""
     catalog = load_catalog()

@@ -2,7 +2,7 @@
 
 Units are (run id, 0, 0, harness); harnesses run one after another in id order, like a
 port scan, so the log and the ledger read in that order. The fitness (weighted mean of the
-normalized scores, `mapelite.fitness`, with its 95% CI) is returned only when all 8 harnesses
+normalized scores, `mapelite.stats.fitness`, with its 95% CI) is returned only when all 8 harnesses
 scored: a fitness over some of them is not comparable with one over all.
 """
 
@@ -22,11 +22,11 @@ from flows.publish import (
     name_flow_run,
     run_name,
 )
-from mapelite.catalog import load_catalog
-from mapelite.cost import estimate_batch
-from mapelite.fitness import fitness
+from mapelite.catalog.cost import estimate_batch
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
 from mapelite.harnesses import parse_harness_selection
-from mapelite.outcomes import has_errors, scored_mean
+from mapelite.ledger.outcomes import has_errors, scored_mean
 from mapelite.schemas import (
     DEFAULT_CALL_TIMEOUT_S,
     HARNESS_NAMES,
@@ -34,10 +34,10 @@ from mapelite.schemas import (
     HarnessResult,
     ItemSample,
 )
-from mapelite.score_intervals import fitness_interval
-from mapelite.settings import get_settings
-from mapelite.stats import outcome_interval
-from mapelite.swarm import EvalResult, RunPlan, unit_key
+from mapelite.stats.core import outcome_interval
+from mapelite.stats.fitness import fitness
+from mapelite.stats.score_intervals import fitness_interval
+from mapelite.swarm.plan import EvalResult, RunPlan, unit_key
 
 
 @flow(name="eval", persist_result=False, log_prints=False)

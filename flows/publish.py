@@ -13,10 +13,10 @@ import logging
 import re
 from collections.abc import Iterable
 
-from mapelite.cost import CostEstimate
-from mapelite.error_groups import group_errors
+from mapelite.catalog.cost import CostEstimate
+from mapelite.providers.error_groups import group_errors
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
-from mapelite.swarm import BatchResult, EvalResult, RunOutcome, SwarmResult
+from mapelite.swarm.plan import BatchResult, EvalResult, RunOutcome, SwarmResult
 
 RUN_LOGGER_NAME = "mapelite.flow_runs"
 _log = logging.getLogger("mapelite.flows")

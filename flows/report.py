@@ -16,7 +16,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.engine import flow
-from mapelite.settings import get_settings
+from mapelite.config.settings import get_settings
 from profiles.export import model_row, pattern_row, to_markdown, write_exports
 from profiles.frame import EntryFilters, parse_filters
 from profiles.rollup import build_report

@@ -29,14 +29,15 @@ from flows.publish import (
     run_name,
     swarm_markdown,
 )
-from mapelite.catalog import load_catalog, select_models
-from mapelite.cost import CostEstimate, estimate_swarm
+from mapelite.catalog.cost import CostEstimate, estimate_swarm
+from mapelite.catalog.models import load_catalog, select_models
+from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
-from mapelite.patterns import Pattern, parse_pattern
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessResult, HarnessRunnerOptions, ItemSample
-from mapelite.score_intervals import score_interval
-from mapelite.settings import Settings, get_settings
-from mapelite.swarm import (
+from mapelite.stats.score_intervals import score_interval
+from mapelite.stats.verdicts import swarm_verdicts
+from mapelite.swarm.patterns import Pattern, parse_pattern
+from mapelite.swarm.plan import (
     RunPlan,
     StagePlan,
     StageSummary,
@@ -48,7 +49,6 @@ from mapelite.swarm import (
     swarm_scores,
     unit_key,
 )
-from mapelite.verdicts import swarm_verdicts
 
 
 @dataclass(frozen=True)

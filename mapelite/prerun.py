@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mapelite.ledger import Ledger
-from mapelite.ledger_checkpoint import check_before_run
+from mapelite.config.settings import Settings
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.checkpoint import check_before_run
 from mapelite.providers.preflight import preflight_endpoints
-from mapelite.settings import Settings
 
 
 async def pre_run_check(models: Iterable[str], settings: Settings) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mapelite.catalog import Catalog, load_catalog
+from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.schemas import (
     HARNESS_NAMES,
     LEDGER_FORMAT_VERSION,

@@ -26,6 +26,8 @@ RunnerName = Literal["local", "temporal", "nats"]
 Role = Literal["single", "worker", "aggregator", "consumer"]
 CostSource = Literal["provider", "estimated", "simulated"]
 HEX64 = r"^[0-9a-f]{64}$"
+ReasoningEffort = Literal["off", "minimal", "low", "medium", "high"]
+REASONING_EFFORTS: tuple[str, ...] = ("off", "minimal", "low", "medium", "high")
 
 
 def utc_now_iso() -> str:
@@ -41,6 +43,59 @@ def split_model_id(model: str) -> tuple[str, str]:
             "ollama/llama3.2:1b, openai/<name>, mockllm/<name>"
         )
     return provider, name
+
+
+class ReasoningSetting(BaseModel):
+    """How much a model may think before it answers: an effort level or a token budget.
+
+    Written ``off | minimal | low | medium | high`` or a number of tokens (``2048``). Part of a
+    *setup* (DESIGN.md "Setups"): ``model@setting``; a plain model id is the model with its
+    documented default setting.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effort: ReasoningEffort | None = None
+    budget_tokens: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_of_the_two(self) -> ReasoningSetting:
+        if (self.effort is None) == (self.budget_tokens is None):
+            raise ValueError("a reasoning setting is an effort or a token budget, not both")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> ReasoningSetting:
+        """``"low"`` or ``"2048"`` (``"2048 tokens"`` and ``"2k"`` too); ValueError otherwise."""
+        value = text.strip().lower().removesuffix("tokens").strip()
+        if value in REASONING_EFFORTS:
+            return cls(effort=value)
+        multiplier = 1000 if value.endswith("k") else 1
+        digits = value.removesuffix("k")
+        if digits.isdigit() and int(digits) > 0:
+            return cls(budget_tokens=int(digits) * multiplier)
+        raise ValueError(
+            f"reasoning setting {text!r} is not one of {', '.join(REASONING_EFFORTS)} "
+            "or a number of tokens (e.g. 2048)"
+        )
+
+    def __str__(self) -> str:
+        return self.effort if self.effort is not None else str(self.budget_tokens)
+
+
+def parse_setup(text: str) -> tuple[str, ReasoningSetting | None]:
+    """``"openrouter/openai/gpt-5-nano@low"`` -> (model id, setting); no ``@``: setting None."""
+    model, sep, setting = text.rpartition("@")
+    if not sep:
+        split_model_id(text)
+        return text, None
+    split_model_id(model)
+    return model, ReasoningSetting.parse(setting)
+
+
+def format_setup(model: str, reasoning: ReasoningSetting | str | None) -> str:
+    """The setup's canonical name: ``model`` or ``model@setting``."""
+    return model if reasoning is None else f"{model}@{reasoning}"
 
 
 class Scores(BaseModel):
@@ -85,6 +140,26 @@ class ItemOutcome(BaseModel):
     original_cost_usd: float | None = Field(
         default=None, ge=0, description="what the original call cost (cached answers cost 0)"
     )
+    # What a real model's reply says beyond its text (DESIGN.md "Setups and real-model
+    # behaviour"). All optional: entries written before them read as None.
+    thinking: str | None = Field(
+        default=None, description="reasoning text kept apart from the answer; never scored"
+    )
+    extracted: str | None = Field(default=None, description="the answer the scorer read")
+    finish_reason: str | None = Field(default=None, description="stop | length | ... (normalised)")
+    native_finish_reason: str | None = Field(default=None, description="the provider's own")
+    reasoning_tokens: int | None = Field(default=None, ge=0, description="part of tokens_out")
+    cost_source: CostSource | None = Field(default=None, description="where cost_usd came from")
+    served_by: str | None = Field(default=None, description="the upstream provider that served it")
+    scorer_version: str | None = None
+    diagnostics: dict[str, Any] | None = Field(
+        default=None, description="scorer details that are not the score (e.g. tests passed)"
+    )
+
+    @property
+    def truncated(self) -> bool:
+        """The model stopped at its token budget: its answer is what it wrote by then."""
+        return self.finish_reason == "length"
 
     @property
     def scored(self) -> bool:
@@ -184,6 +259,10 @@ class HarnessRunnerOptions(BaseModel):
     reasoning_steps: int | None = Field(
         default=None, ge=1, le=12, description="operations per DECIDE problem (gen bank)"
     )
+    reasoning: ReasoningSetting | None = Field(
+        default=None,
+        description="the setup's reasoning setting; None: the model's default for evaluation",
+    )
     context: AgentContext | None = None
 
     @property
@@ -222,6 +301,9 @@ class ResultMetadata(BaseModel):
     simulated: bool = False
     catalog_hash: str | None = None
     seed: int | None = None
+    reasoning: str | None = Field(
+        default=None, description="the reasoning setting of the setup (None: the default)"
+    )
 
 
 class HarnessResult(BaseModel):
@@ -266,6 +348,11 @@ class HarnessResult(BaseModel):
     @property
     def failed(self) -> bool:
         return self.metadata.error is not None
+
+    @property
+    def setup(self) -> str:
+        """``model`` or ``model@setting``: what a score belongs to."""
+        return format_setup(self.model, self.metadata.reasoning)
 
     @property
     def simulated(self) -> bool:

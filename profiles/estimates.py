@@ -7,7 +7,7 @@ evaluation of a model on a harness) is pooled:
 - value = all scored items' mean;
 - 0/1 scores, every item its own cluster: Wilson at the size of the largest single entry —
   repeats of an item are one cluster, so answering the same items again does not narrow it;
-- otherwise `mapelite.stats.interval_from_moments` with the n-weighted mean of the entries'
+- otherwise `mapelite.stats.core.interval_from_moments` with the n-weighted mean of the entries'
   variances and the largest entry's cluster count (same reasoning).
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from mapelite.stats import Interval, interval_from_moments, wilson
+from mapelite.stats.core import Interval, interval_from_moments, wilson
 from profiles.schema import SCORE_DIGITS, Estimate
 
 HAS_SCORE = pl.col("n") > 0

@@ -2,7 +2,7 @@
 
 A ledger line also carries per-item answers (``metadata.items``), which can be large; even with
 a schema that leaves them out, polars' JSON parser has to walk them. So the roll-up reads the
-ledger's summary index (`mapelite.ledger_summary`, a small CSV row per entry) when it is in step
+ledger's summary index (`mapelite.ledger.summary`, a small CSV row per entry) when it is in step
 with the ledger, rebuilds it when it is not, and reads the ledger itself only when the summary
 cannot be written. Either way the frame is the same.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 import polars as pl
 
 from mapelite.errors import InvalidInputError, LedgerError
-from mapelite.ledger import Ledger
-from mapelite.ledger_summary import (
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.summary import (
     SUMMARY_COLUMN_KINDS,
     SUMMARY_COLUMNS,
     SummaryTail,

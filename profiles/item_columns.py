@@ -1,6 +1,6 @@
 """Per-entry item statistics computed by polars from the ledger's ``metadata.items``.
 
-The same numbers `mapelite.ledger_summary.item_statistics` computes per entry when an append
+The same numbers `mapelite.ledger.summary.item_statistics` computes per entry when an append
 writes the summary index; this is how a summary rebuild (and the direct ledger read) gets them.
 """
 
@@ -10,11 +10,11 @@ import hashlib
 
 import polars as pl
 
-from mapelite.ledger_summary import STAT_DIGITS
+from mapelite.ledger.summary import STAT_DIGITS
 
 
 def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
-    """Per entry (``seq``), the item statistics `mapelite.ledger_summary.item_statistics`
+    """Per entry (``seq``), the item statistics `mapelite.ledger.summary.item_statistics`
     computes, from the ledger's ``metadata.items``. Entries without items get no row."""
     items = (
         scan.select("seq", pl.col("metadata").struct.field("items"))

@@ -3,7 +3,7 @@
 Swarm runs are grouped by (pattern, tier, member models, harness set, item sample), so a row
 never averages runs that answered different questions. Per run (items pooled, errors are not
 scores): swarm score = the last stage's mean item score; coordination gain = that minus the
-first stage's; best single member = `mapelite.verdicts.best_single_member` (the first-stage
+first stage's; best single member = `mapelite.stats.verdicts.best_single_member` (the first-stage
 model with the best mean over its scored items in the run, ties to the cheaper, then the id).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
 from mapelite.errors import MapEliteError
 from profiles.estimates import HAS_SCORE, pooled_aggregations, pooled_interval, to_estimate
 from profiles.frame import SINGLE_MODEL_RUN

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import polars as pl
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
 from mapelite.errors import MapEliteError
-from mapelite.fitness import FitnessWeights, fitness
 from mapelite.schemas import HARNESS_NAMES, HarnessResult, split_model_id, utc_now_iso
-from mapelite.settings import get_settings
-from mapelite.stats import Interval, normal_quantile, slope_interval, weighted_interval
-from mapelite.verdicts import Verdict, swarm_verdicts
+from mapelite.stats.core import Interval, normal_quantile, slope_interval, weighted_interval
+from mapelite.stats.fitness import FitnessWeights, fitness
+from mapelite.stats.verdicts import Verdict, swarm_verdicts
 from profiles.estimates import (
     HAS_SCORE,
     entry_columns,
@@ -78,7 +78,7 @@ def build_report(
 def with_verdicts(
     ledger_path: Path, patterns: list[PatternProfile], entries: pl.DataFrame
 ) -> list[PatternProfile]:
-    """Each pattern row with the swarm verdicts (`mapelite.verdicts`) of its latest run, read
+    """Each pattern row with the swarm verdicts (`mapelite.stats.verdicts`) of its latest run, read
     from the ledger itself: a majority vote needs the recorded answers, which the summary index
     does not hold. Only those runs' lines are parsed (their ledger indexes come from
     ``entries``), in one pass that stops after the last of them."""
@@ -223,7 +223,7 @@ def _fitness(parts: dict[int, Interval], weights: FitnessWeights) -> Estimate:
     """Weighted fitness of per-harness intervals with its delta-method CI."""
     weighted = [(weights.weight(h), part) for h, part in sorted(parts.items())]
     value, low, high = weighted_interval(weighted)
-    # The point value is `mapelite.fitness.fitness`, so the two never disagree.
+    # The point value is `mapelite.stats.fitness.fitness`, so the two never disagree.
     value = fitness({h: part.mean for h, part in parts.items()}, weights)
     return Estimate(
         value=_round(value),
@@ -263,7 +263,7 @@ def _evaluations(solo: pl.LazyFrame, weights: FitnessWeights) -> pl.LazyFrame:
     """Fitness of every (model, run, repeat) with a score, in time order; ``complete`` when all
     8 harnesses have one (only those make a trend).
 
-    Same formula as `mapelite.fitness.fitness`, vectorised: a ledger can hold far more
+    Same formula as `mapelite.stats.fitness.fitness`, vectorised: a ledger can hold far more
     evaluations than models. Errors are not scores: a harness with no scored item is missing.
     """
     table = pl.DataFrame(

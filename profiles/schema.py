@@ -9,13 +9,13 @@ Definitions (also in profiles/README.md):
   profiles use solo entries only.
 - *evaluation*: the solo entries of one model in one run (``run_id`` plus ``metadata.repeat``).
 - Every score is an `Estimate`: value, ``n`` (items scored), ``ci_low``/``ci_high`` (95%,
-  `mapelite.stats`: Wilson for 0/1 scores, clustered t for partial credit; clustered by item
+  `mapelite.stats.core`: Wilson for 0/1 scores, clustered t for partial credit; clustered by item
   family and by repeats of an item).
 - ``latest`` per harness: the model's latest entry with a score; ``average``: every scored item
   of every evaluation pooled; its interval treats repeats of an item as one cluster, so it uses
   as many clusters as the largest single entry had (conservative when evaluations answered
   different items).
-- ``fitness``: `mapelite.fitness` weights over the latest estimate of each harness, defined
+- ``fitness``: `mapelite.stats.fitness` weights over the latest estimate of each harness, defined
   only when all 8 harnesses have one (``coverage.complete``); its CI by the delta method.
   ``average_fitness`` the same over the ``average`` estimates.
 - ``rank``/``band``: only models with complete coverage, by fitness (ties: cheaper, then id);
@@ -26,7 +26,7 @@ Definitions (also in profiles/README.md):
   evaluations, with its 95% t interval; ``improving``/``declining`` only when the interval
   excludes 0, otherwise ``stable``; ``n/a`` below `TREND_MIN_EVALUATIONS`.
 - Pattern rows group swarm runs by (pattern, tier, member models, harness set, item sample);
-  ``best_single_member`` is `mapelite.verdicts.best_single_member` (the first-stage model with
+  ``best_single_member`` is `mapelite.stats.verdicts.best_single_member` (the first-stage model with
   the best mean over its scored items in the run), the same definition the swarm summary uses.
 """
 
@@ -108,7 +108,7 @@ class ModelProfile(BaseModel):
 
 
 class SwarmVerdict(BaseModel):
-    """`mapelite.verdicts.Verdict` of the group's latest run, rounded for the report."""
+    """`mapelite.stats.verdicts.Verdict` of the group's latest run, rounded for the report."""
 
     model_config = ConfigDict(extra="forbid")
 

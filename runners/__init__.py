@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from runners.base import HarnessRunner
 
 if TYPE_CHECKING:  # settings stay out of the import: the Temporal workflow sandbox imports us
-    from mapelite.settings import Settings
+    from mapelite.config.settings import Settings
 
 RUNNER_NAMES = ("local", "temporal", "nats")
 
@@ -43,8 +43,8 @@ def check_reachable(name: str, settings: Settings) -> None:
 def create_runner(name: str, settings: Settings | None = None) -> HarnessRunner:
     """The runner called ``name`` ("local" | "temporal" | "nats") with the server addresses
     from ``settings``. Remote runners check that their server is reachable right away."""
+    from mapelite.config.settings import get_settings
     from mapelite.errors import ConfigError, InvalidInputError
-    from mapelite.settings import get_settings
 
     settings = settings or get_settings()
     if name == "local":

@@ -2,7 +2,7 @@
 
 A harness run sends all its items concurrently (the provider limit bounds them). An item whose
 call failed for good (retries spent, non-retryable error, run timeout) carries its error and is
-left out of the run's scores (`mapelite.outcomes`); the run's metadata names the first error;
+left out of the run's scores (`mapelite.ledger.outcomes`); the run's metadata names the first error;
 `run_batch` never raises for model failures.
 """
 
@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mapelite.banks import harness_for
-from mapelite.catalog import Catalog, load_catalog
+from mapelite.catalog.models import Catalog, load_catalog
+from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import MapEliteError
 from mapelite.harnesses.base import Harness, Item
-from mapelite.outcomes import scores_of
+from mapelite.ledger.outcomes import scores_of
+from mapelite.ledger.runid import new_run_id
 from mapelite.providers import create_model_api, provider_of
 from mapelite.providers.base import GenerateRequest, GenerateResponse, ModelAPI, SimulationHint
+from mapelite.providers.cache import CachedResponse, ResponseCache, cache_key
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
-from mapelite.response_cache import CachedResponse, ResponseCache, cache_key
 from mapelite.results import agent_result
-from mapelite.runid import new_run_id
 from mapelite.schemas import (
     AgentContext,
     CostSource,
@@ -34,8 +35,7 @@ from mapelite.schemas import (
     ItemOutcome,
     split_model_id,
 )
-from mapelite.settings import Settings, get_settings
-from mapelite.swarm import unit_key
+from mapelite.swarm.plan import unit_key
 from runners.base import ClosingRunner, UnitRequest
 from runners.calls import CallStats, ProviderSlots, call_with_retries
 from runners.prompts import build_messages
@@ -46,7 +46,7 @@ def estimated_cost(
 ) -> float:
     """Cost from catalog prices (the catalog in use unless given); 0 when it cannot price the
     model."""
-    from mapelite.cost import call_cost_usd
+    from mapelite.catalog.cost import call_cost_usd
 
     try:
         return max(0.0, float(call_cost_usd(model, tokens_in, tokens_out, catalog=catalog)))

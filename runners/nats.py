@@ -23,9 +23,9 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import MapEliteError
 from mapelite.schemas import HarnessResult
-from mapelite.settings import Settings, get_settings
 from runners._remote import PerLoop, ShippingRunner, request_token
 from runners.base import UnitRequest
 from runners.nats_topology import (

@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
-from mapelite.settings import Settings
+from mapelite.config.settings import Settings
 from runners._remote import unreachable
 
 log = logging.getLogger(__name__)

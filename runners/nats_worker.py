@@ -17,9 +17,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from mapelite.config.settings import Settings
 from mapelite.errors import MapEliteError
 from mapelite.schemas import HarnessResult, utc_now_iso
-from mapelite.settings import Settings
 from runners._remote import failed_result, with_engine, worker_identity
 from runners.base import UnitRequest
 from runners.nats_topology import (

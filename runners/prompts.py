@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from mapelite.harnesses.base import Harness, Item
 from mapelite.providers.base import ChatMessage
 from mapelite.schemas import Role
-from mapelite.swarm import UPSTREAM_ANSWER_CAP
+from mapelite.swarm.plan import UPSTREAM_ANSWER_CAP
 
 MAX_DISTINCT = UPSTREAM_ANSWER_CAP
 MAX_ANSWER_CHARS = 1500

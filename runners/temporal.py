@@ -31,10 +31,10 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import MapEliteError
 from mapelite.providers.errors import ProviderError
 from mapelite.schemas import HarnessResult
-from mapelite.settings import Settings, get_settings
 from runners._remote import (
     PerLoop,
     ShippingRunner,

@@ -33,8 +33,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from mapelite.banks import harness_for
-from mapelite.catalog import Catalog, load_catalog
-from mapelite.cost import call_cost_usd, format_usd
+from mapelite.catalog.cost import call_cost_usd, format_usd
+from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.harnesses.base import estimate_tokens
 from runners.base import UnitRequest
 from runners.prompts import build_messages

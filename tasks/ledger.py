@@ -1,5 +1,5 @@
 """Ledger writes from inside the flow's event loop: results that complete together are
-appended together (one file lock, one write, one fsync; see `mapelite.ledger`).
+appended together (one file lock, one write, one fsync; see `mapelite.ledger.chain`).
 
 A result is handed back only once it is on disk, so nothing a unit returned is lost by a crash
 after that point. While one append is in flight, the results that arrive queue up and go in the
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mapelite.errors import LedgerError
-from mapelite.ledger import Ledger
-from mapelite.response_cache import ResponseCache, responses_to_cache
+from mapelite.ledger.chain import Ledger
+from mapelite.providers.cache import ResponseCache, responses_to_cache
 from mapelite.schemas import HarnessResult
 
 log = logging.getLogger("mapelite.tasks.ledger")

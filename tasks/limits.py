@@ -36,8 +36,8 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 
+from mapelite.config.settings import Settings
 from mapelite.providers.base import ModelAPI
-from mapelite.settings import Settings
 from runners.base import HarnessRunner
 from runners.calls import CallStats, ProviderSlots
 

@@ -14,10 +14,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from mapelite.response_cache import ResponseCache
+from mapelite.config.settings import Settings
+from mapelite.providers.cache import ResponseCache
 from mapelite.schemas import HarnessResult
-from mapelite.settings import Settings
-from mapelite.swarm import is_done
+from mapelite.swarm.plan import is_done
 from runners.base import HarnessRunner, UnitRequest
 from tasks.budget import Budget
 from tasks.ledger import LedgerAppender

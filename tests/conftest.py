@@ -56,7 +56,7 @@ def mapelite_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     # os.environ, as --config does) leaves no config behind for the next test.
     monkeypatch.setenv("MAPELITE_CONFIG", "")
     monkeypatch.delenv("MAPELITE_CONFIG")
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     get_settings.cache_clear()
     yield home

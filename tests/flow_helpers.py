@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.ledger import Ledger
+from mapelite.config.settings import Settings, get_settings
+from mapelite.ledger.chain import Ledger
 from mapelite.schemas import HarnessResult
-from mapelite.settings import Settings, get_settings
 from mapelite.testing.model_server import ModelServer
 from tests.support.model_server_fixtures import TEST_KEY
 

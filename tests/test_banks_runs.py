@@ -6,9 +6,9 @@ import pytest
 
 from flows.batch import batch_flow, resolve_batch
 from mapelite.banks import sample_items
-from mapelite.ledger import Ledger
+from mapelite.config.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from mapelite.schemas import HarnessRunnerOptions, ItemSample
-from mapelite.settings import get_settings
 from runners.local import LocalHarnessRunner
 from tests.flow_helpers import ledger_entries
 

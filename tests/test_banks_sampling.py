@@ -19,12 +19,12 @@ from mapelite.banks import (
 )
 from mapelite.banks.humaneval import humaneval_items
 from mapelite.banks.listing import bank_table, item_views
-from mapelite.catalog import load_catalog
-from mapelite.cost import estimate_batch, estimate_swarm
+from mapelite.catalog.cost import estimate_batch, estimate_swarm
+from mapelite.catalog.models import load_catalog
 from mapelite.errors import InvalidInputError
 from mapelite.harnesses import HARNESSES, get_harness
-from mapelite.patterns import parse_pattern
 from mapelite.schemas import HarnessRunnerOptions
+from mapelite.swarm.patterns import parse_pattern
 
 CORE_IDS = {
     0: "sense",

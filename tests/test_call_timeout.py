@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from mapelite.harnesses import get_harness
-from mapelite.outcomes import coverage
+from mapelite.ledger.outcomes import coverage
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessRunnerOptions
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.catalog import (
+from mapelite.catalog.models import (
     SHIPPED_CATALOG,
     catalog_from_bytes,
     load_catalog,
     load_file_catalog,
     write_catalog,
 )
-from mapelite.catalog_refresh import parse_openrouter, refresh_catalog
+from mapelite.catalog.refresh import parse_openrouter, refresh_catalog
 from mapelite.errors import ConfigError, InvalidInputError
 
 SAMPLE = Path(__file__).parent / "data" / "openrouter_models_sample.json"

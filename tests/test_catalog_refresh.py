@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.catalog import load_catalog, load_file_catalog
-from mapelite.catalog_refresh import (
+from mapelite.catalog.models import load_catalog, load_file_catalog
+from mapelite.catalog.refresh import (
     FREE_RATE_LIMIT,
     PRICE_BANDS,
     RefreshSummary,
     refresh_catalog,
     refresh_from_openrouter,
 )
+from mapelite.config.settings import get_settings
 from mapelite.errors import InvalidInputError
-from mapelite.settings import get_settings
 from mapelite.testing.model_server import ModelServer
 
 SAVED = Path(__file__).parent / "data" / "openrouter_models_refresh.json"
@@ -128,13 +128,13 @@ def test_a_tier_emptied_by_a_refresh_is_a_warning_and_running_it_an_error():
     base = load_file_catalog()
     cheap_only = json.loads(SAVED.read_text())
     cheap_only["data"] = [m for m in cheap_only["data"] if float(m["pricing"]["prompt"]) <= 5e-8]
-    from mapelite.catalog_refresh import parse_openrouter
+    from mapelite.catalog.refresh import parse_openrouter
 
     data, summary = refresh_catalog(parse_openrouter(cheap_only), base)
     assert summary.emptied_tiers == ["tier2", "tier3"]
     assert "tier 'tier2' is empty" in summary.warnings[0]
     assert data["tiers"]["tier2"] == []
-    from mapelite.catalog import catalog_from_bytes, select_models
+    from mapelite.catalog.models import catalog_from_bytes, select_models
 
     catalog = catalog_from_bytes(json.dumps(data).encode())
     with pytest.raises(InvalidInputError, match="tier 'tier2' has no models") as caught:

@@ -13,8 +13,8 @@ import pytest
 from cli.app import run_app
 from cli.main import build_app
 from mapelite.banks import DEFAULT_CONTEXT_TOKENS, DEFAULT_GEN_ITEMS
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.config.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from tests.flow_helpers import PYTHON, subprocess_env
 from tests.support.model_server_fixtures import TEST_KEY
 

@@ -13,8 +13,8 @@ import pytest
 
 from cli.app import run_app
 from cli.main import build_app
-from mapelite.catalog import load_catalog
-from mapelite.ledger import Ledger
+from mapelite.catalog.models import load_catalog
+from mapelite.ledger.chain import Ledger
 from tests.test_ledger import make_result
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,7 +115,7 @@ def test_cost_estimate_for_the_demo_tier_says_simulated(capsys):
 
 
 def test_cost_estimate_warns_above_warn_usd(capsys, monkeypatch):
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     monkeypatch.setenv("MAPELITE_WARN_USD", "0.000001")
     get_settings.cache_clear()
@@ -161,7 +161,7 @@ def openrouter_model_list(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
     monkeypatch.setenv("MAPELITE_OPENROUTER_BASE_URL", url)
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     get_settings.cache_clear()
     try:

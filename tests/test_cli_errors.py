@@ -21,7 +21,7 @@ from cli.flows import swarm_main
 from cli.main import build_app
 from cli.output import make_console
 from cli.workers import nats_main, temporal_main
-from mapelite.settings import Settings, get_settings
+from mapelite.config.settings import Settings, get_settings
 from tests.flow_helpers import PYTHON, subprocess_env
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
 from mapelite.errors import (
     EXIT_COMPLETED_WITH_ERRORS,
     EXIT_INPUT,
@@ -25,10 +26,9 @@ from mapelite.errors import (
     EXIT_PROVIDER,
 )
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
-from mapelite.outcomes import coverage, scored_mean
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.outcomes import coverage, scored_mean
 from mapelite.schemas import HarnessResult, ResultMetadata, Scores
-from mapelite.settings import get_settings
 from mapelite.testing.model_server import ModelServer, RequestLog
 from mapelite.testing.scripts import Fault, ModelScript
 from tests.flow_helpers import map_elite, one_error_line, sha256_of

@@ -9,8 +9,8 @@ import pytest
 
 from mapelite.errors import EXIT_COMPLETED_WITH_ERRORS, EXIT_LEDGER
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
-from mapelite.outcomes import coverage, scored_mean
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.outcomes import coverage, scored_mean
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript
 from tests.flow_helpers import map_elite, one_error_line, sha256_of

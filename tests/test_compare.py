@@ -1,14 +1,14 @@
-"""`mapelite.compare.compare`: sides, pairing on shared items, Holm, and the verdict's words."""
+"""`mapelite.stats.compare.compare`: sides, pairing on shared items, Holm, the verdict's words."""
 
 from __future__ import annotations
 
 import pytest
 
-from mapelite.compare import compare, describe_difference, more_items_to_settle
 from mapelite.errors import InvalidInputError
 from mapelite.providers.mockllm import MockLLMAPI
 from mapelite.schemas import HARNESS_NAMES, HarnessResult, ItemOutcome
-from mapelite.stats import holm, paired_difference
+from mapelite.stats.compare import compare, describe_difference, more_items_to_settle
+from mapelite.stats.core import holm, paired_difference
 from tests.test_stats_simulation import SkilledSimulator, simulated_entry
 
 
@@ -95,9 +95,9 @@ def test_errors_are_not_paired() -> None:
 
 
 def test_entries_mentioning_reads_only_the_sides_from_a_ledger(tmp_path) -> None:
-    from mapelite.compare import entries_mentioning
     from mapelite.errors import LedgerError
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
+    from mapelite.stats.compare import entries_mentioning
 
     ledger = Ledger(tmp_path / "ledger.jsonl")
     for model in ("mockllm/a", "mockllm/b", "mockllm/c"):

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.catalog import load_catalog, select_models
-from mapelite.config_show import CONFIG_EXAMPLE, MASK, describe_settings, write_example
-from mapelite.cost import format_usd, warning_text
+from mapelite.catalog.cost import format_usd, warning_text
+from mapelite.catalog.models import load_catalog, select_models
+from mapelite.config.settings import Settings, get_settings, use_config_file
+from mapelite.config.show import CONFIG_EXAMPLE, MASK, describe_settings, write_example
 from mapelite.errors import ConfigError, InvalidInputError
 from mapelite.providers import create_model_api
-from mapelite.settings import Settings, get_settings, use_config_file
-from mapelite.swarm import left_out_note, models_left_out
+from mapelite.swarm.plan import left_out_note, models_left_out
 
 GOOD = """
 [endpoints.lab]
@@ -202,9 +202,9 @@ def test_the_cost_warning_shows_a_small_threshold_as_it_is() -> None:
 def test_a_variable_price_model_is_named_by_the_estimate_not_silently_priced() -> None:
     import json
 
-    from mapelite.catalog import catalog_from_bytes
-    from mapelite.catalog_refresh import parse_openrouter, refresh_catalog
-    from mapelite.cost import estimate_batch
+    from mapelite.catalog.cost import estimate_batch
+    from mapelite.catalog.models import catalog_from_bytes
+    from mapelite.catalog.refresh import parse_openrouter, refresh_catalog
 
     saved = Path(__file__).parent / "data" / "openrouter_models_refresh.json"
     data, _ = refresh_catalog(parse_openrouter(json.loads(saved.read_text())), load_catalog())

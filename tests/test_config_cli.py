@@ -16,8 +16,8 @@ import pytest
 
 from cli.app import run_app
 from cli.main import build_app
-from mapelite.catalog import load_catalog
-from mapelite.settings import get_settings
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import ModelScript
 from tests.flow_helpers import PYTHON, ledger_entries, subprocess_env

@@ -12,7 +12,7 @@ import pytest
 from flows.batch import batch_flow
 from flows.eval import eval_flow
 from flows.swarm import swarm_flow
-from mapelite.settings import get_settings
+from mapelite.config.settings import get_settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import ModelScript
 from profiles.rollup import build_report

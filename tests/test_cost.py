@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mapelite.catalog import Catalog, ModelEntry, load_catalog
-from mapelite.cost import call_cost_usd, estimate_batch, estimate_swarm
+from mapelite.catalog.cost import call_cost_usd, estimate_batch, estimate_swarm
+from mapelite.catalog.models import Catalog, ModelEntry, load_catalog
 from mapelite.harnesses.base import Harness, Item, estimate_tokens
-from mapelite.patterns import parse_pattern
-from mapelite.swarm import UPSTREAM_ANSWER_CAP
+from mapelite.swarm.patterns import parse_pattern
+from mapelite.swarm.plan import UPSTREAM_ANSWER_CAP
 
 CHEAP = "openrouter/test/cheap"
 PRICEY = "openrouter/test/pricey"

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.config.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import AnswerRequest, ModelScript
 from tests.flow_helpers import PYTHON, subprocess_env

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
 from mapelite.errors import EXIT_ESTIMATE_NOT_ACCEPTED
-from mapelite.settings import get_settings
 from tests.flow_helpers import PYTHON, subprocess_env
 from tests.support.model_server_fixtures import TEST_KEY
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from mapelite.error_groups import error_report_lines, group_errors
 from mapelite.harnesses import get_harness
+from mapelite.providers.error_groups import error_report_lines, group_errors
 from mapelite.schemas import HarnessRunnerOptions
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript
@@ -63,9 +63,9 @@ async def test_causes_are_grouped_apart_and_clean_runs_are_not_counted(model_ser
 def test_a_runs_groups_count_only_its_latest_entries_and_its_exit_code_says_so(
     tmp_path, model_server: ModelServer
 ):
-    from mapelite.error_groups import exit_code_for, run_error_groups
     from mapelite.errors import EXIT_COMPLETED_WITH_ERRORS, EXIT_OK
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
+    from mapelite.providers.error_groups import exit_code_for, run_error_groups
     from mapelite.schemas import HarnessResult, ItemOutcome, ResultMetadata, Scores
 
     def unit(error: str | None) -> HarnessResult:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
-from mapelite.outcomes import coverage, has_errors, mean_scored, scored_mean, scores_of
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.outcomes import coverage, has_errors, mean_scored, scored_mean, scores_of
 from mapelite.schemas import HarnessResult, ItemOutcome, ResultMetadata, Scores
-from mapelite.settings import get_settings
-from mapelite.swarm import is_done
+from mapelite.swarm.plan import is_done
 from mapelite.testing.scripts import Fault, ModelScript
 
 ITEMS = len(get_harness(0).items)

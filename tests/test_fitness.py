@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from mapelite.errors import InvalidInputError
-from mapelite.fitness import DEFAULT_WEIGHTS, FitnessWeights, fitness
+from mapelite.stats.fitness import DEFAULT_WEIGHTS, FitnessWeights, fitness
 
 
 def test_default_weights_are_the_design_weights():

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from mapelite.testing.scripts import ModelScript
 from tasks.flow_liveness import holder_is_gone, process_tag, run_tag
 from tests.test_resume import UNITS, ledger_lines, start_swarm

@@ -8,10 +8,10 @@ import pytest
 
 from flows.batch import batch_flow
 from flows.eval import eval_flow
-from mapelite.catalog import load_catalog
-from mapelite.fitness import fitness
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
+from mapelite.ledger.chain import Ledger
+from mapelite.stats.fitness import fitness
 from tests.flow_helpers import ledger_entries
 
 pytestmark = pytest.mark.prefect

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.config.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from tests.flow_helpers import PYTHON, subprocess_env
 
 

@@ -40,7 +40,7 @@ async def test_missing_provider_limits_are_created_with_the_settings_defaults(
 ) -> None:
     from prefect.client.orchestration import get_client
 
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
     from tasks.limits import ensure_provider_limits
 
     monkeypatch.setenv("MAPELITE_PROVIDER_LIMITS", '{"ollama": 3}')

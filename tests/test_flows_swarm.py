@@ -7,12 +7,12 @@ from collections import Counter
 import pytest
 
 from flows.swarm import swarm_flow
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
+from mapelite.ledger.chain import Ledger
 from mapelite.schemas import split_model_id
-from mapelite.settings import get_settings
-from mapelite.swarm import unit_key
+from mapelite.swarm.plan import unit_key
 from tests.flow_helpers import ledger_entries, use_model_server
 
 pytestmark = pytest.mark.prefect

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from mapelite.harnesses.sandbox import Limits
 from mapelite.harnesses.shape import ITEMS, extract_code, score_answer, unit_test_scorer
 from mapelite.harnesses.shape_tests import Case, CheckCode, run_tests, same_value
+from mapelite.sandbox.runner import Limits
 
 DOUBLE_TESTS = [Case((1,), 2), Case((2,), 4), Case((-3,), -6), Case((0,), 0)]
 DOUBLE = "def double(x):\n    return 2 * x\n"

@@ -122,11 +122,11 @@ def test_the_walk_finds_imports_inside_functions_and_resolves_relative_ones(tmp_
     source = tmp_path / "mod.py"
     source.write_text(
         "import os\nfrom . import sibling\n"
-        "def f():\n    from mapelite.ledger import Ledger\n"
+        "def f():\n    from mapelite.ledger.chain import Ledger\n"
         'if __name__ == "__main__":\n    from cli.main import main\n'
     )
     names = imported_names(source, "flows.mod", {"flows.sibling"})
-    assert {"os", "flows.sibling", "mapelite.ledger"} <= names
+    assert {"os", "flows.sibling", "mapelite.ledger.chain"} <= names
     assert "cli.main" not in names and "flows" not in names
 
 

@@ -13,9 +13,9 @@ import uuid
 
 import pytest
 
+from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from mapelite.testing.scripts import ModelScript
 from tasks.leases import short_lease
 from tests.flow_helpers import PYTHON, subprocess_env

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from mapelite.errors import LedgerError
-from mapelite.ledger import Ledger
-from mapelite.ledger_format import GENESIS_HASH, encode_entry
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.format import GENESIS_HASH, encode_entry
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
 
 
@@ -218,7 +218,7 @@ def test_an_append_cut_short_by_a_full_disk_leaves_no_partial_line(tmp_path: Pat
         f"""
         import resource, sys
         from mapelite.errors import LedgerError
-        from mapelite.ledger import Ledger
+        from mapelite.ledger.chain import Ledger
         from tests.test_ledger import make_result
         limit = {len(before) + 1000}
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from mapelite.config.settings import get_settings
 from mapelite.errors import LedgerCorruptError
-from mapelite.ledger import Ledger
-from mapelite.ledger_checkpoint import (
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.checkpoint import (
     check_before_run,
     checkpoint_path,
     read_checkpoint,
     require_verified,
 )
 from mapelite.schemas import HarnessResult, ResultMetadata, Scores
-from mapelite.settings import get_settings
 
 
 def result(n: int) -> HarnessResult:

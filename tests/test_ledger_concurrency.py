@@ -7,12 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-from mapelite.ledger import Ledger
+from mapelite.ledger.chain import Ledger
 
 WRITER = """
 import sys, time
 from pathlib import Path
-from mapelite.ledger import Ledger
+from mapelite.ledger.chain import Ledger
 from tests.test_ledger import make_result
 
 ledger_path, go_file = Path(sys.argv[1]), Path(sys.argv[2])

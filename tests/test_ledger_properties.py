@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapelite.ledger import Ledger
-from mapelite.ledger_format import GENESIS_HASH
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.format import GENESIS_HASH
 from mapelite.schemas import HarnessResult
 from tests.test_ledger import make_result
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 
 from bench.gen_ledger import generate_ledger
-from mapelite.ledger import Ledger
-from mapelite.ledger_summary import SUMMARY_HEADER, summary_in_step, summary_path
+from mapelite.ledger.chain import Ledger
+from mapelite.ledger.summary import SUMMARY_HEADER, summary_in_step, summary_path
 from profiles.frame import EntryFilters, load_entries
 from profiles.rollup import build_report
 from profiles.schema import Report
@@ -71,7 +71,7 @@ def test_strings_with_commas_quotes_and_newlines_survive_the_summary(tmp_path: P
 SUMMARY_WRITER = """
 import sys, time
 from pathlib import Path
-from mapelite.ledger import Ledger
+from mapelite.ledger.chain import Ledger
 from tests.test_ledger import make_result
 
 ledger_path, go_file, writer = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]

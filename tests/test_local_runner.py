@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
 from mapelite.harnesses import get_harness
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.testing.model_server import ModelServer

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import Settings
 from mapelite.errors import ConfigError
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
-from mapelite.settings import Settings
 from runners.nats import NatsHarnessRunner
 from runners.nats_topology import RESULT_SUBJECTS, Topology, connect
 from tests.support.server_fixtures import NatsServer, free_port, spawn_worker, stop_process

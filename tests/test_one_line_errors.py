@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import EXIT_INPUT, EXIT_PROVIDER, ConfigError, MapEliteError
 from mapelite.providers.errors import AuthError, ProviderError, ProviderUnavailableError
-from mapelite.settings import Settings, get_settings
 from mapelite.testing.model_server import ModelServer
 from tests.flow_helpers import map_elite, one_error_line, sha256_of
 from tests.support.model_server_fixtures import TEST_KEY
@@ -94,7 +94,7 @@ def test_eval_with_no_ollama_server_exits_4_in_one_line_and_writes_nothing(
     """``refused``: nothing listens on the port. ``silent``: a socket takes the connection and
     never answers, so only the connect timeout (2 s here) ends the check; the call timeout (60 s,
     4 attempts) or the harness run's (300 s) would take minutes."""
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
     from mapelite.schemas import HarnessResult, ResultMetadata, Scores
 
     model = "ollama/x"

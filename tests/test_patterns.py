@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapelite.errors import InvalidInputError
-from mapelite.patterns import VALID_EXAMPLES, Pattern, format_pattern, parse_pattern
+from mapelite.swarm.patterns import VALID_EXAMPLES, Pattern, format_pattern, parse_pattern
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_total_agents_over_the_cap_is_rejected():
 
 
 def test_default_cap_comes_from_settings(monkeypatch):
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     monkeypatch.setenv("MAPELITE_MAX_AGENTS", "9")
     get_settings.cache_clear()

@@ -105,7 +105,7 @@ async def test_the_reports_artifacts_show_its_plots_and_readable_tables(prefect_
     import base64
 
     from flows.report import PLOT_ARTIFACT_PREFIX, report_flow
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
     from tests.test_profiles import write_scenario_ledger
 
     write_scenario_ledger(get_settings().ledger)

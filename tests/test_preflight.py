@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from mapelite.config.settings import get_settings
 from mapelite.errors import EXIT_PROVIDER, MapEliteError
 from mapelite.providers.preflight import PreflightError, preflight_endpoints
-from mapelite.settings import get_settings
 from mapelite.testing.model_server import ModelServer
 from tests.support.model_server_fixtures import TEST_KEY, server_settings
 

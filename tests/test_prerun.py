@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mapelite.errors import LedgerCorruptError, LedgerError
-from mapelite.ledger import Ledger
+from mapelite.ledger.chain import Ledger
 from mapelite.prerun import pre_run_check
 from mapelite.providers.preflight import PreflightError
 from mapelite.schemas import HarnessResult, ResultMetadata, Scores

@@ -27,9 +27,9 @@ import pytest
 
 from mapelite.errors import LedgerError
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
+from mapelite.ledger.chain import Ledger
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
-from mapelite.stats import wilson
+from mapelite.stats.core import wilson
 from profiles.frame import EntryFilters
 from profiles.rollup import build_report
 from profiles.schema import Estimate, ModelProfile, Report

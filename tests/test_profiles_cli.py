@@ -163,7 +163,7 @@ def test_from_ledger_audits_the_ledger_itself_when_the_summary_index_was_edited(
 ) -> None:
     import polars as pl
 
-    from mapelite.ledger_summary import summary_path
+    from mapelite.ledger.summary import summary_path
 
     index = summary_path(ledger)
     rows = pl.read_csv(index, infer_schema=False)

@@ -7,6 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from mapelite.config.settings import Settings
 from mapelite.providers import create_model_api
 from mapelite.providers.base import ChatMessage, GenerateRequest
 from mapelite.providers.errors import (
@@ -18,7 +19,6 @@ from mapelite.providers.errors import (
     RateLimitedError,
 )
 from mapelite.providers.http import parse_retry_after
-from mapelite.settings import Settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, FaultKind, ModelScript
 from tests.support.model_server_fixtures import server_settings

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from mapelite.config.settings import Settings
 from mapelite.harnesses import HARNESSES, get_harness
 from mapelite.providers import create_model_api
 from mapelite.providers.base import ChatMessage, GenerateRequest, SimulationHint
 from mapelite.providers.mockllm import MockLLMAPI, majority
-from mapelite.settings import Settings
 
 ITEM = get_harness(0).items[0]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from mapelite.config.settings import Settings
 from mapelite.providers import create_model_api
 from mapelite.providers.base import ChatMessage, GenerateRequest
 from mapelite.providers.errors import BadResponseError
-from mapelite.settings import Settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript
 from tests.support.model_server_fixtures import server_settings

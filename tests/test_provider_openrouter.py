@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mapelite.config.settings import Settings
 from mapelite.errors import ConfigError
 from mapelite.providers import create_model_api
 from mapelite.providers.base import ChatMessage, GenerateRequest
@@ -16,7 +17,6 @@ from mapelite.providers.errors import (
     RateLimitedError,
 )
 from mapelite.providers.openrouter import fetch_models, fetch_models_async
-from mapelite.settings import Settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript
 from tests.support.model_server_fixtures import TEST_KEY, server_settings

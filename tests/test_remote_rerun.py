@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 import uuid
 
+from mapelite.config.settings import Settings
 from mapelite.harnesses import get_harness
-from mapelite.outcomes import coverage, has_errors
+from mapelite.ledger.outcomes import coverage, has_errors
 from mapelite.schemas import AgentContext, HarnessRunnerOptions
-from mapelite.settings import Settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript
 from runners.base import UnitRequest

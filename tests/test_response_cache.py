@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from flows.eval import eval_flow
-from mapelite.response_cache import CachedResponse, ResponseCache, cache_key
-from mapelite.settings import get_settings
+from mapelite.config.settings import get_settings
+from mapelite.providers.cache import CachedResponse, ResponseCache, cache_key
 from mapelite.testing.scripts import ModelScript
 from tests.flow_helpers import ledger_entries, use_model_server
 

@@ -9,9 +9,9 @@ from collections import Counter
 
 import pytest
 
+from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from mapelite.testing.scripts import ModelScript
 from tests.flow_helpers import PYTHON, subprocess_env
 from tests.support.model_server_fixtures import TEST_KEY
@@ -113,7 +113,7 @@ async def test_a_failed_workers_error_text_never_reaches_the_aggregator(
     prefect_api, model_server, monkeypatch
 ) -> None:
     from flows.swarm import swarm_flow
-    from mapelite.catalog import load_catalog
+    from mapelite.catalog.models import load_catalog
     from mapelite.testing.scripts import Fault
     from tests.flow_helpers import use_model_server
 

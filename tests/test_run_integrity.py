@@ -15,12 +15,12 @@ from cli.summaries import print_batch_summary
 from flows.batch import batch_flow
 from flows.eval import eval_flow
 from flows.swarm import swarm_flow
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import get_settings
 from mapelite.errors import InvalidInputError, LedgerError
 from mapelite.harnesses import get_harness
-from mapelite.ledger import Ledger
+from mapelite.ledger.chain import Ledger
 from mapelite.schemas import AgentContext, HarnessRunnerOptions
-from mapelite.settings import get_settings
 from runners.base import UnitRequest
 from tasks.budget import Budget, UnitCost, unit_cost
 from tests.flow_helpers import PYTHON, ledger_entries, map_elite, one_error_line, subprocess_env
@@ -237,7 +237,7 @@ async def test_batch_and_eval_run_ids_are_not_confused(prefect_api) -> None:
 
 def test_a_recorded_unit_is_reused_only_for_the_model_it_ran() -> None:
     from mapelite.schemas import HarnessResult, ResultMetadata, Scores
-    from mapelite.swarm import reusable
+    from mapelite.swarm.plan import reusable
 
     done = HarnessResult(
         harness_id=0,

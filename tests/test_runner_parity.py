@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.ledger import Ledger
-from mapelite.settings import get_settings
+from mapelite.config.settings import get_settings
+from mapelite.ledger.chain import Ledger
 from tests.support.server_fixtures import NatsServer, TemporalServer, spawn_worker, stop_process
 
 pytestmark = [pytest.mark.temporal, pytest.mark.nats, pytest.mark.timeout(240)]

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from mapelite.config.settings import Settings
 from mapelite.errors import ConfigError, InvalidInputError
-from mapelite.settings import Settings
 from runners import RUNNER_NAMES, HarnessRunner, create_runner
 from tests.support.server_fixtures import REPO_ROOT, NatsServer, free_port
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.harnesses.sandbox import Limits, Sandbox
-from mapelite.harnesses.sandbox_bwrap import current_backend
 from mapelite.harnesses.shape_tests import Case, run_tests
+from mapelite.sandbox.bwrap import current_backend
+from mapelite.sandbox.runner import Limits, Sandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FAST = Limits(test_time_s=2.0, load_time_s=5.0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from mapelite.harnesses import sandbox_bwrap
-from mapelite.harnesses.sandbox import Limits, Sandbox
 from mapelite.harnesses.shape_tests import Case, run_tests
+from mapelite.sandbox import bwrap as sandbox_bwrap
+from mapelite.sandbox.runner import Limits, Sandbox
 
 DOUBLE = "def double(x):\n    return 2 * x\n"
 TESTS = [Case((1,), 2), Case((-3,), -6)]

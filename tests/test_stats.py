@@ -1,4 +1,4 @@
-"""`mapelite.stats` against published values and against scipy computing the same thing.
+"""`mapelite.stats.core` against published values and against scipy computing the same thing.
 
 Published anchors: Wilson 95% for 7/10 is 0.3968-0.8922 and for 0/10 is 0-0.2775 (Newcombe,
 Stat. Med. 1998, table II); Holm's adjusted values follow from the definition
@@ -14,8 +14,9 @@ import random
 import pytest
 from scipy import stats as scipy_stats  # a dev dependency: the independent reference
 
-from mapelite import power, stats
 from mapelite.schemas import ItemOutcome
+from mapelite.stats import core as stats
+from mapelite.stats import power
 
 
 def test_wilson_interval_matches_newcombes_published_values() -> None:

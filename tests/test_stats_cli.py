@@ -11,8 +11,8 @@ import pytest
 from cli.app import run_app
 from cli.main import build_app
 from mapelite.harnesses import get_harness
-from mapelite.power import detectable_difference, items_needed
-from mapelite.stats import holm
+from mapelite.stats.core import holm
+from mapelite.stats.power import detectable_difference, items_needed
 
 FULL = ["mockllm/birch", "mockllm/cedar"]
 PARTIAL = "mockllm/atlas"  # the demo tier's most skilled model: ranked first if it were ranked

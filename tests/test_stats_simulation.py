@@ -11,15 +11,15 @@ from collections.abc import Sequence
 
 import pytest
 
-from mapelite.catalog import load_catalog
-from mapelite.compare import compare
+from mapelite.catalog.models import load_catalog
 from mapelite.harnesses import get_harness
-from mapelite.power import power_of
 from mapelite.providers.base import SimulationHint
 from mapelite.providers.mockllm import MockLLMAPI
 from mapelite.schemas import HARNESS_NAMES, HarnessResult, ItemOutcome, Role
-from mapelite.stats import outcome_interval, paired_difference
-from mapelite.verdicts import swarm_verdicts
+from mapelite.stats.compare import compare
+from mapelite.stats.core import outcome_interval, paired_difference
+from mapelite.stats.power import power_of
+from mapelite.stats.verdicts import swarm_verdicts
 
 
 class SkilledSimulator(MockLLMAPI):

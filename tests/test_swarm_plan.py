@@ -6,7 +6,7 @@ import pytest
 
 from mapelite.errors import InvalidInputError
 from mapelite.schemas import HarnessResult, ItemOutcome, ResultMetadata, Scores
-from mapelite.swarm import (
+from mapelite.swarm.plan import (
     agent_context,
     is_done,
     plan_stages,

@@ -15,10 +15,10 @@ import uuid
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from mapelite.catalog import load_catalog
+from mapelite.catalog.models import load_catalog
+from mapelite.config.settings import Settings
 from mapelite.errors import ConfigError
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
-from mapelite.settings import Settings
 from runners.temporal import TemporalHarnessRunner, connect_client
 from runners.temporal_chunks import (
     estimated_result_bytes,

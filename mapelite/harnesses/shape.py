@@ -9,11 +9,11 @@ back from it (``shape_tests``), never in the candidate's process.
 from __future__ import annotations
 
 from mapelite.harnesses.base import Harness, Item, Scorer
-from mapelite.harnesses.sandbox import Limits
 from mapelite.harnesses.scoring import safe_scorer
 from mapelite.harnesses.shape_extract import extract_code
 from mapelite.harnesses.shape_items import SHAPE_TASKS, ShapeTask
 from mapelite.harnesses.shape_tests import Tests, run_tests
+from mapelite.sandbox.runner import Limits
 
 __all__ = ["HARNESS", "ITEMS", "extract_code", "score_answer", "unit_test_scorer"]
 

@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mapelite.harnesses.sandbox import CallResult, Limits, Sandbox
-from mapelite.harnesses.sandbox_bwrap import Backend
+from mapelite.sandbox.bwrap import Backend
+from mapelite.sandbox.runner import CallResult, Limits, Sandbox
 
 _FLOAT_TOLERANCE = 1e-9
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mapelite.config import EndpointConfig, endpoint_key
+from mapelite.config.file import EndpointConfig, endpoint_key
+from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import ConfigError, InvalidInputError
 from mapelite.providers.base import (
     ChatMessage,
@@ -18,7 +19,6 @@ from mapelite.providers.base import (
     SimulationHint,
 )
 from mapelite.schemas import split_model_id
-from mapelite.settings import Settings, get_settings
 
 ProviderFactory = Callable[[Settings, int], ModelAPI]
 

@@ -7,9 +7,11 @@ in the caller (`runners.local`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from mapelite.schemas import ReasoningSetting
 
 
 class ChatMessage(BaseModel):
@@ -42,6 +44,12 @@ class GenerateRequest(BaseModel):
     max_tokens: int | None = None
     temperature: float = 0.0
     timeout_s: float = 300.0
+    reasoning: ReasoningSetting | None = Field(
+        default=None, description="None: send nothing (the provider's own default applies)"
+    )
+    routing: dict[str, Any] | None = Field(
+        default=None, description="OpenRouter's provider routing object, sent as `provider`"
+    )
     hint: SimulationHint | None = None
 
 
@@ -53,6 +61,11 @@ class GenerateResponse(BaseModel):
     tokens_out: int = 0
     cost_usd: float | None = Field(default=None, description="as reported by the provider")
     simulated: bool = False
+    thinking: str | None = Field(default=None, description="reasoning text, apart from text")
+    finish_reason: str | None = None
+    native_finish_reason: str | None = None
+    reasoning_tokens: int = Field(default=0, ge=0, description="part of tokens_out")
+    served_by: str | None = Field(default=None, description="upstream provider that served it")
 
 
 class ModelAPI(ABC):

@@ -38,7 +38,7 @@ def majority(answers: Sequence[str], *, tie_key: str) -> str:
 
 
 def lookup_skill(model_id: str) -> float:
-    from mapelite.catalog import load_catalog
+    from mapelite.catalog.models import load_catalog
 
     skill = load_catalog().get(model_id).skill
     return DEFAULT_SKILL if skill is None else float(skill)

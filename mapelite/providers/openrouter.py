@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from mapelite.config.settings import Settings
 from mapelite.errors import ConfigError
 from mapelite.providers.base import GenerateRequest
 from mapelite.providers.openai_compat import OpenAICompatAPI
-from mapelite.settings import Settings
 
 KEY_SETTING = "MAPELITE_OPENROUTER_API_KEY (or OPENROUTER_API_KEY)"
 ATTRIBUTION_HEADERS = {

@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mapelite.config.settings import Settings
 from mapelite.errors import EXIT_PROVIDER
 from mapelite.providers import create_model_api, provider_of
 from mapelite.providers.base import ModelAPI
@@ -34,7 +35,6 @@ from mapelite.providers.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from mapelite.settings import Settings
 
 
 @dataclass(frozen=True)

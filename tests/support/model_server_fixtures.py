@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mapelite.settings import Settings
+from mapelite.config.settings import Settings
 from mapelite.testing.model_server import ModelServer
 
 TEST_KEY = "sk-or-test-0123456789abcdef-SECRET"

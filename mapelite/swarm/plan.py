@@ -19,7 +19,7 @@ Stage semantics (DESIGN.md "Patterns"), with the cases DESIGN.md leaves open mad
 Scores: the swarm score is the mean normalized score of the last stage's units; coordination
 gain is that minus the first stage's mean; the best single agent is the first-stage model with
 the highest mean score over its scored items in the run (the agents that answered alone), as
-`mapelite.verdicts.best_single_member` defines it for every output.
+`mapelite.stats.verdicts.best_single_member` defines it for every output.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mapelite.errors import InvalidInputError
-from mapelite.outcomes import has_errors, mean_scored
+from mapelite.ledger.outcomes import has_errors, mean_scored
 from mapelite.schemas import AgentContext, HarnessResult, Role
-from mapelite.score_intervals import ScoreInterval, pooled_interval
-from mapelite.stats import Interval
-from mapelite.verdicts import SwarmVerdicts, best_single_member
+from mapelite.stats.core import Interval
+from mapelite.stats.score_intervals import ScoreInterval, pooled_interval
+from mapelite.stats.verdicts import SwarmVerdicts, best_single_member
 
 
 def unit_key(run_id: str, stage: int, agent: int, harness_id: int, repeat: int = 0) -> str:

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from mapelite.catalog import Catalog, load_catalog
-from mapelite.patterns import Pattern
-from mapelite.swarm import answers_read, plan_stages
+from mapelite.catalog.models import Catalog, load_catalog
+from mapelite.swarm.patterns import Pattern
+from mapelite.swarm.plan import answers_read, plan_stages
 
 if TYPE_CHECKING:  # keeps this module importable without loading every harness
     from mapelite.harnesses.base import Harness

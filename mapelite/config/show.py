@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel
 from pydantic_settings import DotEnvSettingsSource, EnvSettingsSource
 
-from mapelite.config import CONFIG_FILE_NAME, endpoint_key, load_config_file
+from mapelite.config.file import CONFIG_FILE_NAME, endpoint_key, load_config_file
+from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import ConfigError
-from mapelite.settings import Settings, get_settings
 
 MASK = "********"
 

@@ -75,7 +75,7 @@ def parse_pattern(text: str, max_agents: int | None = None) -> Pattern:
         raise _reject(text, f"digit {bad[0]} is above {MAX_DIGIT}")
     stages = tuple(STAGE_BASE ** int(d) for d in digits)
     if max_agents is None:
-        from mapelite.settings import get_settings
+        from mapelite.config.settings import get_settings
 
         max_agents = get_settings().max_agents
     total = sum(stages)

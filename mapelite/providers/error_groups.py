@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import EXIT_COMPLETED_WITH_ERRORS, EXIT_OK
-from mapelite.outcomes import has_errors
+from mapelite.ledger.outcomes import has_errors
 from mapelite.providers.preflight import endpoint_of
 from mapelite.schemas import HarnessResult, split_model_id
-from mapelite.settings import Settings, get_settings
 
 _STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _CLASS = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:Error|Exception|Raised)): ")
@@ -133,7 +133,7 @@ def run_error_groups(
 ) -> list[ErrorGroup]:
     """The error groups of a run as the ledger holds it now: the latest entry of each unit, so
     errors a resume has since superseded are not counted."""
-    from mapelite.ledger import Ledger
+    from mapelite.ledger.chain import Ledger
 
     return group_errors(Ledger(ledger_path).results_for_run(run_id).values(), settings)
 

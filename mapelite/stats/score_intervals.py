@@ -1,5 +1,5 @@
 """The 95% intervals of the scores a run prints (swarm stages, batch models, the best single
-member, an eval's fitness), from the runs' scored items (`mapelite.stats`; errors are not
+member, an eval's fitness), from the runs' scored items (`mapelite.stats.core`; errors are not
 scores)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import BaseModel, ConfigDict
 
 from mapelite.schemas import HarnessResult, ItemOutcome
-from mapelite.stats import Interval, mean_interval, outcome_interval, weighted_interval
+from mapelite.stats.core import Interval, mean_interval, outcome_interval, weighted_interval
 
 
 class ScoreInterval(BaseModel):
@@ -25,7 +25,7 @@ class ScoreInterval(BaseModel):
 
 def score_interval(results: Iterable[HarnessResult]) -> ScoreInterval | None:
     """Interval of `mean_score` over ``results``: per harness, the scored items of its runs
-    pooled (repeats of an item and item families are clusters, `mapelite.stats`); across
+    pooled (repeats of an item and item families are clusters, `mapelite.stats.core`); across
     harnesses, weighted by the runs that scored (delta method). None when nothing scored."""
     items: dict[int, list[ItemOutcome]] = defaultdict(list)
     runs: Counter[int] = Counter()

@@ -3,7 +3,7 @@ weights and run defaults (DESIGN.md "Settings").
 
 Which file: the path given to `Settings(config_file=...)`, else ``$MAPELITE_CONFIG`` (what the
 CLI's ``--config PATH`` sets, so worker processes it starts read the same file), else
-``mapelite.toml`` in the working directory when there is one. `mapelite.settings.Settings` reads
+``mapelite.toml`` in the working directory when there is one. `Settings` reads
 it through pydantic-settings' TOML source, below the environment: ``MAPELITE_WARN_USD`` beats
 ``[defaults] warn_usd``.
 

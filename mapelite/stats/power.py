@@ -13,7 +13,7 @@ from statistics import NormalDist
 
 from pydantic import BaseModel, ConfigDict
 
-from mapelite.stats import LEVEL, normal_quantile
+from mapelite.stats.core import LEVEL, normal_quantile
 
 POWER = 0.80
 DEFAULT_P = 0.7  # a typical accuracy of the models we evaluate, for power before any data

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mapelite.errors import InvalidInputError, LedgerError
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
-from mapelite.stats import (
+from mapelite.stats.core import (
     LEVEL,
     PairedDifference,
     holm,

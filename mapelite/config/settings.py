@@ -1,5 +1,5 @@
 """Settings from the environment (prefix ``MAPELITE_``), an optional ``.env`` file and the project
-config file ``mapelite.toml`` (`mapelite.config`), in that order of precedence."""
+config file ``mapelite.toml`` (`mapelite.config.file`), in that order of precedence."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from mapelite.config import (
+from mapelite.config.file import (
     CONFIG_ENV,
     EndpointConfig,
     ModelConfig,
@@ -26,7 +26,7 @@ from mapelite.config import (
     load_config_file,
     settings_values,
 )
-from mapelite.fitness import DEFAULT_WEIGHTS, FitnessWeights
+from mapelite.stats.fitness import DEFAULT_WEIGHTS, FitnessWeights
 
 DEFAULT_PROVIDER_LIMITS: dict[str, int] = {"openrouter": 8, "ollama": 4, "openai": 8, "mockllm": 64}
 
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     mockllm_seed: int = 0
     mockllm_latency_s: float = Field(default=0.0, ge=0)
 
-    # From the config file (`mapelite.config`); the environment may override them too.
+    # From the config file (`mapelite.config.file`); the environment may override them too.
     endpoints: dict[str, EndpointConfig] = Field(default_factory=dict)
     models: dict[str, ModelConfig] = Field(default_factory=dict)
     tiers: dict[str, list[str]] = Field(default_factory=dict)

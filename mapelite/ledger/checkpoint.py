@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mapelite.errors import LedgerCorruptError
-from mapelite.ledger import Ledger, VerifyReport
-from mapelite.ledger_format import GENESIS_HASH, check_line, stored_hash, stored_prev_hash
+from mapelite.ledger.chain import Ledger, VerifyReport
+from mapelite.ledger.format import GENESIS_HASH, check_line, stored_hash, stored_prev_hash
 
 CHECKPOINT_SUFFIX = ".checkpoint"
 _BACK_CHUNK = 64 * 1024

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from mapelite.errors import LedgerError
-from mapelite.ledger_format import GENESIS_HASH, file_tail_hash, utf8, write_all
+from mapelite.ledger.format import GENESIS_HASH, file_tail_hash, utf8, write_all
 
 # ``seq`` and ``hash`` come last: they are never quoted and never contain a comma or a newline,
 # so the tail check can read them off the last physical line whatever the strings before hold.

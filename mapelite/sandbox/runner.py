@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
 
-from mapelite.harnesses.sandbox_bwrap import Backend, current_backend
-from mapelite.harnesses.sandbox_child import decode, encode
+from mapelite.sandbox.bwrap import Backend, current_backend
+from mapelite.sandbox.child import decode, encode
 
 CallKind = Literal["ok", "raised", "timeout", "broken"]
 _EXIT_WAIT_S = 5.0

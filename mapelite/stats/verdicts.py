@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from mapelite.compare import ItemKey, item_scores, last_stage, scored_total
 from mapelite.schemas import HarnessResult
-from mapelite.stats import paired_difference
+from mapelite.stats.compare import ItemKey, item_scores, last_stage, scored_total
+from mapelite.stats.core import paired_difference
 
 
 class MemberScore(BaseModel):

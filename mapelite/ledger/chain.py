@@ -1,10 +1,10 @@
 """The ledger: an append-only, hash-chained JSONL file; the single source of truth for results.
 
-The line format (and its hash) is `mapelite.ledger_format`; `verify` works on raw bytes.
+The line format (and its hash) is `mapelite.ledger.format`; `verify` works on raw bytes.
 
 Appends from several processes are serialised with ``flock`` on the ledger itself; each append
 is one ``write`` of whole lines followed by flush and ``fsync``. Old lines are never rewritten.
-Right after, under the same lock, the derived summary index (`mapelite.ledger_summary`) gets one
+Right after, under the same lock, the derived summary index (`mapelite.ledger.summary`) gets one
 row per new entry, so roll-ups need not parse the per-item answers.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from mapelite.errors import LedgerError
-from mapelite.ledger_format import (
+from mapelite.ledger.format import (
     GENESIS_HASH,
     check_line,
     encode_entry,
@@ -30,7 +30,7 @@ from mapelite.ledger_format import (
     stored_hash,
     write_all,
 )
-from mapelite.ledger_summary import append_summary
+from mapelite.ledger.summary import append_summary
 from mapelite.schemas import HarnessResult
 
 

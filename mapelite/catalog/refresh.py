@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from mapelite.catalog import Catalog, ModelEntry, entry_data
+from mapelite.catalog.models import Catalog, ModelEntry, entry_data
 from mapelite.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mapelite.settings import Settings
+    from mapelite.config.settings import Settings
 
 PRICE_BANDS: dict[str, tuple[float, float]] = {
     "tier1": (0.0, 0.05),
@@ -290,7 +290,7 @@ def refresh_from_openrouter(settings: Settings) -> tuple[Path, RefreshSummary]:
     """Fetch OpenRouter's model list, refresh the catalog file in ``$MAPELITE_HOME`` and say
     what changed (``summary.warnings``: tiers the refresh emptied). A list without one priced
     chat model leaves the catalog unchanged (ConfigError)."""
-    from mapelite.catalog import CATALOG_FILE_NAME, load_file_catalog, write_catalog
+    from mapelite.catalog.models import CATALOG_FILE_NAME, load_file_catalog, write_catalog
     from mapelite.providers.openrouter import fetch_models
 
     parsed = parse_openrouter(fetch_models(settings))

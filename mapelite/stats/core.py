@@ -14,7 +14,7 @@ the central-limit one for 0/1 scores.
   cluster totals of the differences.
 - Errors are not scores: callers pass `ItemOutcome`s and only those with ``scored`` count.
 
-Power calculations (what a sample can detect) are in `mapelite.power`.
+Power calculations (what a sample can detect) are in `mapelite.stats.power`.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from mapelite.harnesses import sandbox_child
+from mapelite.sandbox import child as sandbox_child
 
 logger = logging.getLogger(__name__)
 

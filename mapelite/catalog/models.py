@@ -21,9 +21,9 @@ from mapelite.errors import ConfigError, InvalidInputError, one_line, validation
 from mapelite.schemas import split_model_id
 
 if TYPE_CHECKING:
-    from mapelite.settings import Settings
+    from mapelite.config.settings import Settings
 
-SHIPPED_CATALOG = Path(__file__).parent / "data" / "catalog.json"
+SHIPPED_CATALOG = Path(__file__).parent.parent / "data" / "catalog.json"
 CATALOG_FILE_NAME = "catalog.json"
 FREE_PROVIDERS = ("ollama", "openai")
 """Providers whose models may be used without a catalog entry (local servers: price 0).
@@ -266,7 +266,7 @@ def _entry_at(index: int, data: Any, where: str) -> ModelEntry:
 
 def catalog_path() -> Path:
     """The refreshed catalog in ``$MAPELITE_HOME`` when present, else the shipped one."""
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     refreshed = get_settings().home / CATALOG_FILE_NAME
     return refreshed if refreshed.is_file() else SHIPPED_CATALOG
@@ -274,7 +274,7 @@ def catalog_path() -> Path:
 
 def load_catalog() -> Catalog:
     """The catalog in use with the config file's models, endpoints and tiers (`with_config`)."""
-    from mapelite.settings import get_settings
+    from mapelite.config.settings import get_settings
 
     return with_config(load_file_catalog(), get_settings())
 
