@@ -36,6 +36,36 @@ ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 HARNESS_KEYS = ("SENSE", "FUSE", "SHAPE", "DELIVER", "DISRUPT", "IMMUNIZE", "STORE", "DECIDE")
 
 
+class RateLimitConfig(BaseModel):
+    """At most ``requests`` calls per ``window_s`` seconds: a request rate, which a concurrency
+    limit does not bound (OpenRouter's ``:free`` models: 20 per minute, account-wide)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requests: int = Field(ge=1)
+    window_s: float = Field(default=60.0, gt=0)
+
+
+class RoutingConfig(BaseModel):
+    """OpenRouter's provider routing object, sent as ``provider`` with every request of the
+    model: pin who serves it so that one setup is one deployment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order: list[str] | None = None
+    allow_fallbacks: bool | None = None
+    only: list[str] | None = None
+    ignore: list[str] | None = None
+    quantizations: list[str] | None = None
+    sort: Literal["price", "throughput", "latency"] | None = None
+    require_parameters: bool | None = None
+    data_collection: Literal["allow", "deny"] | None = None
+
+    def request_object(self) -> dict[str, Any]:
+        """The object as OpenRouter takes it: only the keys that were set."""
+        return self.model_dump(exclude_none=True)
+
+
 class EndpointConfig(BaseModel):
     """``[endpoints.NAME]``: a server speaking the OpenAI chat-completions or Ollama protocol."""
 
@@ -47,16 +77,26 @@ class EndpointConfig(BaseModel):
         default=None, min_length=1, description="environment variable holding the key"
     )
     limit: int = Field(default=8, ge=1, description="concurrent calls to this endpoint")
+    rate_limit: RateLimitConfig | None = Field(default=None, description="requests per window")
 
 
 class ModelConfig(BaseModel):
-    """``[models."NAME/model"]``: prices in USD per million tokens, as in the catalog."""
+    """``[models."NAME/model"]``: prices in USD per million tokens, as in the catalog, and the
+    model's own settings: its reasoning setting, OpenRouter provider routing, a request rate."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     input_price_per_m: float = Field(default=0.0, ge=0)
     output_price_per_m: float = Field(default=0.0, ge=0)
     context_length: int | None = Field(default=None, ge=1)
+    reasoning: str | None = Field(
+        default=None, description="off|minimal|low|medium|high|N tokens (`ReasoningSetting`)"
+    )
+    reasons: bool | None = Field(
+        default=None, description="whether the model reasons (None: the catalog says, or no)"
+    )
+    provider: RoutingConfig | None = Field(default=None, description="OpenRouter routing")
+    rate_limit: RateLimitConfig | None = Field(default=None, description="requests per window")
 
 
 class RunDefaults(BaseModel):
@@ -170,8 +210,9 @@ def toml_key(parts: Iterable[object]) -> str:
 
 
 _EXPECTED = {
-    "EndpointConfig": "base_url, protocol, api_key_env, limit",
-    "ModelConfig": "input_price_per_m, output_price_per_m, context_length",
+    "EndpointConfig": "base_url, protocol, api_key_env, limit, rate_limit",
+    "ModelConfig": "input_price_per_m, output_price_per_m, context_length, reasoning, reasons, "
+    "provider, rate_limit",
     "_DefaultsTable": "runs, seed, warn_usd, budget_usd, items, item_seed, bank",
     "ConfigFile": '[endpoints.NAME], [models."NAME/model"], [tiers], [weights], [defaults]',
 }

@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     def provider_limit(self, provider: str) -> int:
         return self.provider_limits.get(provider, 8)
 
+    def model_settings(self, model: str) -> ModelConfig | None:
+        """The config file's ``[models."<model>"]`` table for a model id, if there is one."""
+        return self.models.get(model)
+
     def fitness_weights(self) -> FitnessWeights:
         """The default harness weights with the config file's ``[weights]`` over them."""
         return FitnessWeights(weights={**DEFAULT_WEIGHTS, **self.weights})
