@@ -155,7 +155,7 @@ def print_batch_summary(result: BatchResult, console: Console, entries: Entries)
     for column in ("runs", "errors", "coverage", "mean score", "95% CI"):
         table.add_column(column, justify="right")
     for row in sorted(result.per_model, key=lambda m: -(m.mean_score or 0.0)):
-        own = [entry for entry in entries.values() if entry.model == row.model]
+        own = [entry for entry in entries.values() if entry.setup == row.model]
         table.add_row(
             row.model,
             str(row.units),

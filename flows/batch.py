@@ -68,12 +68,14 @@ def resolve_batch(
     sample: ItemSample | None = None,
     *,
     models: str | list[str] | None = None,
+    reasoning: str | None = None,
 ) -> BatchRequest:
-    """The batch's models from ``tier`` or ``models`` (`mapelite.catalog.models.select_models`: an
-    empty tier or list is refused first), harnesses, runs, item sample and estimate."""
+    """The batch's setups from ``tier`` or ``models`` (`mapelite.catalog.models.select_models`:
+    an empty tier or list is refused first; ``reasoning`` applies to models without a setting of
+    their own), harnesses, runs, item sample and estimate."""
     from mapelite.errors import InvalidInputError
 
-    tier, models = select_models(load_catalog(), tier=tier, models=models)
+    tier, models = select_models(load_catalog(), tier=tier, models=models, reasoning=reasoning)
     if runs < 1:
         raise InvalidInputError(f"--runs must be at least 1, got {runs}")
     harness_ids = parse_harness_selection(harness)
@@ -138,7 +140,7 @@ async def batch_flow(
         budget = executor.budget
     per_model = []
     for model in request.models:
-        own = [r for r in found.values() if r.model == model]
+        own = [r for r in found.values() if r.setup == model]
         per_model.append(
             ModelSummary(
                 model=model,

@@ -23,7 +23,7 @@ from flows.publish import (
     run_name,
 )
 from mapelite.catalog.cost import estimate_batch
-from mapelite.catalog.models import load_catalog
+from mapelite.catalog.models import load_catalog, resolve_setup
 from mapelite.config.settings import get_settings
 from mapelite.harnesses import parse_harness_selection
 from mapelite.ledger.outcomes import has_errors, scored_mean
@@ -59,7 +59,8 @@ async def eval_flow(
     settings = get_settings()
     harness_ids = sorted(parse_harness_selection(harness))
     catalog = load_catalog()
-    catalog.get(model)  # unknown model or provider: one line before anything runs
+    # The setup it runs; an unknown model or provider: one line before anything runs.
+    model = resolve_setup(catalog, model)
     options = runner_options(timeout_s, call_timeout_s, retries, item_limit, cache, sample, seed)
     estimate = estimate_batch(
         [model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd, options=options

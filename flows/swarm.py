@@ -30,7 +30,7 @@ from flows.publish import (
     swarm_markdown,
 )
 from mapelite.catalog.cost import CostEstimate, estimate_swarm
-from mapelite.catalog.models import load_catalog, select_models
+from mapelite.catalog.models import load_catalog, resolve_setup, select_models
 from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessResult, HarnessRunnerOptions, ItemSample
@@ -96,13 +96,16 @@ def resolve_swarm(
     sample: ItemSample | None = None,
     *,
     models: str | list[str] | None = None,
+    reasoning: str | None = None,
 ) -> SwarmRequest:
     """The swarm's models from ``tier`` or ``models`` (an empty tier or list is refused before
-    anything else; one model is a Self-MoA swarm), pattern, harnesses, lead and estimate."""
-    tier, models = select_models(load_catalog(), tier=tier, models=models)
+    anything else; one model is a Self-MoA swarm), pattern, harnesses, lead and estimate. Models
+    and lead are setups (``reasoning`` applies to those without a setting of their own)."""
+    catalog = load_catalog()
+    tier, models = select_models(catalog, tier=tier, models=models, reasoning=reasoning)
     parsed = parse_pattern(pattern, settings.max_agents)
     harness_ids = parse_harness_selection(harness)
-    lead_model = lead or models[0]
+    lead_model = resolve_setup(catalog, lead, reasoning) if lead else models[0]
     estimate = estimate_swarm(
         parsed,
         models,

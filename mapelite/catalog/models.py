@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mapelite.errors import ConfigError, InvalidInputError, one_line, validation_line
-from mapelite.schemas import split_model_id
+from mapelite.schemas import ReasoningSetting, format_setup, parse_setup, split_model_id
 
 if TYPE_CHECKING:
     from mapelite.config.settings import Settings
@@ -50,6 +50,9 @@ class ModelEntry(BaseModel):
         default=False, description="priced per request by a router (OpenRouter's price -1)"
     )
     configured: bool = Field(default=False, description="priced by the config file")
+    reasoning: str | None = Field(
+        default=None, description="the config file's reasoning setting for the model"
+    )
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> ModelEntry:
@@ -85,7 +88,9 @@ class Catalog:
 
     def get(self, model_id: str) -> ModelEntry:
         """The entry for ``model_id``; local (ollama/openai) models not listed are priced at 0,
-        an unlisted mockllm model is an InvalidInputError naming the simulated models."""
+        an unlisted mockllm model is an InvalidInputError naming the simulated models. A setup
+        (``model@setting``) has its model's entry: a setting changes tokens, not prices."""
+        model_id = model_id.rpartition("@")[0] or model_id
         entry = self.models.get(model_id)
         if entry is not None:
             return entry
@@ -116,7 +121,7 @@ class Catalog:
     def is_simulated(self, model_id: str) -> bool:
         """Whether ``model_id`` is an offline simulation: what its entry says; an unlisted model
         is simulated only when it is a mockllm one. The one place this is decided."""
-        entry = self.models.get(model_id)
+        entry = self.models.get(model_id.rpartition("@")[0] or model_id)
         if entry is not None:
             return entry.simulated
         return model_id.partition("/")[0] == "mockllm"
@@ -188,17 +193,16 @@ def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
                 f"{source}: tiers.{name}: duplicates the catalog tier {name!r}; expected a new name"
             )
     configured = []
-    for model_id, price in settings.models.items():
+    for model_id, own in settings.models.items():
         provider, name = split_model_id(model_id)
-        configured.append(
-            ModelEntry(
-                id=model_id,
-                provider=provider,
-                name=name,
-                configured=True,
-                **price.model_dump(),
-            )
+        # A catalog model (OpenRouter's) keeps what the file does not set.
+        listed = catalog.models.get(model_id)
+        base = listed.model_dump() if listed is not None else {"provider": provider, "name": name}
+        given = own.model_dump(
+            include={"input_price_per_m", "output_price_per_m", "context_length", "reasoning"},
+            exclude_none=True,
         )
+        configured.append(ModelEntry(**{**base, **given, "id": model_id, "configured": True}))
     extra = json.dumps(
         {
             "models": {m.id: m.model_dump() for m in configured},
@@ -219,13 +223,18 @@ def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
 
 
 def select_models(
-    catalog: Catalog, *, tier: str | None = None, models: str | Sequence[str] | None = None
+    catalog: Catalog,
+    *,
+    tier: str | None = None,
+    models: str | Sequence[str] | None = None,
+    reasoning: ReasoningSetting | str | None = None,
 ) -> tuple[str, list[str]]:
-    """(label, model ids) from ``--tier NAME`` or ``--models a,b,c`` (exactly one of them).
+    """(label, setups) from ``--tier NAME`` or ``--models a,b,c`` (exactly one of them).
 
     Every model must be usable: known to the catalog, a local server's or an endpoint's. An
     empty tier or list is an InvalidInputError before anything else runs. The label names the
-    selection in results: the tier, or ``models`` for a list."""
+    selection in results: the tier, or ``models`` for a list. Each id comes back as the setup
+    it runs (`resolve_setup`); two ids naming one setup are refused."""
     if tier is not None and models is not None:
         raise InvalidInputError("give either --tier or --models, not both")
     if models is not None:
@@ -236,22 +245,42 @@ def select_models(
                 "--models lists no model; expected model ids separated by commas, e.g. "
                 "--models ollama/llama3.2:1b,openrouter/openai/gpt-5-nano"
             )
-        duplicates = sorted({m for m in ids if ids.count(m) > 1})
-        if duplicates:
-            raise InvalidInputError(f"--models lists {', '.join(duplicates)} more than once")
-        for model_id in ids:
-            catalog.get(model_id)
-        return "models", ids
-    if tier is None:
-        raise InvalidInputError("choose models with --tier NAME or --models a,b,c")
-    ids = catalog.tier(tier)
-    if not ids:
-        # Running it would do nothing and look like success ("0/0 harness runs", exit 0).
-        raise InvalidInputError(
-            f"tier {tier!r} has no models (the last `map-elite models refresh` found none in "
-            "its price band); choose another tier or list models with --models"
-        )
-    return tier, ids
+        label, what = "models", "--models"
+    else:
+        if tier is None:
+            raise InvalidInputError("choose models with --tier NAME or --models a,b,c")
+        ids = catalog.tier(tier)
+        if not ids:
+            # Running it would do nothing and look like success ("0/0 harness runs", exit 0).
+            raise InvalidInputError(
+                f"tier {tier!r} has no models (the last `map-elite models refresh` found none "
+                "in its price band); choose another tier or list models with --models"
+            )
+        label, what = tier, f"tier {tier}"
+    setups = [resolve_setup(catalog, model_id, reasoning) for model_id in ids]
+    duplicates = sorted({s for s in setups if setups.count(s) > 1})
+    if duplicates:
+        raise InvalidInputError(f"{what} lists {', '.join(duplicates)} more than once")
+    return label, setups
+
+
+def resolve_setup(
+    catalog: Catalog, text: str, reasoning: ReasoningSetting | str | None = None
+) -> str:
+    """The setup ``text`` runs, canonical (`format_setup`): its own ``@setting`` first, then
+    ``reasoning`` (a command's ``--reasoning``), then the config file's ``reasoning`` for the
+    model; with none of them the plain model id (the model's default for evaluation). The
+    model must be usable (`Catalog.get`); a bad setting is an InvalidInputError."""
+    try:
+        model, own = parse_setup(text)
+        if isinstance(reasoning, str):
+            reasoning = ReasoningSetting.parse(reasoning)
+        entry = catalog.get(model)
+        configured = entry.reasoning
+        setting = own or reasoning or (ReasoningSetting.parse(configured) if configured else None)
+    except ValueError as exc:
+        raise InvalidInputError(one_line(str(exc))) from None
+    return format_setup(model, setting)
 
 
 def _entry_at(index: int, data: Any, where: str) -> ModelEntry:

@@ -25,12 +25,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mapelite.errors import ConfigError
+from mapelite.schemas import ReasoningSetting
 
 CONFIG_FILE_NAME = "mapelite.toml"
 CONFIG_ENV = "MAPELITE_CONFIG"
 BUILTIN_PROVIDERS = ("openrouter", "ollama", "openai", "mockllm")
-LOCAL_PROVIDERS = ("ollama", "openai")
-"""Built-in providers whose models the config file may price (self-hosted, no catalog price)."""
 BUILTIN_TIERS = ("tier1", "tier2", "tier3", "best8", "demo")
 ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 HARNESS_KEYS = ("SENSE", "FUSE", "SHAPE", "DELIVER", "DISRUPT", "IMMUNIZE", "STORE", "DECIDE")
@@ -82,12 +81,16 @@ class EndpointConfig(BaseModel):
 
 class ModelConfig(BaseModel):
     """``[models."NAME/model"]``: prices in USD per million tokens, as in the catalog, and the
-    model's own settings: its reasoning setting, OpenRouter provider routing, a request rate."""
+    model's own settings: its reasoning setting, OpenRouter provider routing, a request rate.
+
+    Any model may have one, a catalog model (OpenRouter's) included: a price given here
+    replaces the catalog's, a price left out keeps it (0 for a model the catalog does not
+    list)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input_price_per_m: float = Field(default=0.0, ge=0)
-    output_price_per_m: float = Field(default=0.0, ge=0)
+    input_price_per_m: float | None = Field(default=None, ge=0)
+    output_price_per_m: float | None = Field(default=None, ge=0)
     context_length: int | None = Field(default=None, ge=1)
     reasoning: str | None = Field(
         default=None, description="off|minimal|low|medium|high|N tokens (`ReasoningSetting`)"
@@ -259,6 +262,7 @@ def _what(loc: list[Any]) -> str:
         "input_price_per_m": "USD per million input tokens, a number >= 0",
         "output_price_per_m": "USD per million output tokens, a number >= 0",
         "context_length": "a whole number of tokens >= 1",
+        "reasoning": 'off, minimal, low, medium, high or a number of tokens, e.g. "low"',
         "runs": "a whole number >= 1",
         "items": "a whole number >= 1",
         "seed": "a whole number",
@@ -281,13 +285,23 @@ def _cross_check(config: ConfigFile) -> str | None:
             return f"[endpoints.{toml_key([name])}]: expected a name of letters, digits, _ . -"
     endpoints = sorted(config.endpoints)
     known = ", ".join(endpoints) if endpoints else "none configured"
-    for model_id in config.models:
+    for model_id, model in config.models.items():
+        table = f"[models.{toml_key([model_id])}]"
         endpoint = _endpoint_of(model_id)
-        if endpoint not in config.endpoints and endpoint not in LOCAL_PROVIDERS:
+        if "@" in model_id:
             return (
-                f"[models.{toml_key([model_id])}]: endpoint {endpoint!r} is not configured; "
-                f"expected NAME/model with NAME one of [endpoints.*] ({known}), ollama or openai"
+                f"{table}: a model table names a model, not a setup; expected "
+                f"[models.{toml_key([model_id.rpartition('@')[0]])}] with reasoning = "
+                f'"{model_id.rpartition("@")[2]}"'
             )
+        if endpoint not in config.endpoints and endpoint not in BUILTIN_PROVIDERS:
+            return (
+                f"{table}: endpoint {endpoint!r} is not configured; expected NAME/model with "
+                f"NAME one of [endpoints.*] ({known}) or {', '.join(BUILTIN_PROVIDERS)}"
+            )
+        problem = _setting_problem(model.reasoning)
+        if problem is not None:
+            return f"{table}.reasoning: {problem}"
     for tier, model_ids in config.tiers.items():
         if tier in BUILTIN_TIERS:
             return (
@@ -301,7 +315,11 @@ def _cross_check(config: ConfigFile) -> str | None:
             if model_id in seen:
                 return f"tiers.{tier} lists {model_id!r} twice; expected each model once"
             seen.add(model_id)
-            endpoint = _endpoint_of(model_id)
+            model_part, at, setting = model_id.rpartition("@")
+            problem = _setting_problem(setting) if at else None
+            if problem is not None:
+                return f"tiers.{tier}: {model_id!r}: {problem}"
+            endpoint = _endpoint_of(model_part if at else model_id)
             if endpoint not in config.endpoints and endpoint not in BUILTIN_PROVIDERS:
                 return (
                     f"tiers.{tier}: {model_id!r} is on endpoint {endpoint!r}, which is not "
@@ -314,6 +332,17 @@ def _cross_check(config: ConfigFile) -> str | None:
                 f"weights.{toml_key([key])}: unknown harness; expected an id 0-7 or one of "
                 f"{', '.join(HARNESS_KEYS)}"
             )
+    return None
+
+
+def _setting_problem(setting: str | None) -> str | None:
+    """Why ``setting`` is not a reasoning setting (None when it is one, or absent)."""
+    if setting is None:
+        return None
+    try:
+        ReasoningSetting.parse(setting)
+    except ValueError as exc:
+        return str(exc)
     return None
 
 

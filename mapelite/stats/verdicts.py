@@ -42,9 +42,9 @@ def best_single_member(first: Sequence[HarnessResult]) -> MemberScore | None:
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     agents: dict[str, set[int]] = defaultdict(set)
     for entry in first:
-        total = totals[entry.model]
+        total = totals[entry.setup]
         total[2] += entry.metadata.cost_usd
-        agents[entry.model].add(entry.metadata.agent or 0)
+        agents[entry.setup].add(entry.metadata.agent or 0)
         score_sum, scored_items = scored_total(entry)
         total[0] += score_sum
         total[1] += scored_items
@@ -194,7 +194,7 @@ def swarm_verdicts(run: Sequence[HarnessResult]) -> SwarmVerdicts:
     ]
     best = best_single_member(first)
     if best is not None:
-        member = item_scores(e for e in first if e.model == best.model)
+        member = item_scores(e for e in first if e.setup == best.model)
         verdicts.append(
             _verdict(
                 "best single member",

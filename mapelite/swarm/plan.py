@@ -198,10 +198,10 @@ def is_done(result: HarnessResult | None) -> bool:
     return result is not None and not has_errors(result)
 
 
-def reusable(result: HarnessResult | None, model: str) -> HarnessResult | None:
-    """``result`` when it is a done unit of ``model``: a recorded unit is reused only for the
-    very model the run plans for it."""
-    return result if is_done(result) and result is not None and result.model == model else None
+def reusable(result: HarnessResult | None, setup: str) -> HarnessResult | None:
+    """``result`` when it is a done unit of ``setup``: a recorded unit is reused only for the
+    very setup (model and reasoning setting) the run plans for it."""
+    return result if is_done(result) and result is not None and result.setup == setup else None
 
 
 RunKind = Literal["swarm", "batch", "eval"]
@@ -216,7 +216,7 @@ class RunPlan:
     pattern: str | None
     """The swarm's pattern code; None for batch and eval."""
     models: Mapping[str, str]
-    """Unit key -> model, for every unit the run plans."""
+    """Unit key -> setup (``model`` or ``model@setting``), for every unit the run plans."""
 
     def describe(self) -> str:
         return {"swarm": f"a swarm {self.pattern}", "batch": "a batch", "eval": "an eval"}[
@@ -240,8 +240,8 @@ def check_run_id_reuse(plan: RunPlan, recorded: Mapping[str, HarnessResult]) -> 
             problem = f"it holds {found}, this is {plan.describe()}"
         elif plan.kind == "eval" and (meta.agent or meta.seed):
             problem = f"it holds a batch, this is {plan.describe()}"
-        elif key in plan.models and result.model != plan.models[key]:
-            problem = f"unit {key} ran {result.model}, this run plans {plan.models[key]}"
+        elif key in plan.models and result.setup != plan.models[key]:
+            problem = f"unit {key} ran {result.setup}, this run plans {plan.models[key]}"
         if problem is not None:
             raise InvalidInputError(
                 f"run id {plan.run_id} was used for a different run ({problem}); "
@@ -384,6 +384,6 @@ def swarm_scores(
             agent=member.agents[0],
             model=member.model,
             score=member.score,
-            interval=pooled_interval(r for r in first_results if r.model == member.model),
+            interval=pooled_interval(r for r in first_results if r.setup == member.model),
         )
     return last, gain, best
