@@ -21,6 +21,7 @@ from mapelite.errors import ConfigError, InvalidInputError, one_line, validation
 from mapelite.schemas import split_model_id
 
 if TYPE_CHECKING:
+    from mapelite.config.file import ModelConfig
     from mapelite.config.settings import Settings
 
 SHIPPED_CATALOG = Path(__file__).parent.parent / "data" / "catalog.json"
@@ -50,6 +51,12 @@ class ModelEntry(BaseModel):
         default=False, description="priced per request by a router (OpenRouter's price -1)"
     )
     configured: bool = Field(default=False, description="priced by the config file")
+    reasons: bool = Field(
+        default=False, description="reasons before answering (OpenRouter: `reasoning` supported)"
+    )
+    internal_reasoning_price_per_m: float | None = Field(
+        default=None, ge=0, description="price of reasoning tokens when not the output price"
+    )
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> ModelEntry:
@@ -187,18 +194,10 @@ def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
             raise ConfigError(
                 f"{source}: tiers.{name}: duplicates the catalog tier {name!r}; expected a new name"
             )
-    configured = []
-    for model_id, price in settings.models.items():
-        provider, name = split_model_id(model_id)
-        configured.append(
-            ModelEntry(
-                id=model_id,
-                provider=provider,
-                name=name,
-                configured=True,
-                **price.model_dump(),
-            )
-        )
+    configured = [
+        _configured_entry(catalog.models.get(model_id), model_id, table)
+        for model_id, table in settings.models.items()
+    ]
     extra = json.dumps(
         {
             "models": {m.id: m.model_dump() for m in configured},
@@ -216,6 +215,23 @@ def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
         endpoints=list(settings.endpoints),
         config_tiers=list(settings.tiers),
     )
+
+
+CONFIG_PRICE_KEYS = ("input_price_per_m", "output_price_per_m", "context_length")
+
+
+def _configured_entry(base: ModelEntry | None, model_id: str, table: ModelConfig) -> ModelEntry:
+    """A model as the config file sets it: the keys the table sets over the catalog's entry
+    (an OpenRouter model keeps its catalog prices unless the table overrides them)."""
+    provider, name = split_model_id(model_id)
+    fields: dict[str, Any] = base.model_dump() if base is not None else {}
+    fields.update(id=model_id, provider=provider, name=name, configured=True)
+    for key in CONFIG_PRICE_KEYS:
+        if key in table.model_fields_set or base is None:
+            fields[key] = getattr(table, key)
+    if table.reasons is not None:
+        fields["reasons"] = table.reasons
+    return ModelEntry(**fields)
 
 
 def select_models(
@@ -301,10 +317,10 @@ def entry_data(entry: ModelEntry) -> dict[str, Any]:
         "output_price_per_m": entry.output_price_per_m,
         "context_length": entry.context_length,
     }
-    for flag in ("skill", "rate_limit"):
+    for flag in ("skill", "rate_limit", "internal_reasoning_price_per_m"):
         if getattr(entry, flag) is not None:
             data[flag] = getattr(entry, flag)
-    for flag in ("simulated", "free", "variable_price"):
+    for flag in ("simulated", "free", "variable_price", "reasons"):
         if getattr(entry, flag):
             data[flag] = True
     return data

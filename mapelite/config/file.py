@@ -283,10 +283,11 @@ def _cross_check(config: ConfigFile) -> str | None:
     known = ", ".join(endpoints) if endpoints else "none configured"
     for model_id in config.models:
         endpoint = _endpoint_of(model_id)
-        if endpoint not in config.endpoints and endpoint not in LOCAL_PROVIDERS:
+        if endpoint not in config.endpoints and endpoint not in (*LOCAL_PROVIDERS, "openrouter"):
             return (
                 f"[models.{toml_key([model_id])}]: endpoint {endpoint!r} is not configured; "
-                f"expected NAME/model with NAME one of [endpoints.*] ({known}), ollama or openai"
+                f"expected NAME/model with NAME one of [endpoints.*] ({known}), openrouter, "
+                "ollama or openai"
             )
     for tier, model_ids in config.tiers.items():
         if tier in BUILTIN_TIERS:
