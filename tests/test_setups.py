@@ -23,6 +23,8 @@ reasoning = "low"
 output_price_per_m = 0.5
 [models."{MINI}"]
 provider = {{ order = ["OpenAI"], allow_fallbacks = false }}
+[models."ollama/qwen3:0.6b"]
+reasons = true
 [tiers]
 mine = ["{NANO}@high", "{NANO}@minimal", "ollama/qwen3:0.6b@2k"]
 """
@@ -60,6 +62,8 @@ def test_the_config_files_reasoning_setting_makes_the_setup_a_plain_id_runs(
     assert resolve_setup(catalog, NANO, "medium") == f"{NANO}@medium"  # --reasoning next
     assert resolve_setup(catalog, MINI) == MINI  # no setting: the default
     assert resolve_setup(catalog, "ollama/qwen3:0.6b@2k") == "ollama/qwen3:0.6b@2000"
+    # A model that reasons runs at the default for evaluation: its setup says which.
+    assert resolve_setup(catalog, "ollama/qwen3:0.6b") == "ollama/qwen3:0.6b@low"
 
 
 def test_a_tier_of_setups_runs_each_setup_and_reasoning_fills_only_models_without_one(

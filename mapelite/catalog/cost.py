@@ -2,11 +2,12 @@
 
 A harness run makes one call per item. Its prompt tokens come from `Harness.prompt_tokens()` of
 the items the run's options sample (`mapelite.banks.harness_for`: a 64k STORE sample is priced
-at its real prompt sizes);
-its completion tokens are ``expected_completion_tokens`` per item (``max_tokens`` for the worst
-case). An aggregator or consumer also reads upstream answers; the stages, agents and answers read
-come from the swarm's own plan (`mapelite.swarm.plan_stages`, `answers_read`), so the estimate
-counts what the runner sends.
+at its real prompt sizes); its completion tokens are ``expected_completion_tokens`` per item
+(``max_tokens`` for the worst case), plus, for a model that reasons, the reasoning tokens its
+setting is expected to spend (`mapelite.providers.reasoning`: the prior per setting; its budget
+for the worst case). An aggregator or consumer also reads upstream answers; the stages, agents
+and answers read come from the swarm's own plan (`mapelite.swarm.plan_stages`,
+`answers_read`), so the estimate counts what the runner sends.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from mapelite.catalog.models import Catalog, load_catalog
+from mapelite.providers.reasoning import effective_reasoning, expected_reasoning, reasoning_budget
+from mapelite.schemas import ReasoningSetting
 from mapelite.swarm.patterns import Pattern
 from mapelite.swarm.plan import answers_read, plan_stages
 
@@ -69,6 +72,8 @@ class _Tally:
     """Running totals over harness runs."""
 
     catalog: Catalog
+    reasoning_of: Callable[[str], ReasoningSetting | None] = lambda model: None
+    """The reasoning setting each model runs with (its expected reasoning tokens are billed)."""
     calls: int = 0
     upstream_answers: int = 0
     tokens: int = 0
@@ -84,13 +89,22 @@ class _Tally:
         upstream_in = items * upstream_answers * harness.expected_completion_tokens
         worst_upstream_in = items * upstream_answers * harness.max_tokens
         tokens_in = harness.prompt_tokens() + upstream_in
-        tokens_out = items * harness.expected_completion_tokens
-        cost = call_cost_usd(model, tokens_in, tokens_out, catalog=self.catalog) * times
+        setting = self.reasoning_of(model)
+        thinking = items * expected_reasoning(setting)
+        tokens_out = items * harness.expected_completion_tokens + thinking
+        cost = (
+            call_cost_usd(
+                model, tokens_in, tokens_out, catalog=self.catalog, reasoning_tokens=thinking
+            )
+            * times
+        )
+        budget = items * reasoning_budget(setting)
         worst = call_cost_usd(
             model,
             harness.prompt_tokens() + worst_upstream_in,
-            items * harness.max_tokens,
+            items * harness.max_tokens + budget,
             catalog=self.catalog,
+            reasoning_tokens=budget,
         )
         self.calls += items * times
         self.upstream_answers += items * upstream_answers * times
@@ -101,11 +115,37 @@ class _Tally:
 
 
 def call_cost_usd(
-    model: str, tokens_in: int, tokens_out: int, *, catalog: Catalog | None = None
+    model: str,
+    tokens_in: int,
+    tokens_out: int,
+    *,
+    catalog: Catalog | None = None,
+    reasoning_tokens: int = 0,
 ) -> float:
-    """USD for ``tokens_in``/``tokens_out`` at the catalog prices of ``model``."""
+    """USD for ``tokens_in``/``tokens_out`` at the catalog prices of ``model``; the
+    ``reasoning_tokens`` among ``tokens_out`` at its ``internal_reasoning`` price where the
+    catalog has one (else they are output tokens like any other)."""
     entry = (catalog or load_catalog()).get(model)
-    return (tokens_in * entry.input_price_per_m + tokens_out * entry.output_price_per_m) / 1e6
+    reasoning = min(max(0, reasoning_tokens), tokens_out)
+    reasoning_price = entry.internal_reasoning_price_per_m
+    if reasoning_price is None:
+        reasoning_price = entry.output_price_per_m
+    return (
+        tokens_in * entry.input_price_per_m
+        + (tokens_out - reasoning) * entry.output_price_per_m
+        + reasoning * reasoning_price
+    ) / 1e6
+
+
+def reasoning_lookup(
+    catalog: Catalog, options: HarnessRunnerOptions | None
+) -> Callable[[str], ReasoningSetting | None]:
+    """Each model's reasoning setting as the runner resolves it (`effective_reasoning`)."""
+    from mapelite.config.settings import get_settings
+
+    explicit = options.reasoning if options is not None else None
+    settings = get_settings()
+    return lambda model: effective_reasoning(model, explicit, settings, catalog)
 
 
 def _default_harness(harness_id: int) -> Harness:
@@ -193,7 +233,8 @@ def estimate_batch(
     options: HarnessRunnerOptions | None = None,
 ) -> CostEstimate:
     """Every model runs every harness ``runs`` times (on the items ``options`` sample)."""
-    tally = _Tally(catalog or load_catalog())
+    catalog = catalog or load_catalog()
+    tally = _Tally(catalog, reasoning_lookup(catalog, options))
     lookup = harness_lookup or sampled_lookup(options)
     for harness_id in harness_ids:
         harness = lookup(harness_id)
@@ -219,7 +260,8 @@ def estimate_swarm(
 ) -> CostEstimate:
     """Each agent of each stage runs each harness once (``runs`` times the whole swarm), on
     the items ``options`` sample."""
-    tally = _Tally(catalog or load_catalog())
+    catalog = catalog or load_catalog()
+    tally = _Tally(catalog, reasoning_lookup(catalog, options))
     lookup = harness_lookup or sampled_lookup(options)
     agents = [
         agent for stage in plan_stages(pattern.stages, models, lead) for agent in stage.agents

@@ -21,6 +21,7 @@ from mapelite.errors import ConfigError, InvalidInputError, one_line, validation
 from mapelite.schemas import ReasoningSetting, format_setup, parse_setup, split_model_id
 
 if TYPE_CHECKING:
+    from mapelite.config.file import ModelConfig
     from mapelite.config.settings import Settings
 
 SHIPPED_CATALOG = Path(__file__).parent.parent / "data" / "catalog.json"
@@ -50,6 +51,12 @@ class ModelEntry(BaseModel):
         default=False, description="priced per request by a router (OpenRouter's price -1)"
     )
     configured: bool = Field(default=False, description="priced by the config file")
+    reasons: bool = Field(
+        default=False, description="reasons before answering (OpenRouter: `reasoning` supported)"
+    )
+    internal_reasoning_price_per_m: float | None = Field(
+        default=None, ge=0, description="price of reasoning tokens when not the output price"
+    )
     reasoning: str | None = Field(
         default=None, description="the config file's reasoning setting for the model"
     )
@@ -192,17 +199,10 @@ def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
             raise ConfigError(
                 f"{source}: tiers.{name}: duplicates the catalog tier {name!r}; expected a new name"
             )
-    configured = []
-    for model_id, own in settings.models.items():
-        provider, name = split_model_id(model_id)
-        # A catalog model (OpenRouter's) keeps what the file does not set.
-        listed = catalog.models.get(model_id)
-        base = listed.model_dump() if listed is not None else {"provider": provider, "name": name}
-        given = own.model_dump(
-            include={"input_price_per_m", "output_price_per_m", "context_length", "reasoning"},
-            exclude_none=True,
-        )
-        configured.append(ModelEntry(**{**base, **given, "id": model_id, "configured": True}))
+    configured = [
+        _configured_entry(catalog.models.get(model_id), model_id, table)
+        for model_id, table in settings.models.items()
+    ]
     extra = json.dumps(
         {
             "models": {m.id: m.model_dump() for m in configured},
@@ -220,6 +220,21 @@ def _merge_config(catalog: Catalog, settings: Settings) -> Catalog:
         endpoints=list(settings.endpoints),
         config_tiers=list(settings.tiers),
     )
+
+
+CONFIG_PRICE_KEYS = ("input_price_per_m", "output_price_per_m", "context_length")
+
+
+def _configured_entry(base: ModelEntry | None, model_id: str, table: ModelConfig) -> ModelEntry:
+    """A model as the config file sets it: the keys the table sets over the catalog's entry
+    (an OpenRouter model keeps its catalog prices unless the table overrides them)."""
+    provider, name = split_model_id(model_id)
+    fields: dict[str, Any] = base.model_dump() if base is not None else {}
+    fields.update(id=model_id, provider=provider, name=name, configured=True)
+    for key in (*CONFIG_PRICE_KEYS, "reasons", "reasoning"):
+        if getattr(table, key) is not None:  # a key left out keeps the catalog's value
+            fields[key] = getattr(table, key)
+    return ModelEntry(**fields)
 
 
 def select_models(
@@ -267,20 +282,23 @@ def select_models(
 def resolve_setup(
     catalog: Catalog, text: str, reasoning: ReasoningSetting | str | None = None
 ) -> str:
-    """The setup ``text`` runs, canonical (`format_setup`): its own ``@setting`` first, then
-    ``reasoning`` (a command's ``--reasoning``), then the config file's ``reasoning`` for the
-    model; with none of them the plain model id (the model's default for evaluation). The
-    model must be usable (`Catalog.get`); a bad setting is an InvalidInputError."""
+    """The setup ``text`` runs, canonical (`format_setup`) and explicit: its own ``@setting``
+    first, then ``reasoning`` (a command's ``--reasoning``), then the config file's
+    ``reasoning`` for the model, then the default for evaluation when the model reasons
+    (`mapelite.providers.reasoning.effective_reasoning`); a model that does not reason and has
+    no setting stays a plain id. So ``m`` and ``m@low`` name one setup when low is what ``m``
+    runs at. The model must be usable (`Catalog.get`); a bad setting is an InvalidInputError."""
+    from mapelite.providers.reasoning import effective_reasoning
+
     try:
         model, own = parse_setup(text)
         if isinstance(reasoning, str):
             reasoning = ReasoningSetting.parse(reasoning)
-        entry = catalog.get(model)
-        configured = entry.reasoning
-        setting = own or reasoning or (ReasoningSetting.parse(configured) if configured else None)
+        configured = catalog.get(model).reasoning
+        explicit = own or reasoning or (ReasoningSetting.parse(configured) if configured else None)
     except ValueError as exc:
         raise InvalidInputError(one_line(str(exc))) from None
-    return format_setup(model, setting)
+    return format_setup(model, effective_reasoning(model, explicit, None, catalog))
 
 
 def _entry_at(index: int, data: Any, where: str) -> ModelEntry:
@@ -330,10 +348,10 @@ def entry_data(entry: ModelEntry) -> dict[str, Any]:
         "output_price_per_m": entry.output_price_per_m,
         "context_length": entry.context_length,
     }
-    for flag in ("skill", "rate_limit"):
+    for flag in ("skill", "rate_limit", "internal_reasoning_price_per_m"):
         if getattr(entry, flag) is not None:
             data[flag] = getattr(entry, flag)
-    for flag in ("simulated", "free", "variable_price"):
+    for flag in ("simulated", "free", "variable_price", "reasons"):
         if getattr(entry, flag):
             data[flag] = True
     return data

@@ -119,6 +119,10 @@ class RefreshSummary(BaseModel):
 # -- parsing ----------------------------------------------------------------------------------
 
 
+REASONING_PARAMETERS = frozenset({"reasoning", "include_reasoning"})
+"""A model whose ``supported_parameters`` list one of these reasons before it answers."""
+
+
 def _per_million(value: Any) -> float | None:
     """OpenRouter gives prices as strings in USD per token; None when unusable."""
     if value is None:
@@ -167,6 +171,9 @@ def parse_openrouter(payload: Mapping[str, Any]) -> ParsedModels:
         variable = prompt < 0 or completion < 0
         free = str(item["id"]).endswith(":free") and not variable
         context = item.get("context_length")
+        supported = item.get("supported_parameters")
+        reasons = isinstance(supported, list) and bool(REASONING_PARAMETERS & set(supported))
+        reasoning_price = _per_million(pricing.get("internal_reasoning"))
         parsed.models.append(
             ModelEntry(
                 id=model_id,
@@ -179,6 +186,10 @@ def parse_openrouter(payload: Mapping[str, Any]) -> ParsedModels:
                 variable_price=variable,
                 free=free,
                 rate_limit=FREE_RATE_LIMIT if free else None,
+                reasons=reasons,
+                internal_reasoning_price_per_m=reasoning_price
+                if reasoning_price is not None and reasoning_price > 0 and not variable
+                else None,
             )
         )
     return parsed

@@ -12,7 +12,12 @@ MapEliteError
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mapelite.errors import EXIT_PROVIDER, MapEliteError
+
+if TYPE_CHECKING:
+    from mapelite.providers.base import GenerateResponse
 
 
 class ProviderError(MapEliteError):
@@ -21,6 +26,9 @@ class ProviderError(MapEliteError):
 
     retryable: bool = False
     exit_code = EXIT_PROVIDER
+    billed: GenerateResponse | None = None
+    """The usage of a reply that was generated (and billed) but refused, e.g. an empty answer:
+    a paid attempt counts in the spend even though it gave no answer."""
 
     def __init__(
         self,
@@ -34,6 +42,10 @@ class ProviderError(MapEliteError):
         self.provider = provider
         self.status = status
         self.retry_after = retry_after
+
+    def with_billed(self, usage: GenerateResponse) -> ProviderError:
+        self.billed = usage
+        return self
 
     def describe(self) -> str:
         """One line naming the error class, for ledger metadata and the CLI."""

@@ -24,6 +24,8 @@ from mapelite.providers.http import (
     snippet,
     transport_error,
 )
+from mapelite.providers.reasoning import openai_reasoning_effort, separate_thinking
+from mapelite.schemas import ReasoningSetting
 
 
 class OpenAICompatAPI(ModelAPI):
@@ -69,10 +71,21 @@ class OpenAICompatAPI(ModelAPI):
         }
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens
+        if request.reasoning is not None:
+            body.update(self.reasoning_fields(request.reasoning))
         return body
 
+    def reasoning_fields(self, setting: ReasoningSetting) -> dict[str, Any]:
+        """How this protocol asks for a reasoning setting (OpenAI: ``reasoning_effort``)."""
+        return {"reasoning_effort": openai_reasoning_effort(setting)}
+
     def parse(self, body: dict[str, Any]) -> GenerateResponse:
-        """A chat-completions body -> response; an ``error`` object or no answer -> error."""
+        """A chat-completions body -> response; an ``error`` object or no answer -> error.
+
+        Thinking (the ``reasoning``/``reasoning_content`` field, ``<think>`` blocks in the
+        content) is kept apart from the answer. A reply cut off at its token budget
+        (``finish_reason: "length"``) is the model's answer, even when empty; an empty answer
+        that was not cut off is a bad response, whose billed usage the error carries."""
         self.raise_for_error_object(body)
         choices = body.get("choices")
         if not isinstance(choices, list) or not choices:
@@ -82,22 +95,39 @@ class OpenAICompatAPI(ModelAPI):
             )
         first: dict[str, Any] = choices[0] if isinstance(choices[0], dict) else {}
         message = first.get("message")
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, str) or not content.strip():
-            reason = first.get("finish_reason")
-            raise BadResponseError(
-                f"{self.provider} returned an empty answer (finish_reason={reason!r})",
-                provider=self.provider,
-            )
+        message = message if isinstance(message, dict) else {}
+        content = message.get("content")
+        reported = _text_field(message, "reasoning", "reasoning_content")
+        answer, thinking = separate_thinking(content if isinstance(content, str) else "", reported)
         usage = body.get("usage")
         if not isinstance(usage, dict):
             usage = {}
-        return GenerateResponse(
-            text=content,
+        details = usage.get("completion_tokens_details")
+        served_by = body.get("provider")
+        response = GenerateResponse(
+            text=answer,
             tokens_in=as_int(usage.get("prompt_tokens")),
             tokens_out=as_int(usage.get("completion_tokens")),
             cost_usd=self.reported_cost(usage),
+            thinking=thinking,
+            finish_reason=_text_field(first, "finish_reason"),
+            native_finish_reason=_text_field(first, "native_finish_reason"),
+            reasoning_tokens=as_int(details.get("reasoning_tokens"))
+            if isinstance(details, dict)
+            else 0,
+            served_by=served_by if isinstance(served_by, str) and served_by else None,
         )
+        return self.checked(response)
+
+    def checked(self, response: GenerateResponse) -> GenerateResponse:
+        """The response, or a BadResponseError carrying its usage when it holds no answer and
+        was not cut off at its budget."""
+        if response.text.strip() or response.finish_reason == "length":
+            return response
+        raise BadResponseError(
+            f"{self.provider} returned an empty answer (finish_reason={response.finish_reason!r})",
+            provider=self.provider,
+        ).with_billed(response)
 
     def reported_cost(self, usage: dict[str, Any]) -> float | None:
         return None
@@ -186,15 +216,26 @@ class OpenAICompatAPI(ModelAPI):
         message = str(exc)
         if not secret or secret not in message:
             return exc
-        return type(exc)(
+        redacted = type(exc)(
             message.replace(secret, "***"),
             provider=exc.provider,
             status=exc.status,
             retry_after=exc.retry_after,
         )
+        redacted.billed = exc.billed
+        return redacted
 
     def connection_key(self) -> str:
         return self.provider
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _text_field(body: dict[str, Any], *names: str) -> str | None:
+    """The first of ``names`` holding a non-empty string."""
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None

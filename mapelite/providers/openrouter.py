@@ -1,8 +1,11 @@
 """``openrouter/<vendor>/<name>``: OpenAI chat-completions at OpenRouter.
 
 Differences from a plain OpenAI-compatible server: a key is required, the attribution headers
-OpenRouter documents (``HTTP-Referer``, ``X-Title``) are sent, usage accounting is requested so
-``usage.cost`` (USD) comes back, and failures may arrive as an ``error`` object in an HTTP 200.
+OpenRouter documents (``HTTP-Referer``, ``X-Title``) are sent, a reasoning setting is sent as
+the ``reasoning`` object and provider routing as ``provider``, every response carries
+``usage.cost`` (USD; the old ``usage: {include: true}`` switch is deprecated and has no effect,
+so it is not sent) and the ``provider`` that served it, and failures may arrive as an ``error``
+object in an HTTP 200.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from mapelite.config.settings import Settings
 from mapelite.errors import ConfigError
 from mapelite.providers.base import GenerateRequest
 from mapelite.providers.openai_compat import OpenAICompatAPI
+from mapelite.providers.reasoning import openrouter_reasoning
+from mapelite.schemas import ReasoningSetting
 
 KEY_SETTING = "MAPELITE_OPENROUTER_API_KEY (or OPENROUTER_API_KEY)"
 ATTRIBUTION_HEADERS = {
@@ -48,7 +53,13 @@ class OpenRouterAPI(OpenAICompatAPI):
         return {**super().headers(), **ATTRIBUTION_HEADERS}
 
     def payload(self, request: GenerateRequest) -> dict[str, Any]:
-        return {**super().payload(request), "usage": {"include": True}}
+        body = super().payload(request)
+        if request.routing:
+            body["provider"] = dict(request.routing)
+        return body
+
+    def reasoning_fields(self, setting: ReasoningSetting) -> dict[str, Any]:
+        return {"reasoning": openrouter_reasoning(setting)}
 
     def reported_cost(self, usage: dict[str, Any]) -> float | None:
         cost = usage.get("cost")
