@@ -45,8 +45,15 @@ class OutputFormat(enum.StrEnum):
 
 
 def profile_command(
-    model: str | None = typer.Argument(None, help="model id, e.g. mockllm/atlas"),
+    model: str | None = typer.Argument(
+        None, help="setup: model id or model@setting, e.g. mockllm/atlas, lab/qwen3@low"
+    ),
     all_models: bool = typer.Option(False, "--all", help="every model and pattern"),
+    by_provider: bool = typer.Option(
+        False,
+        "--by-provider",
+        help="split each setup by the provider that served its answers (SETUP via PROVIDER)",
+    ),
     output_format: OutputFormat = typer.Option(
         OutputFormat.table, "--format", help="table|md|json"
     ),
@@ -61,8 +68,10 @@ def profile_command(
     cached: str = CACHED_FILTER,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Show one model's profile, or every profile with --all (--json: the same as --format
-    json).
+    """Show one setup's profile, or every profile with --all (--json: the same as --format
+    json). A setup is a model at one reasoning setting (model@setting): each has its own
+    scores, truncation rate (answers cut off at their token budget), cost against the pre-run
+    estimate, providers and scorer versions.
 
     Example: map-elite profile mockllm/atlas
     Example: map-elite profile --all --format md --tier demo
@@ -75,7 +84,9 @@ def profile_command(
     from profiles.rollup import build_report
 
     filters = parse_filters(tier, provider, since, until, run_id, cached)
-    report = build_report(ledger_path(ledger), filters, use_summary=not from_ledger)
+    report = build_report(
+        ledger_path(ledger), filters, use_summary=not from_ledger, by_provider=by_provider
+    )
     console = make_console()
     if out is not None:
         from profiles.export import write_exports
@@ -84,7 +95,8 @@ def profile_command(
         for path in paths.all():
             console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     if model is not None:
-        _show_model(report, model, output_format, console)
+        for part in _setup_parts(report, model):
+            _show_model(part, output_format, console)
     elif output_format is OutputFormat.json:
         from profiles.export import to_json
 
@@ -97,17 +109,21 @@ def profile_command(
         _show_all(report, console)
 
 
-def _show_model(report: Report, model: str, output_format: OutputFormat, console: Console) -> None:
+def _setup_parts(report: Report, model: str) -> list[ModelProfile]:
+    parts = report.setup_parts(model)
+    if not parts:
+        known = ", ".join(m.model for m in report.models[:8]) or "none"
+        raise InvalidInputError(
+            f"no results for setup {model!r} in this selection; setups: {known}"
+        )
+    return parts
+
+
+def _show_model(profile: ModelProfile, output_format: OutputFormat, console: Console) -> None:
     from rich.table import Table
 
     from profiles.export import cell, model_row
 
-    profile = report.model(model)
-    if profile is None:
-        known = ", ".join(m.model for m in report.models[:8]) or "none"
-        raise InvalidInputError(
-            f"no results for model {model!r} in this selection; models: {known}"
-        )
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(profile.model_dump(mode="json"), indent=2) + "\n")
         return

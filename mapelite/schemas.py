@@ -293,6 +293,9 @@ class ResultMetadata(BaseModel):
     tokens_out: int = Field(default=0, ge=0)
     cost_usd: float = Field(default=0.0, ge=0, description="actual (or best known) cost")
     cost_estimated_usd: float = Field(default=0.0, ge=0)
+    cost_expected_usd: float | None = Field(
+        default=None, ge=0, description="the pre-run estimate of this harness run (its budget)"
+    )
     cost_source: CostSource = "estimated"
     attempts: int = Field(default=1, ge=0, description="model calls made, retries included")
     queue_depth: int = Field(default=0, ge=0, description="calls waiting for the provider slot")

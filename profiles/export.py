@@ -41,6 +41,10 @@ MODEL_COLUMNS = [
     "price per M (USD)",
     "score per dollar",
     "Pareto frontier",
+    "truncated",
+    "cost vs estimate",
+    "served by",
+    "scorer version",
 ]
 PATTERN_COLUMNS = [
     "pattern",
@@ -124,7 +128,20 @@ def model_row(profile: ModelProfile) -> dict[str, object]:
         "price per M (USD)": profile.price_per_m_usd,
         "score per dollar": profile.score_per_dollar,
         "Pareto frontier": profile.on_pareto_frontier,
+        "truncated": truncation_text(profile),
+        "cost vs estimate": None if profile.cost_drift is None else f"{profile.cost_drift:.2f}x",
+        "served by": ", ".join(profile.served_by) or None,
+        "scorer version": ", ".join(profile.scorer_versions) or None,
     }
+
+
+def truncation_text(profile: ModelProfile) -> str | None:
+    """``12.5% (3/24)``: answers cut off at their token budget, of the answered items."""
+    rate = profile.truncation_rate
+    if rate is None:
+        return None
+    answered = round(profile.truncated_items / rate) if rate else profile.coverage.items_scored
+    return f"{rate:.1%} ({profile.truncated_items}/{answered})"
 
 
 def pattern_row(profile: PatternProfile) -> dict[str, object]:

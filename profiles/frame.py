@@ -25,7 +25,7 @@ from mapelite.ledger.summary import (
     summary_in_step,
     summary_path,
 )
-from profiles.item_columns import item_statistics
+from profiles.item_columns import item_statistics, setup_statistics
 
 # Only these fields are read; everything else on a line (items, hashes, tokens...) is skipped.
 # ``tier`` and ``repeat`` are optional extra metadata keys: read when a flow records them.
@@ -41,6 +41,9 @@ _METADATA_SCHEMA = pl.Struct(
         "simulated": pl.Boolean,
         "tier": pl.String,
         "repeat": pl.Int64,
+        "reasoning": pl.String,
+        "cost_expected_usd": pl.Float64,
+        "rescore_of": pl.String,
     }
 )
 LEDGER_SCAN_SCHEMA: dict[str, pl.DataType] = {
@@ -59,11 +62,17 @@ _ITEMS_SCHEMA = pl.List(
             "family": pl.String,
             "score": pl.Float64,
             "error": pl.String,
+            "tokens_out": pl.Int64,
+            "cached": pl.Boolean,
+            "finish_reason": pl.String,
+            "served_by": pl.String,
+            "scorer_version": pl.String,
         }
     )
 )
 _DIRECT_SCAN_SCHEMA: dict[str, pl.DataType] = {
     **LEDGER_SCAN_SCHEMA,
+    "hash": pl.String(),
     "metadata": pl.Struct({**_METADATA_SCHEMA.to_schema(), "items": _ITEMS_SCHEMA}),
 }
 _REBUILD_SCAN_SCHEMA: dict[str, pl.DataType] = {
@@ -88,11 +97,23 @@ _POLARS_TYPE_OF_KIND: dict[str, pl.DataType] = {
 SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     name: _POLARS_TYPE_OF_KIND[kind] for name, kind in SUMMARY_COLUMN_KINDS.items()
 }
-ITEM_COLUMNS = [name for name in SUMMARY_COLUMNS if name.startswith("item")]
+
+
+def _columns(first: str, last: str) -> list[str]:
+    return list(SUMMARY_COLUMNS[SUMMARY_COLUMNS.index(first) : SUMMARY_COLUMNS.index(last) + 1])
+
+
+ITEM_COLUMNS = _columns("items_scored", "item_sample")
+# What makes a score a setup's and what its answers spent (`summary.setup_statistics`).
+SETUP_COLUMNS = _columns("reasoning", "rescore_of")
+SETUP_ITEM_COLUMNS = ["items_truncated", "tokens_out_p50", "tokens_out_p90", "served_by"]
+SETUP_ITEM_COLUMNS += ["scorer_version"]
+SETUP_META_COLUMNS = [c for c in SETUP_COLUMNS if c not in SETUP_ITEM_COLUMNS]
 # The columns the roll-up derives its frame from, read from either source.
 _RAW_COLUMNS = [
     "seq", "harness_id", "model", "normalized", "ts", "run_id", "repeat", "pattern",
     "stage", "role", "cost_usd", "failed", "simulated", "tier", *ITEM_COLUMNS,
+    *SETUP_COLUMNS, "hash",
 ]  # fmt: skip
 
 # Column names and types of the frame every roll-up works on (also the empty frame's schema).
@@ -122,6 +143,14 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "binary": pl.Boolean(),
     "errors": pl.Int64(),
     "sample": pl.Int64(),
+    # ``model`` above is the setup (``model@setting``); ``base_model`` the model id alone.
+    "base_model": pl.String(),
+    "truncated": pl.Int64(),
+    "cost_expected_usd": pl.Float64(),
+    "tokens_p50": pl.Int64(),
+    "tokens_p90": pl.Int64(),
+    "served_by": pl.String(),
+    "scorer_version": pl.String(),
 }
 
 # Entries whose score is the model's own: the single model of a batch/eval, or a worker of a
@@ -251,6 +280,7 @@ def _ledger_columns(path: Path) -> pl.LazyFrame:
     scan = pl.scan_ndjson(path, schema=_DIRECT_SCAN_SCHEMA).with_row_index("seq")
     return (
         scan.join(item_statistics(scan), on="seq", how="left")
+        .join(setup_statistics(scan), on="seq", how="left")
         .select(
             pl.col("seq"),
             pl.col("harness_id"),
@@ -267,9 +297,24 @@ def _ledger_columns(path: Path) -> pl.LazyFrame:
             meta.field("simulated"),
             meta.field("tier"),
             *ITEM_COLUMNS,
+            *_setup_fields(),
+            pl.col("hash"),
         )
         .sort("seq")
     )
+
+
+def _setup_fields() -> list[pl.Expr]:
+    """The `SETUP_COLUMNS` of a ledger scan joined with its `setup_statistics`, in order."""
+    meta = pl.col("metadata").struct
+    return [
+        meta.field(name)
+        if name in SETUP_META_COLUMNS
+        else pl.col(name).fill_null(0)
+        if name == "items_truncated"
+        else pl.col(name)
+        for name in SETUP_COLUMNS
+    ]
 
 
 def _parsed_timestamp() -> pl.Expr:
@@ -285,10 +330,15 @@ def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
     legacy = (scored == 0) & (pl.col("items_error").fill_null(0) == 0) & ~pl.col("failed")
     n = pl.when(legacy).then(1).otherwise(scored)
     score_sum = pl.when(legacy).then(pl.col("normalized")).otherwise(pl.col("item_sum"))
-    return raw.select(
+    setup = (
+        pl.when(pl.col("reasoning").is_not_null())
+        .then(pl.concat_str(pl.col("model"), pl.lit("@"), pl.col("reasoning")))
+        .otherwise(pl.col("model"))
+    )
+    return _latest_scoring(raw).select(
         pl.col("seq"),
         pl.col("harness_id"),
-        pl.col("model"),
+        setup.alias("model"),
         pl.when(n > 0).then(score_sum / n).alias("score"),
         pl.col("ts"),
         pl.col("run_id"),
@@ -312,7 +362,25 @@ def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
         .alias("binary"),
         pl.col("items_error").fill_null(0).alias("errors"),
         pl.col("item_sample").alias("sample"),
+        pl.col("model").str.replace(r"@[^@/]*$", "").alias("base_model"),
+        pl.col("items_truncated").fill_null(0).alias("truncated"),
+        pl.col("cost_expected_usd"),
+        pl.col("tokens_out_p50").alias("tokens_p50"),
+        pl.col("tokens_out_p90").alias("tokens_p90"),
+        pl.col("served_by"),
+        pl.col("scorer_version"),
     )
+
+
+def _latest_scoring(raw: pl.LazyFrame) -> pl.LazyFrame:
+    """Each original entry in its latest scoring: a rescoring (``rescore_of``: the original's
+    hash) replaces the original and any earlier rescoring of it (`mapelite.ledger.rescore`)."""
+    # Checked first (the summary's rows are in memory already): a ledger without rescorings,
+    # the usual case, is not grouped by original at all.
+    if raw.select(pl.col("rescore_of").is_null().all()).collect().item():
+        return raw
+    original = pl.coalesce(pl.col("rescore_of"), pl.col("hash"))
+    return raw.filter(pl.col("seq") == pl.col("seq").max().over(original))
 
 
 def write_summary(ledger_path: Path, target: Path) -> None:
@@ -321,6 +389,7 @@ def write_summary(ledger_path: Path, target: Path) -> None:
     scan = pl.scan_ndjson(ledger_path, schema=_REBUILD_SCAN_SCHEMA).with_row_index("seq")
     (
         scan.join(item_statistics(scan), on="seq", how="left")
+        .join(setup_statistics(scan), on="seq", how="left")
         .sort("seq")
         .select(
             pl.col("model"),
@@ -337,6 +406,7 @@ def write_summary(ledger_path: Path, target: Path) -> None:
             pl.col("item_clusters").fill_null(0),
             pl.col("item_binary").fill_null(True),
             "item_sample",
+            *_setup_fields(),
             pl.col("seq"),
             pl.col("hash"),
         )
@@ -404,7 +474,10 @@ def apply_filters(
 ) -> pl.LazyFrame:
     """Restrict to the tier's models, a provider, a time window and/or one run."""
     if filters.tier is not None and tier_models is not None:
-        entries = entries.filter(pl.col("model").is_in(tier_models))
+        # A tier lists setups or plain model ids (a plain id covers every setup of the model).
+        entries = entries.filter(
+            pl.col("model").is_in(tier_models) | pl.col("base_model").is_in(tier_models)
+        )
     if filters.provider is not None:
         prefix = filters.provider.rstrip("/") + "/"
         entries = entries.filter(pl.col("model").str.starts_with(prefix))

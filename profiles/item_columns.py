@@ -10,7 +10,7 @@ import hashlib
 
 import polars as pl
 
-from mapelite.ledger.summary import STAT_DIGITS
+from mapelite.ledger.summary import STAT_DIGITS, TOKEN_QUANTILES
 
 
 def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
@@ -81,3 +81,36 @@ def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
         )
         .alias("item_sample"),
     )
+
+
+def setup_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
+    """Per entry (``seq``), the item part of `mapelite.ledger.summary.setup_statistics`: items
+    cut off at their budget, p50/p90 of answered items' completion tokens, who served them,
+    which scorer versions scored them. Entries without items get no row."""
+    items = (
+        scan.select("seq", pl.col("metadata").struct.field("items"))
+        .explode("items")
+        .drop_nulls("items")
+        .unnest("items")
+        .filter(pl.col("item_id").is_not_null())
+    )
+    answered = pl.col("error").is_null() & ~pl.col("cached").fill_null(False)
+    tokens = pl.col("tokens_out").fill_null(0).filter(answered)
+    return items.group_by("seq").agg(
+        (pl.col("finish_reason") == "length")
+        .fill_null(False)
+        .sum()
+        .cast(pl.Int64)
+        .alias("items_truncated"),
+        *(
+            tokens.quantile(q, "higher").cast(pl.Int64).alias(f"tokens_out_p{round(q * 100)}")
+            for q in TOKEN_QUANTILES
+        ),
+        _joined(pl.col("served_by").filter(answered)).alias("served_by"),
+        _joined(pl.col("scorer_version")).alias("scorer_version"),
+    )
+
+
+def _joined(values: pl.Expr) -> pl.Expr:
+    distinct = values.drop_nulls().unique().sort().str.join("+")
+    return pl.when(distinct == "").then(None).otherwise(distinct)

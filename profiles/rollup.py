@@ -39,6 +39,7 @@ from profiles.schema import (
     SwarmVerdict,
     Trend,
 )
+from profiles.setups import VIA, setup_aggregations, setup_fields, split_by_provider
 
 
 def build_report(
@@ -47,11 +48,13 @@ def build_report(
     weights: FitnessWeights | None = None,
     *,
     use_summary: bool = True,
+    by_provider: bool = False,
 ) -> Report:
     """Verify the ledger, then roll it up. Missing/corrupt ledger -> LedgerError (exit 1).
 
     The entries are read from the ledger's summary index (`profiles.frame`) unless
-    ``use_summary`` is False; the report is the same either way.
+    ``use_summary`` is False; the report is the same either way. Profiles are per setup
+    (``model@setting``); ``by_provider`` splits each by who served its answers.
     """
     filters = filters or EntryFilters()
     weights = weights or get_settings().fitness_weights()  # [weights] of the config file
@@ -60,7 +63,7 @@ def build_report(
     entries = load_entries(
         ledger_path, filters, tier_models, entries=total, use_summary=use_summary
     )
-    models = model_profiles(entries, weights)
+    models = model_profiles(split_by_provider(entries) if by_provider else entries, weights)
     patterns = with_verdicts(ledger_path, pattern_profiles(entries), entries)
     return Report(
         generated_at=utc_now_iso(),
@@ -135,6 +138,7 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
         pl.col("ts").min().alias("first"),
         pl.col("ts").max().alias("last"),
         pl.col("simulated").any().alias("simulated"),
+        *setup_aggregations(),
     )
     # One run for the three queries: the solo filter is shared and they overlap.
     stats, per_harness, latest, evaluations = pl.collect_all(
@@ -210,6 +214,7 @@ def model_profiles(entries: pl.DataFrame, weights: FitnessWeights) -> list[Model
                     else None
                 ),
                 "harnesses": harnesses,
+                **setup_fields(row),
             }
         )
     return _rank_and_frontier(unranked)
@@ -313,7 +318,7 @@ def _trend(values: list[float]) -> tuple[Trend, tuple[float, float, float] | Non
 
 def _price_per_m(model: str) -> float | None:
     try:
-        entry = load_catalog().get(model)
+        entry = load_catalog().get(model.partition(VIA)[0])
     except MapEliteError:  # a model the current catalog no longer knows: no price, no frontier
         return None
     return (entry.input_price_per_m + entry.output_price_per_m) / 2

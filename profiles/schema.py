@@ -105,6 +105,21 @@ class ModelProfile(BaseModel):
     score_per_dollar: float | None
     on_pareto_frontier: bool
     harnesses: list[HarnessProfile]
+    truncated_items: int = Field(default=0, description="answers cut off at their token budget")
+    truncation_rate: float | None = Field(
+        default=None, description="truncated / answered items (finish reason length)"
+    )
+    cost_usd: float = 0.0
+    cost_expected_usd: float | None = Field(
+        default=None, description="the pre-run estimate of the entries that carry one"
+    )
+    cost_drift: float | None = Field(
+        default=None, description="actual / estimated cost over the entries with an estimate"
+    )
+    served_by: list[str] = Field(default_factory=list, description="providers that served it")
+    scorer_versions: list[str] = Field(
+        default_factory=list, description="scorer versions of its latest scoring"
+    )
 
 
 class SwarmVerdict(BaseModel):
@@ -164,3 +179,7 @@ class Report(BaseModel):
 
     def model(self, model_id: str) -> ModelProfile | None:
         return next((m for m in self.models if m.model == model_id), None)
+
+    def setup_parts(self, setup: str) -> list[ModelProfile]:
+        """The setup's profile, or its parts when split by provider (``setup via P``)."""
+        return [m for m in self.models if m.model == setup or m.model.startswith(f"{setup} via ")]

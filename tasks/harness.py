@@ -110,7 +110,7 @@ async def _run_local(session: UnitSession, unit: UnitRequest, engine_ids: dict[s
             raise
         finally:
             session.budget.settle(cost, reserved, actual)
-    await _store(session, [with_engine_ids(result, engine_ids)])
+    await _store(session, [with_engine_ids(with_expected_cost(result, cost), engine_ids)])
 
 
 async def _run_remote(
@@ -145,7 +145,9 @@ async def _run_remote(
             costs = {r.metadata.unit_key: r.metadata.cost_usd for r in results}
             for unit, cost, reserved in admitted:
                 budget.settle(cost, reserved, costs.get(unit_key_of(unit), 0.0))
-        await _store(session, [with_engine_ids(r, engine_ids) for r in results])
+        expected: dict[str | None, UnitCost] = {unit_key_of(u): c for u, c, _ in admitted}
+        priced = [with_expected_cost(r, expected.get(r.metadata.unit_key)) for r in results]
+        await _store(session, [with_engine_ids(r, engine_ids) for r in priced])
 
 
 async def _store(session: UnitSession, results: list[HarnessResult]) -> None:
@@ -185,6 +187,15 @@ def _prefect_ids() -> dict[str, str]:
     if context.task_run.flow_run_id is not None:
         ids["prefect_flow_run"] = str(context.task_run.flow_run_id)
     return ids
+
+
+def with_expected_cost(result: HarnessResult, cost: UnitCost | None) -> HarnessResult:
+    """The result with the estimate its budget reserved from: `profile` reports the drift
+    between the two per setup."""
+    if cost is None:
+        return result
+    metadata = result.metadata.model_copy(update={"cost_expected_usd": cost.expected_usd})
+    return result.model_copy(update={"metadata": metadata})
 
 
 def with_engine_ids(result: HarnessResult, engine_ids: dict[str, str]) -> HarnessResult:

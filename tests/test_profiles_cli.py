@@ -113,7 +113,7 @@ def test_profile_filters_by_run_and_dates(ledger: Path, capsys: pytest.CaptureFi
 def test_unknown_model_is_one_line_error(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["profile", "mockllm/nobody"], capsys)
     assert code == 2
-    assert err.count("\n") == 1 and "no results for model 'mockllm/nobody'" in err
+    assert err.count("\n") == 1 and "no results for setup 'mockllm/nobody'" in err
 
 
 def test_bad_date_and_unknown_tier_are_one_line_errors(

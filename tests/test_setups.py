@@ -60,7 +60,9 @@ def test_the_config_files_reasoning_setting_makes_the_setup_a_plain_id_runs(
     assert resolve_setup(catalog, NANO) == f"{NANO}@low"
     assert resolve_setup(catalog, f"{NANO}@high") == f"{NANO}@high"  # its own setting first
     assert resolve_setup(catalog, NANO, "medium") == f"{NANO}@medium"  # --reasoning next
-    assert resolve_setup(catalog, MINI) == MINI  # no setting: the default
+    assert resolve_setup(catalog, MINI) == f"{MINI}@low"  # it reasons: the default for it
+    plain = "openrouter/openai/gpt-4o-mini"
+    assert resolve_setup(catalog, plain) == plain  # no setting, does not reason: a plain id
     assert resolve_setup(catalog, "ollama/qwen3:0.6b@2k") == "ollama/qwen3:0.6b@2000"
     # A model that reasons runs at the default for evaluation: its setup says which.
     assert resolve_setup(catalog, "ollama/qwen3:0.6b") == "ollama/qwen3:0.6b@low"

@@ -27,10 +27,11 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,15 @@ SUMMARY_COLUMN_KINDS: dict[str, str] = {
     "item_clusters": "int",
     "item_binary": "bool",
     "item_sample": "int",
+    # What makes a score a setup's, and what its answers cost and spent (`setup_statistics`).
+    "reasoning": "string",
+    "cost_expected_usd": "float",
+    "items_truncated": "int",
+    "tokens_out_p50": "int",
+    "tokens_out_p90": "int",
+    "served_by": "string",
+    "scorer_version": "string",
+    "rescore_of": "string",
     "seq": "uint32",
     "hash": "string",
 }
@@ -115,6 +125,7 @@ def summary_row(fields: Mapping[str, Any], seq: int, entry_hash: str) -> bytes:
         meta.get("error") is not None,
         meta.get("simulated"),
         *item_statistics(meta.get("items") or []),
+        *setup_statistics(meta),
     )
     return utf8(",".join(_cell(v) for v in values) + f",{seq},{entry_hash}\n")
 
@@ -157,6 +168,47 @@ def item_statistics(
         variance = round(len(totals) / (len(totals) - 1) * squares / (n * n), STAT_DIGITS)
     score_sum = round(score_sum, STAT_DIGITS)
     return n, errors, score_sum, variance, len(totals), binary, item_sample(keys)
+
+
+TOKEN_QUANTILES = (0.5, 0.9)
+"""Per entry, these quantiles of its answered items' completion tokens: the item at index
+``ceil(q * (n - 1))`` of them sorted (polars' ``quantile(q, "higher")``)."""
+
+
+def setup_statistics(
+    meta: Mapping[str, Any],
+) -> tuple[
+    str | None, float | None, int, int | None, int | None, str | None, str | None, str | None
+]:
+    """(reasoning setting, estimated cost, items cut off at their token budget, p50 and p90 of
+    the completion tokens of answered items, who served them, which scorer versions scored
+    them, the entry a rescoring replaces) of an entry's stored metadata. Answered: no error and
+    not from the response cache. Several providers or scorer versions are joined with ``+``,
+    sorted. `profiles.item_columns` computes the same with polars."""
+    items: Sequence[Mapping[str, Any]] = meta.get("items") or []
+    truncated = sum(1 for item in items if item.get("finish_reason") == "length")
+    answered = [i for i in items if i.get("error") is None and not i.get("cached")]
+    tokens = sorted(int(i.get("tokens_out") or 0) for i in answered)
+    p50, p90 = (
+        (tokens[math.ceil(q * (len(tokens) - 1))] for q in TOKEN_QUANTILES)
+        if tokens
+        else (None, None)
+    )
+    return (
+        meta.get("reasoning"),
+        meta.get("cost_expected_usd"),
+        truncated,
+        p50,
+        p90,
+        _joined(i.get("served_by") for i in answered),
+        _joined(i.get("scorer_version") for i in items),
+        meta.get("rescore_of"),
+    )
+
+
+def _joined(values: Iterable[Any]) -> str | None:
+    distinct = sorted({str(v) for v in values if v is not None})
+    return "+".join(distinct) if distinct else None
 
 
 def item_sample(keys: Sequence[str]) -> int | None:
