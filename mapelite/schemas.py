@@ -307,6 +307,11 @@ class ResultMetadata(BaseModel):
     reasoning: str | None = Field(
         default=None, description="the reasoning setting of the setup (None: the default)"
     )
+    rescore_of: str | None = Field(
+        default=None,
+        pattern=HEX64,
+        description="hash of the entry whose stored answers this entry scores again (`rescore`)",
+    )
 
 
 class HarnessResult(BaseModel):

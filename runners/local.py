@@ -20,6 +20,7 @@ from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.config.settings import Settings, get_settings
 from mapelite.errors import MapEliteError
 from mapelite.harnesses.base import Harness, Item
+from mapelite.harnesses.registry import get_harness
 from mapelite.ledger.outcomes import scores_of
 from mapelite.ledger.runid import new_run_id
 from mapelite.providers import create_model_api, provider_of
@@ -346,6 +347,7 @@ class LocalHarnessRunner(ClosingRunner):
             latency_s=time.monotonic() - started,
             tokens_in=answer.tokens_in,
             tokens_out=answer.tokens_out,
+            scorer_version=get_harness(harness_id).scorer_version,  # what `rescore` compares
             **fields,
         )
 

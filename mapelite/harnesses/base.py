@@ -39,6 +39,9 @@ class Harness:
     max_tokens: int = 512
     expected_completion_tokens: int = 150
     system: str = "Answer the task. Be concise."
+    scorer_version: str = "1"
+    """Changes whenever the scorers of the harness score some answer differently: an item
+    records the version that scored it, and `map-elite rescore` applies today's to old answers."""
 
     def item(self, item_id: str) -> Item:
         for candidate in self.items:

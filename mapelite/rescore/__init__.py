@@ -1,0 +1,6 @@
+"""Scoring stored answers again with today's scorers, without a model call (`map-elite rescore`).
+
+Owns finding a recorded item again from its bank and id (`items`) and the rescoring of ledger
+entries (`ledger`): a new entry per harness run whose scores changed, pointing at the original
+(``metadata.rescore_of``); the ledger stays append-only. Imports harnesses, banks and the ledger.
+"""
