@@ -112,7 +112,26 @@ def print_estimate(estimate: CostEstimate, console: Console, detect: float | Non
         f"(worst case {format_usd(estimate.worst_case_cost)})",
     )
     print_price_notes(estimate, console, left_out=False)  # the swarm itself names them
+    print_completion_basis(estimate, console, brief=True)
     print_detection(estimate, console, detect)
+
+
+def print_completion_basis(estimate: CostEstimate, console: Console, *, brief: bool) -> None:
+    """Which completion tokens priced each setup: the ledger's measurement or the prior.
+    ``brief``: one line naming the setups priced from measurements (runs print it)."""
+    basis = estimate.completion_basis
+    if brief:
+        observed = [s for s, b in basis.items() if b.observed_harnesses]
+        if observed:
+            say(
+                console,
+                f"completion tokens: measured in the ledger for {', '.join(observed)}; "
+                f"the prior for {len(basis) - len(observed)} other setups",
+            )
+        return
+    say(console, "completion tokens per item (observed in the ledger, else the prior):")
+    for setup, how in basis.items():
+        say(console, f"  {setup}: {how.describe()}")
 
 
 def print_price_notes(estimate: CostEstimate, console: Console, *, left_out: bool = True) -> None:
@@ -182,6 +201,7 @@ def print_estimate_table(
         f"worst case {format_usd(estimate.worst_case_cost)}",
     )
     print_price_notes(estimate, console)
+    print_completion_basis(estimate, console, brief=False)
     print_detection(estimate, console, detect)
     if estimate.simulated:
         print_simulated_notice(console)

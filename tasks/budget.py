@@ -33,7 +33,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from mapelite.banks import harness_for
-from mapelite.catalog.cost import call_cost_usd, format_usd
+from mapelite.catalog.cost import call_cost_usd, expected_completion_tokens, format_usd
 from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.harnesses.base import estimate_tokens
 from runners.base import UnitRequest
@@ -68,10 +68,16 @@ def unit_cost(unit: UnitRequest, catalog: Catalog | None = None) -> UnitCost:
         tokens_in += sum(estimate_tokens(message.content) for message in messages)
         items += 1
     catalog = catalog or load_catalog()
-    expected_out = items * min(harness.expected_completion_tokens, max_tokens)
+    # The same expectation as the pre-run estimate: the setup's measured tokens, else the prior.
+    per_item, thinking = expected_completion_tokens(
+        unit.model, harness, catalog=catalog, explicit=unit.options.reasoning
+    )
+    expected_out = items * per_item
     return UnitCost(
         model=unit.model,
-        expected_usd=call_cost_usd(unit.model, tokens_in, expected_out, catalog=catalog),
+        expected_usd=call_cost_usd(
+            unit.model, tokens_in, expected_out, catalog=catalog, reasoning_tokens=items * thinking
+        ),
         worst_usd=call_cost_usd(unit.model, tokens_in, items * max_tokens, catalog=catalog),
     )
 

@@ -2,12 +2,15 @@
 
 A harness run makes one call per item. Its prompt tokens come from `Harness.prompt_tokens()` of
 the items the run's options sample (`mapelite.banks.harness_for`: a 64k STORE sample is priced
-at its real prompt sizes); its completion tokens are ``expected_completion_tokens`` per item
-(``max_tokens`` for the worst case), plus, for a model that reasons, the reasoning tokens its
-setting is expected to spend (`mapelite.providers.reasoning`: the prior per setting; its budget
-for the worst case). An aggregator or consumer also reads upstream answers; the stages, agents
-and answers read come from the swarm's own plan (`mapelite.swarm.plan_stages`,
-`answers_read`), so the estimate counts what the runner sends.
+at its real prompt sizes). Its completion tokens per item are what the ledger has measured for
+the setup (`mapelite.catalog.observed`: the median over its harness runs, on that harness when
+there are enough, else on all harnesses), and without any measurement the prior: the harness's
+``expected_completion_tokens`` plus, for a model that reasons, the reasoning tokens its setting
+is expected to spend (`mapelite.providers.reasoning`). The estimate says which it used per
+setup (`CompletionBasis`). The worst case is ``max_tokens`` plus the reasoning budget. An
+aggregator or consumer also reads upstream answers; the stages, agents and answers read come
+from the swarm's own plan (`mapelite.swarm.plan_stages`, `answers_read`), so the estimate
+counts what the runner sends.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from mapelite.catalog.models import Catalog, load_catalog
+from mapelite.catalog.observed import TokenObservations, observed_tokens
 from mapelite.providers.reasoning import effective_reasoning, expected_reasoning, reasoning_budget
-from mapelite.schemas import ReasoningSetting
+from mapelite.schemas import ReasoningSetting, parse_setup
 from mapelite.swarm.patterns import Pattern
 from mapelite.swarm.plan import answers_read, plan_stages
 
@@ -30,6 +34,47 @@ if TYPE_CHECKING:  # keeps this module importable without loading every harness
     from mapelite.schemas import HarnessRunnerOptions
 
 HarnessLookup = Callable[[int], "Harness"]
+
+
+class CompletionBasis(BaseModel):
+    """Where a setup's expected completion tokens came from, for the harnesses estimated."""
+
+    source: Literal["observed", "prior", "observed+prior"]
+    observed_harnesses: list[int] = Field(
+        default_factory=list, description="harnesses priced at the ledger's measurement"
+    )
+    prior_harnesses: list[int] = Field(
+        default_factory=list, description="harnesses priced at the prior (nothing measured)"
+    )
+    median_tokens: int | None = Field(
+        default=None, description="observed completion tokens per item (median over runs)"
+    )
+    p90_tokens: int | None = Field(default=None, description="observed p90 per item")
+    runs_observed: int = 0
+    reasoning: str | None = Field(default=None, description="the setting the prior is for")
+    prior_reasoning_tokens: int | None = Field(
+        default=None, description="expected reasoning tokens per item of the prior"
+    )
+
+    def describe(self) -> str:
+        """One line: ``observed: median 812, p90 1400 tokens/item (5 runs)`` or the prior."""
+        parts = []
+        if self.observed_harnesses:
+            where = "" if not self.prior_harnesses else f" on h{_ids(self.observed_harnesses)}"
+            parts.append(
+                f"observed{where}: median {self.median_tokens}, p90 {self.p90_tokens} "
+                f"tokens/item ({self.runs_observed} runs)"
+            )
+        if self.prior_harnesses:
+            where = "" if not self.observed_harnesses else f" on h{_ids(self.prior_harnesses)}"
+            thinking = self.prior_reasoning_tokens or 0
+            extra = f" + {thinking} reasoning ({self.reasoning})" if thinking else ""
+            parts.append(f"prior{where}: harness answer tokens{extra}")
+        return "; ".join(parts)
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)
 
 
 class CostEstimate(BaseModel):
@@ -60,6 +105,10 @@ class CostEstimate(BaseModel):
         default_factory=dict,
         description="distinct items one run of each harness answers (the run's item sample)",
     )
+    completion_basis: dict[str, CompletionBasis] = Field(
+        default_factory=dict,
+        description="per setup: observed completion tokens (median/p90) or the prior",
+    )
 
     @property
     def fewest_items_per_harness(self) -> int:
@@ -73,7 +122,9 @@ class _Tally:
 
     catalog: Catalog
     reasoning_of: Callable[[str], ReasoningSetting | None] = lambda model: None
-    """The reasoning setting each model runs with (its expected reasoning tokens are billed)."""
+    """The reasoning setting each setup runs with (its expected reasoning tokens are billed)."""
+    observations: TokenObservations = field(default_factory=TokenObservations)
+    basis: dict[str, CompletionBasis] = field(default_factory=dict)
     calls: int = 0
     upstream_answers: int = 0
     tokens: int = 0
@@ -90,8 +141,9 @@ class _Tally:
         worst_upstream_in = items * upstream_answers * harness.max_tokens
         tokens_in = harness.prompt_tokens() + upstream_in
         setting = self.reasoning_of(model)
-        thinking = items * expected_reasoning(setting)
-        tokens_out = items * harness.expected_completion_tokens + thinking
+        per_item, thinking_per_item = self.expected_out(model, harness, setting)
+        thinking = items * thinking_per_item
+        tokens_out = items * per_item
         cost = (
             call_cost_usd(
                 model, tokens_in, tokens_out, catalog=self.catalog, reasoning_tokens=thinking
@@ -112,6 +164,55 @@ class _Tally:
         self.cost += cost
         self.worst += worst * times
         self.per_model[model] = self.per_model.get(model, 0.0) + cost
+
+    def expected_out(
+        self, setup: str, harness: Harness, setting: ReasoningSetting | None
+    ) -> tuple[int, int]:
+        """(completion tokens, reasoning tokens among them) one item of ``harness`` is expected
+        to spend under ``setup``; notes the basis. Observed tokens include the reasoning (priced
+        as output: the summary keeps no split)."""
+        basis = self.basis.setdefault(setup, CompletionBasis(source="prior"))
+        seen = self.observations.lookup(setup, harness.id)
+        if seen is not None:
+            _add_harness(basis.observed_harnesses, harness.id)
+            basis.median_tokens, basis.p90_tokens = seen.median, seen.p90
+            basis.runs_observed = max(basis.runs_observed, seen.runs)
+            basis.source = "observed" if not basis.prior_harnesses else "observed+prior"
+            return seen.median, 0
+        thinking = expected_reasoning(setting)
+        _add_harness(basis.prior_harnesses, harness.id)
+        basis.reasoning = None if setting is None else str(setting)
+        basis.prior_reasoning_tokens = thinking
+        basis.source = "prior" if not basis.observed_harnesses else "observed+prior"
+        return harness.expected_completion_tokens + thinking, thinking
+
+
+def _add_harness(ids: list[int], harness_id: int) -> None:
+    if harness_id not in ids:
+        ids.append(harness_id)
+        ids.sort()
+
+
+def expected_completion_tokens(
+    setup: str,
+    harness: Harness,
+    *,
+    catalog: Catalog | None = None,
+    observations: TokenObservations | None = None,
+    explicit: ReasoningSetting | None = None,
+) -> tuple[int, int]:
+    """(completion tokens, reasoning tokens among them) one item of ``harness`` is expected to
+    spend under ``setup``: the one rule the estimate and the run's budget share."""
+    catalog = catalog or load_catalog()
+    tally = _Tally(catalog, reasoning_lookup(catalog, None, explicit), observations or _observed())
+    return tally.expected_out(setup, harness, tally.reasoning_of(setup))
+
+
+def _observed() -> TokenObservations:
+    """What the ledger in use has measured."""
+    from mapelite.config.settings import get_settings
+
+    return observed_tokens(get_settings().ledger)
 
 
 def call_cost_usd(
@@ -138,14 +239,23 @@ def call_cost_usd(
 
 
 def reasoning_lookup(
-    catalog: Catalog, options: HarnessRunnerOptions | None
+    catalog: Catalog,
+    options: HarnessRunnerOptions | None,
+    explicit: ReasoningSetting | None = None,
 ) -> Callable[[str], ReasoningSetting | None]:
-    """Each model's reasoning setting as the runner resolves it (`effective_reasoning`)."""
+    """Each setup's reasoning setting as the runner resolves it (`effective_reasoning`): its
+    own ``@setting``, else the options', the config file's, the default for evaluation."""
     from mapelite.config.settings import get_settings
 
-    explicit = options.reasoning if options is not None else None
+    if explicit is None and options is not None:
+        explicit = options.reasoning
     settings = get_settings()
-    return lambda model: effective_reasoning(model, explicit, settings, catalog)
+
+    def setting_of(setup: str) -> ReasoningSetting | None:
+        model, own = parse_setup(setup)
+        return effective_reasoning(model, own or explicit, settings, catalog)
+
+    return setting_of
 
 
 def _default_harness(harness_id: int) -> Harness:
@@ -218,6 +328,7 @@ def _finish(
         per_model_cost=dict(tally.per_model),
         variable_price_models=[m for m in distinct if tally.catalog.get(m).variable_price],
         items_per_harness=dict(tally.items_per_harness),
+        completion_basis={m: tally.basis[m] for m in distinct if m in tally.basis},
     )
 
 
@@ -231,10 +342,11 @@ def estimate_batch(
     catalog: Catalog | None = None,
     harness_lookup: HarnessLookup | None = None,
     options: HarnessRunnerOptions | None = None,
+    observations: TokenObservations | None = None,
 ) -> CostEstimate:
     """Every model runs every harness ``runs`` times (on the items ``options`` sample)."""
     catalog = catalog or load_catalog()
-    tally = _Tally(catalog, reasoning_lookup(catalog, options))
+    tally = _Tally(catalog, reasoning_lookup(catalog, options), observations or _observed())
     lookup = harness_lookup or sampled_lookup(options)
     for harness_id in harness_ids:
         harness = lookup(harness_id)
@@ -257,11 +369,12 @@ def estimate_swarm(
     catalog: Catalog | None = None,
     harness_lookup: HarnessLookup | None = None,
     options: HarnessRunnerOptions | None = None,
+    observations: TokenObservations | None = None,
 ) -> CostEstimate:
     """Each agent of each stage runs each harness once (``runs`` times the whole swarm), on
     the items ``options`` sample."""
     catalog = catalog or load_catalog()
-    tally = _Tally(catalog, reasoning_lookup(catalog, options))
+    tally = _Tally(catalog, reasoning_lookup(catalog, options), observations or _observed())
     lookup = harness_lookup or sampled_lookup(options)
     agents = [
         agent for stage in plan_stages(pattern.stages, models, lead) for agent in stage.agents
