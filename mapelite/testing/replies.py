@@ -45,28 +45,32 @@ def tokens(text: str) -> int:
     return len(text) // 4
 
 
-def requested_reasoning(script: ModelScript, body: dict[str, Any], *, ollama: bool) -> int:
-    """Reasoning tokens the request makes the model spend (0: reasoning off, or none)."""
+def requested_reasoning(
+    script: ModelScript, body: dict[str, Any], *, ollama: bool
+) -> tuple[int, int | None]:
+    """(reasoning tokens the request's effort calls for, the request's reasoning token cap if
+    it gives one); 0 tokens: reasoning off."""
     table = script.reasoning_tokens
     default = table.get(script.default_effort, 0)
     if ollama:
         think = body.get("think")
         if think is False:
-            return 0
-        return table.get(think, default) if isinstance(think, str) else default
+            return 0, None
+        return (table.get(think, default) if isinstance(think, str) else default), None
     reasoning = body.get("reasoning")
     if isinstance(reasoning, dict):
         if reasoning.get("enabled") is False or reasoning.get("effort") == "none":
-            return 0
+            return 0, None
         budget = reasoning.get("max_tokens")
         if isinstance(budget, int) and budget > 0:
-            return min(budget, table.get("high", budget))
+            # A budget model thinks up to its budget (as long as the task calls for).
+            return table.get("high", budget), budget
         effort = reasoning.get("effort")
-        return table.get(effort, default) if isinstance(effort, str) else default
+        return (table.get(effort, default) if isinstance(effort, str) else default), None
     effort = body.get("reasoning_effort")
     if effort == "none":
-        return 0
-    return table.get(effort, default) if isinstance(effort, str) else default
+        return 0, None
+    return (table.get(effort, default) if isinstance(effort, str) else default), None
 
 
 def _jitter(tokens_wanted: int, key: str) -> int:
@@ -125,8 +129,10 @@ def compose(
     """The reply ``script`` gives ``answer`` with: reasoning first, within ``max_tokens``."""
     limit = _max_tokens(body, ollama=ollama)
     provider = served_by(script, body, index)
-    spent = requested_reasoning(script, body, ollama=ollama) if script.thinks else 0
-    spent = _jitter(spent, key) if spent else 0
+    wanted, cap = requested_reasoning(script, body, ollama=ollama) if script.thinks else (0, None)
+    spent = _jitter(wanted, key) if wanted else 0
+    if cap is not None:
+        spent = min(spent, cap)
     thinking: str | None = None
     reasoning_tokens = 0
     in_content = script.thinks_in_content and not (ollama and body.get("think") is True)
