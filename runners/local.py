@@ -18,7 +18,6 @@ from typing import Any
 from mapelite.banks import harness_for
 from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.config.settings import Settings, get_settings
-from mapelite.errors import MapEliteError
 from mapelite.harnesses.base import Harness, Item
 from mapelite.harnesses.registry import get_harness
 from mapelite.ledger.outcomes import scores_of
@@ -27,6 +26,11 @@ from mapelite.providers import create_model_api, provider_of
 from mapelite.providers.base import GenerateRequest, GenerateResponse, ModelAPI, SimulationHint
 from mapelite.providers.cache import CachedResponse, ResponseCache, cache_key
 from mapelite.providers.errors import ProviderError, ProviderTimeoutError
+from mapelite.providers.reasoning import (
+    configured_reasoning,
+    effective_reasoning,
+    request_max_tokens,
+)
 from mapelite.results import agent_result
 from mapelite.schemas import (
     AgentContext,
@@ -34,70 +38,24 @@ from mapelite.schemas import (
     HarnessResult,
     HarnessRunnerOptions,
     ItemOutcome,
+    ReasoningSetting,
+    parse_setup,
     split_model_id,
 )
 from mapelite.swarm.plan import unit_key
 from runners.base import ClosingRunner, UnitRequest
-from runners.calls import CallStats, ProviderSlots, call_with_retries
+from runners.calls import (
+    CallStats,
+    ProviderSlots,
+    RequestWindow,
+    call_with_retries,
+    request_windows,
+)
+from runners.costs import billed_cost, cost_source, estimated_cost, refused_cost
 from runners.prompts import build_messages
+from runners.scoring import ScoreCache, extracted_answer, outcome_for
 
-
-def estimated_cost(
-    model: str, tokens_in: int, tokens_out: int, catalog: Catalog | None = None
-) -> float:
-    """Cost from catalog prices (the catalog in use unless given); 0 when it cannot price the
-    model."""
-    from mapelite.catalog.cost import call_cost_usd
-
-    try:
-        return max(0.0, float(call_cost_usd(model, tokens_in, tokens_out, catalog=catalog)))
-    except MapEliteError:
-        return 0.0
-
-
-ScoreKey = tuple[int, str, str, str, str]
-
-
-def outcome_for(item: Item, **fields: Any) -> ItemOutcome:
-    """An item's outcome, naming the item's id, bank, bank version and family."""
-    return ItemOutcome(
-        item_id=item.id,
-        bank=item.bank,
-        bank_version=item.bank_version,
-        family=item.family,
-        **fields,
-    )
-
-
-class ScoreCache:
-    """Scores by (harness, item, answer), each computed once per runner and event loop.
-
-    Scorers are deterministic (`mapelite.harnesses.base.Scorer`), and many models (or a swarm's
-    agents) often give the very same answer; SHAPE's scorer runs a sandbox subprocess (about
-    30 ms and 16 ms of CPU per answer), worth not repeating. Concurrent requests for one key
-    share one scoring. Scorers may block, so they run in a worker thread.
-    """
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self.capacity = capacity
-        self._scores: dict[ScoreKey, asyncio.Future[float]] = {}
-
-    async def score(self, harness_id: int, item: Item, answer: str) -> float:
-        # Item ids are unique within a bank version only (a user's file may reuse "sense-01").
-        key = (harness_id, item.bank, item.bank_version, item.id, answer)
-        scoring = self._scores.get(key)
-        if scoring is None:
-            if len(self._scores) >= self.capacity:
-                del self._scores[next(iter(self._scores))]  # the oldest
-            scoring = asyncio.ensure_future(asyncio.to_thread(item.score, answer))
-            scoring.add_done_callback(lambda done: self._forget_failed(key, done))
-            self._scores[key] = scoring
-        # A cancelled caller (run timeout) must not cancel the scoring others wait for.
-        return await asyncio.shield(scoring)
-
-    def _forget_failed(self, key: ScoreKey, done: asyncio.Future[float]) -> None:
-        if (done.cancelled() or done.exception() is not None) and self._scores.get(key) is done:
-            del self._scores[key]
+__all__ = ["LocalHarnessRunner", "ScoreCache", "estimated_cost", "outcome_for"]
 
 
 @dataclass
@@ -111,6 +69,12 @@ class HarnessRun:
     options: HarnessRunnerOptions
     context: AgentContext
     catalog: Catalog
+    reasoning: ReasoningSetting | None = None
+    """The setting sent with every call (`effective_reasoning`); None: nothing sent."""
+    recorded_reasoning: str | None = None
+    """The setup's setting as recorded: explicit or from the config file (None: the default)."""
+    routing: dict[str, Any] | None = None
+    windows: tuple[RequestWindow, ...] = ()
     stats: dict[str, CallStats] = field(default_factory=dict)
     started: float = 0.0  # time.monotonic() when the run starts its calls
 
@@ -133,6 +97,7 @@ class LocalHarnessRunner(ClosingRunner):
 
     def api_for(self, model: str) -> ModelAPI:
         """The cached client for the model's provider endpoint (ConfigError if no key)."""
+        model = parse_setup(model)[0] if "@" in model else model
         provider = provider_of(model, self.settings)
         if provider not in self._apis:
             self._apis[provider] = create_model_api(
@@ -156,7 +121,7 @@ class LocalHarnessRunner(ClosingRunner):
     def slots_for(self, api: ModelAPI) -> ProviderSlots:
         key = api.connection_key()
         if key not in self._slots:
-            self._slots[key] = ProviderSlots(self.limit_for(api.provider))
+            self._slots[key] = ProviderSlots(self.limit_for(api.provider), name=key)
         return self._slots[key]
 
     @property
@@ -174,6 +139,37 @@ class LocalHarnessRunner(ClosingRunner):
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             seed=options.seed,
+            reasoning=str(request.reasoning) if request.reasoning is not None else None,
+            routing=request.routing,
+        )
+
+    # -- setups, routing and request rates ---------------------------------------------------
+
+    def harness_run(
+        self,
+        harness: Harness,
+        setup: str,
+        options: HarnessRunnerOptions,
+        context: AgentContext,
+        catalog: Catalog,
+    ) -> HarnessRun:
+        """A run of ``setup`` (``model`` or ``model@setting``): the model's client, the
+        reasoning setting its calls send, its routing and request windows."""
+        model, from_setup = parse_setup(setup)
+        explicit = from_setup or options.reasoning
+        recorded = explicit or configured_reasoning(model, self.settings)
+        config = self.settings.model_settings(model)
+        return HarnessRun(
+            harness,
+            model,
+            self.api_for(model),
+            options,
+            context,
+            catalog,
+            reasoning=effective_reasoning(model, explicit, self.settings, catalog),
+            recorded_reasoning=str(recorded) if recorded is not None else None,
+            routing=config.provider.request_object() if config and config.provider else None,
+            windows=request_windows(model, provider_of(model, self.settings), self.settings),
         )
 
     async def aclose(self) -> None:
@@ -195,28 +191,29 @@ class LocalHarnessRunner(ClosingRunner):
         reads it once for all its runs."""
         self._bind_to_running_loop()
         harness = harness_for(harness_id, options)
-        api = self.api_for(model)
+        self.api_for(model)
         run_id = new_run_id()
         context = options.context or AgentContext(
             run_id=run_id, unit_key=unit_key(run_id, 0, 0, harness_id)
         )
         catalog = catalog if catalog is not None else load_catalog()
-        return await self._run(HarnessRun(harness, model, api, options, context, catalog))
+        return await self._run(self.harness_run(harness, model, options, context, catalog))
 
     async def run_batch(
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
     ) -> list[HarnessResult]:
         self._bind_to_running_loop()
         harness = harness_for(harness_id, options)  # one sample: every model answers the same
-        apis = [self.api_for(model) for model in models]  # config errors before any call
+        for model in models:  # config errors before any call
+            self.api_for(model)
         catalog = load_catalog()
         batch_id = new_run_id()
         runs = []
-        for index, (model, api) in enumerate(zip(models, apis, strict=True)):
+        for index, model in enumerate(models):
             context = options.context or AgentContext(
                 run_id=batch_id, unit_key=unit_key(batch_id, 0, index, harness_id), agent=index
             )
-            runs.append(self._run(HarnessRun(harness, model, api, options, context, catalog)))
+            runs.append(self._run(self.harness_run(harness, model, options, context, catalog)))
         return list(await asyncio.gather(*runs))
 
     async def run_many(self, requests: Sequence[UnitRequest]) -> list[HarnessResult]:
@@ -268,9 +265,11 @@ class LocalHarnessRunner(ClosingRunner):
         request = GenerateRequest(
             model=split_model_id(model)[1],
             messages=build_messages(harness, item, context.role, upstream),
-            max_tokens=options.max_tokens or harness.max_tokens,
+            max_tokens=request_max_tokens(options.max_tokens or harness.max_tokens, run.reasoning),
             temperature=options.temperature,
             timeout_s=options.per_call_timeout_s,
+            reasoning=run.reasoning,
+            routing=run.routing,
             hint=SimulationHint(
                 harness_id=harness.id,
                 item_id=item.id,
@@ -292,6 +291,7 @@ class LocalHarnessRunner(ClosingRunner):
                 hit,
                 started,
                 cost_usd=0.0,
+                cost_source="simulated" if catalog.is_simulated(model) else None,
                 attempts=0,
                 cache_key=key,
                 cached=True,
@@ -307,26 +307,40 @@ class LocalHarnessRunner(ClosingRunner):
                 retry_delay_s=options.retry_delay_s,
                 call_timeout_s=options.per_call_timeout_s,
                 stats=item_stats,
+                windows=run.windows,
             )
         except ProviderError as exc:
             error = exc.describe()
         except Exception as exc:  # a bug must not sink the batch; the ledger shows it
             error = f"{type(exc).__name__}: {exc}"
         else:
-            cost = response.cost_usd
-            item_stats.provider_cost = cost is not None
-            if cost is None:
-                cost = estimated_cost(model, response.tokens_in, response.tokens_out, catalog)
+            cost, from_provider = billed_cost(model, response, catalog)
+            refused, refused_from_provider = refused_cost(model, item_stats, catalog)
+            item_stats.provider_cost = from_provider and refused_from_provider
             return await self._answered(
-                harness.id, item, response, started, cost_usd=cost, attempts=item_stats.attempts,
+                harness.id,
+                item,
+                response,
+                started,
+                cost_usd=cost + refused,
+                cost_source=cost_source(model, catalog, item_stats.provider_cost),
+                attempts=item_stats.attempts,
                 cache_key=key,
-            )  # fmt: skip
+                thinking=response.thinking,
+                finish_reason=response.finish_reason,
+                native_finish_reason=response.native_finish_reason,
+                reasoning_tokens=response.reasoning_tokens,
+                served_by=response.served_by,
+            )
+        refused, from_provider = refused_cost(model, item_stats, catalog)
         return outcome_for(
             item,
             score=0.0,
             latency_s=time.monotonic() - started,
             attempts=item_stats.attempts,
             error=error,
+            cost_usd=refused,
+            cost_source=cost_source(model, catalog, from_provider) if refused else None,
         )
 
     async def _answered(
@@ -337,12 +351,15 @@ class LocalHarnessRunner(ClosingRunner):
         started: float,
         **fields: Any,
     ) -> ItemOutcome:
-        """The outcome of an item that got an answer (from the model or the cache), scored."""
+        """The outcome of an item that got an answer (from the model or the cache), scored.
+        ``answer.text`` never holds thinking (the providers keep it apart): the scorer reads
+        the answer only."""
         # Scorers may block (SHAPE runs a sandbox for seconds): keep the loop free.
         score = await self._scores.score(harness_id, item, answer.text)
         return outcome_for(
             item,
             answer=answer.text,
+            extracted=extracted_answer(item, answer.text),
             score=min(1.0, max(0.0, float(score))),
             latency_s=time.monotonic() - started,
             tokens_in=answer.tokens_in,
@@ -393,4 +410,5 @@ class LocalHarnessRunner(ClosingRunner):
             error=error,
             catalog_hash=catalog.hash,
             seed=run.options.seed,
+            reasoning=run.recorded_reasoning,
         )

@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -49,9 +50,12 @@ def cache_key(
     max_tokens: int | None,
     temperature: float,
     seed: int,
+    reasoning: str | None = None,
+    routing: Mapping[str, Any] | None = None,
 ) -> str:
-    """The sha256 of everything that changes a model's answer, canonically serialised."""
-    material = {
+    """The sha256 of everything that changes a model's answer, canonically serialised (the
+    reasoning setting and provider routing only when set, so older keys stay valid)."""
+    material: dict[str, Any] = {
         "endpoint": endpoint,
         "model": model,
         "messages": [[role, content] for role, content in messages],
@@ -59,6 +63,10 @@ def cache_key(
         "temperature": temperature,
         "seed": seed,
     }
+    if reasoning is not None:
+        material["reasoning"] = reasoning
+    if routing:
+        material["routing"] = dict(routing)
     encoded = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

@@ -32,6 +32,9 @@ class ErrorCause:
     kind: str
     status: int | None
     provider: str
+    paced: bool = False
+    """The model has a request-rate limit (an OpenRouter ``:free`` model, or a configured
+    ``rate_limit``): a 429 there is about the request rate, not the concurrency."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,26 @@ class ErrorGroup:
         return f"{self.cause} × {self.runs} {runs}{items}: {self.fix}"
 
 
-def cause_of(error: str, provider: str) -> ErrorCause:
-    """The cause of one recorded error line."""
+def cause_of(error: str, provider: str, *, paced: bool = False) -> ErrorCause:
+    """The cause of one recorded error line (``paced``: the model has a request-rate limit)."""
     kind_match = _CLASS.match(error)
     kind = kind_match.group(1) if kind_match else "Error"
     status_match = _STATUS.search(error)
-    return ErrorCause(kind, int(status_match.group(1)) if status_match else None, provider)
+    status = int(status_match.group(1)) if status_match else None
+    return ErrorCause(kind, status, provider, paced=paced and kind == "RateLimitedError")
+
+
+def is_paced(model: str, settings: Settings) -> bool:
+    """Whether ``model`` is limited by a request rate: an OpenRouter ``:free`` model (20
+    requests a minute, account-wide) or one with a ``rate_limit`` in the config file."""
+    provider = split_model_id(model)[0]
+    config = settings.model_settings(model)
+    endpoint = settings.endpoints.get(provider)
+    return (
+        (provider == "openrouter" and model.endswith(":free"))
+        or (config is not None and config.rate_limit is not None)
+        or (endpoint is not None and endpoint.rate_limit is not None)
+    )
 
 
 def describe_cause(cause: ErrorCause, settings: Settings) -> tuple[str, str]:
@@ -69,6 +86,14 @@ def describe_cause(cause: ErrorCause, settings: Settings) -> tuple[str, str]:
             return http or f"refused credentials at {who}", key
         case "OutOfCreditsError":
             return http or f"no credits at {who}", f"add credits at {who}, then {resume}"
+        case "RateLimitedError" if cause.paced:
+            return (
+                http or f"rate limit at {who}",
+                f"{who} limits requests per minute (OpenRouter's :free models: 20 a minute, "
+                'account-wide); a concurrency limit does not bound that: set [models."<id>"] '
+                "rate_limit = {requests = N, window_s = S} in mapelite.toml below the "
+                f"server's limit, or wait, then {resume}",
+            )
         case "RateLimitedError":
             return (
                 http or f"rate limit at {who}",
@@ -100,15 +125,16 @@ def group_errors(
         if not has_errors(result):
             continue
         provider = split_model_id(result.model)[0]
+        paced = is_paced(result.model, settings)
         errors = [item.error for item in result.metadata.items if item.error is not None]
         causes: set[ErrorCause] = set()
         for error in errors:
-            cause = cause_of(error, provider)
+            cause = cause_of(error, provider, paced=paced)
             items[cause] = items.get(cause, 0) + 1
             examples.setdefault(cause, error)
             causes.add(cause)
         if not errors and result.metadata.error is not None:
-            cause = cause_of(result.metadata.error, provider)
+            cause = cause_of(result.metadata.error, provider, paced=paced)
             examples.setdefault(cause, result.metadata.error)
             items.setdefault(cause, 0)
             causes.add(cause)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from mapelite.config.file import RateLimitConfig
 from mapelite.config.settings import Settings
 from mapelite.errors import ConfigError
 from mapelite.providers.base import GenerateRequest
@@ -27,6 +28,11 @@ ATTRIBUTION_HEADERS = {
     "HTTP-Referer": "https://github.com/map-elite/map-elite",
     "X-Title": "MAP-ELITE",
 }
+
+
+FREE_MODEL_RATE_LIMIT = RateLimitConfig(requests=20, window_s=60.0)
+"""OpenRouter's documented limit of ``:free`` models: 20 requests a minute, account-wide (all
+free models share it); a daily cap comes on top (50, or 1,000 once 10 credits were bought)."""
 
 
 def require_key(settings: Settings) -> SecretStr:

@@ -3,8 +3,11 @@
 Speaks OpenAI chat-completions (``/v1/chat/completions``, ``/v1/models``), OpenRouter's key
 check (``/v1/key``) and Ollama (``/api/chat``, ``/api/tags``). The list/key endpoints are what
 a preflight asks; they are counted apart from model calls (`ModelServer.check_requests`).
-Each model can be scripted (latency, answers, faults); the server counts
-requests, the maximum in flight, and logs each request's arrival time per model.
+Each model can be scripted (latency, answers, faults, and what real models do: reasoning within
+``max_tokens``, ``<think>`` blocks, ``usage.cost``, the serving ``provider``, a per-window
+request limit — `mapelite.testing.scripts`, `mapelite.testing.replies`); the server counts
+requests, the maximum in flight, what it billed, and logs each request's arrival time and its
+reasoning/routing fields per model.
 
 In a test::
 
@@ -24,42 +27,39 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from collections import deque
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
-from mapelite.testing.answers import default_answer
+from mapelite.testing.answers import default_answer, wrong_candidate
+from mapelite.testing.replies import (
+    NoProviderError,
+    compose,
+    fault_response,
+    ollama_body,
+    openai_body,
+)
 from mapelite.testing.scripts import AnswerRequest, Fault, ModelScript
+from mapelite.testing.server_stats import ModelStats, RequestLog
+
+__all__ = ["ModelServer", "ModelStats", "RequestLog"]
 
 ATTRIBUTION = ("HTTP-Referer", "X-Title")
-HTML_PAGE = (
-    "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-    "<body>bad gateway</body></html>"
+REQUEST_FIELDS = (
+    "reasoning",
+    "reasoning_effort",
+    "think",
+    "provider",
+    "max_tokens",
+    "max_completion_tokens",
+    "options",
+    "usage",
 )
-
-
-@dataclass
-class RequestLog:
-    """Logged at arrival; ``status`` is filled in when the answer goes out (499: client left)."""
-
-    arrival_s: float  # time.monotonic() at arrival
-    key: str  # hash of the messages: a retry of a call has the same key
-    headers: dict[str, str]  # attribution headers only; credentials are never kept
-    status: int = 0  # 0 while in flight
-    fault: str | None = None
-
-
-@dataclass
-class ModelStats:
-    requests: int = 0
-    in_flight: int = 0
-    max_in_flight: int = 0
-    log: list[RequestLog] = field(default_factory=list)
-    first_arrival_s: float | None = None  # time.monotonic(): one clock for every local process
-    last_done_s: float | None = None
 
 
 class ModelServer:
@@ -78,6 +78,7 @@ class ModelServer:
         self._stats: dict[str, ModelStats] = {}
         self._total = ModelStats()  # every model together (log not kept)
         self._checks: dict[str, int] = {}  # GET path -> requests (not model calls)
+        self._windows: dict[str, deque[float]] = {}  # rate group -> accepted arrival times
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -117,6 +118,7 @@ class ModelServer:
             self._stats.clear()
             self._total = ModelStats()
             self._checks.clear()
+            self._windows.clear()
 
     @property
     def root_url(self) -> str:
@@ -219,9 +221,28 @@ class ModelServer:
     def _end(self, model: str, entry: RequestLog, status: int, fault: str | None) -> None:
         with self._lock:
             entry.status, entry.fault = status, fault
-            self._stats[model].in_flight -= 1
+            stats = self._stats[model]
+            stats.in_flight -= 1
             self._total.in_flight -= 1
             self._total.last_done_s = time.monotonic()
+            stats.billed_usd += entry.billed_usd
+            self._total.billed_usd += entry.billed_usd
+
+    def _over_rate(self, model: str, script: ModelScript, arrival_s: float) -> float | None:
+        """Seconds until the model's rate window has room, when this request is one too many
+        (it is then refused, not counted); None when it is accepted."""
+        if script.rate_limit is None:
+            return None
+        requests, window_s = script.rate_limit
+        with self._lock:
+            accepted = self._windows.setdefault(script.rate_group or model, deque())
+            while accepted and arrival_s - accepted[0] >= window_s:
+                accepted.popleft()
+            if len(accepted) >= requests:
+                self._stats[model].rate_limited += 1
+                return accepted[0] + window_s - arrival_s
+            accepted.append(arrival_s)
+            return None
 
     async def _handle(self, request: web.Request, *, ollama: bool) -> web.StreamResponse:
         try:
@@ -237,7 +258,8 @@ class ModelServer:
         headers = {
             h: request.headers[h] for h in ("HTTP-Referer", "X-Title") if h in request.headers
         }
-        entry = RequestLog(arrival_s=time.monotonic(), key=key, headers=headers)
+        fields = {name: body[name] for name in REQUEST_FIELDS if name in body}
+        entry = RequestLog(arrival_s=time.monotonic(), key=key, headers=headers, fields=fields)
         script, index = self._begin(model, entry)
         status, fault_kind = 499, None  # 499: the client gave up (e.g. its timeout)
         try:
@@ -250,6 +272,14 @@ class ModelServer:
                     return web.json_response(
                         {"error": {"message": message, "code": 401}}, status=401
                     )
+            wait = self._over_rate(model, script, entry.arrival_s)
+            if wait is not None:
+                status, fault_kind = 429, "rate_window"
+                retry_after = str(max(1, math.ceil(wait)))
+                error = {"message": "Rate limit exceeded: free-models-per-min", "code": 429}
+                return web.json_response(
+                    {"error": error}, status=429, headers={"Retry-After": retry_after}
+                )
             fault = script.fault_for(index)
             fault_kind = fault.kind if fault else None
             if script.latency_s > 0:
@@ -261,7 +291,9 @@ class ModelServer:
             answer = script.scripted_answer(answer_request)
             if answer is None:
                 answer = default_answer(answer_request.user_text)
-            response = self._respond(model, messages, answer, script, fault, ollama=ollama)
+            response = self._respond(
+                model, messages, answer, script, fault, body, entry, index, ollama=ollama
+            )
             status = response.status
             return response
         finally:
@@ -274,6 +306,9 @@ class ModelServer:
         answer: str,
         script: ModelScript,
         fault: Fault | None,
+        body: dict[str, Any],
+        entry: RequestLog,
+        index: int,
         *,
         ollama: bool,
     ) -> web.Response:
@@ -284,46 +319,27 @@ class ModelServer:
             if fault.kind == "empty_content":
                 answer = ""
         prompt_tokens = max(1, sum(len(m["content"]) for m in messages) // 4)
-        completion_tokens = max(1, len(answer) // 4) if answer else 0
+        user_text = "\n".join(m["content"] for m in messages if m["role"] == "user")
+        try:
+            reply = compose(
+                script,
+                body,
+                prompt_tokens,
+                answer,
+                key=entry.key,
+                index=index,
+                wrong=wrong_candidate(user_text) if script.thinks else None,
+                ollama=ollama,
+            )
+        except NoProviderError:
+            error = {"message": "No allowed providers are available for the model", "code": 503}
+            return web.json_response({"error": error}, status=503)
+        entry.billed_usd = reply.cost_usd or 0.0
+        entry.finish_reason, entry.served_by = reply.finish_reason, reply.served_by
+        emptied = fault is not None and fault.kind == "empty_choices"
         if ollama:
-            message: dict[str, Any] = {"role": "assistant", "content": answer}
-            payload: dict[str, Any] = {
-                "model": model,
-                "created_at": "2025-01-01T00:00:00Z",
-                "done": True,
-                "done_reason": "stop",
-                "prompt_eval_count": prompt_tokens,
-                "eval_count": completion_tokens,
-            }
-            if fault is None or fault.kind != "empty_choices":
-                payload["message"] = message
-            return web.json_response(payload)
-        usage: dict[str, Any] = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
-        if script.cost_usd is not None:
-            usage["cost"] = script.cost_usd
-        choices = [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer},
-                "finish_reason": "stop",
-            }
-        ]
-        if fault is not None and fault.kind == "empty_choices":
-            choices = []
-        return web.json_response(
-            {
-                "id": "chatcmpl-local",
-                "object": "chat.completion",
-                "created": 0,
-                "model": model,
-                "choices": choices,
-                "usage": usage,
-            }
-        )
+            return web.json_response(ollama_body(model, reply, message=not emptied))
+        return web.json_response(openai_body(model, reply, script, choices=not emptied))
 
     async def _openai_chat(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(request, ollama=False)
@@ -391,29 +407,6 @@ class ModelServer:
     async def _reset_endpoint(self, request: web.Request) -> web.Response:
         self.reset_stats()
         return web.json_response({"reset": True})
-
-
-def fault_response(fault: Fault, *, ollama: bool) -> web.Response | None:
-    """The HTTP response a fault produces, or None when the fault shapes a 200 body instead."""
-    kind = fault.kind
-    if kind == "rate_limit":
-        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-        return web.json_response(
-            {"error": {"message": "rate limit exceeded", "code": 429}}, status=429, headers=headers
-        )
-    if kind in ("server_error", "unavailable", "auth", "credits"):
-        status = {"server_error": 500, "unavailable": 503, "auth": 401, "credits": 402}[kind]
-        return web.json_response({"error": {"message": kind, "code": status}}, status=status)
-    if kind == "malformed_json":
-        return web.Response(text='{"choices": [{"message": ', content_type="application/json")
-    if kind == "html":
-        return web.Response(text=HTML_PAGE, status=fault.status, content_type="text/html")
-    if kind == "error_object":
-        if ollama:
-            return web.json_response({"error": "upstream error"})
-        error = {"message": "upstream provider error", "code": fault.error_code}
-        return web.json_response({"error": error})
-    return None
 
 
 async def serve_forever(port: int, latency_s: float) -> None:

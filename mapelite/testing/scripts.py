@@ -1,11 +1,25 @@
-"""How a ModelServer model behaves: latency, answers and faults (by sequence or seeded rate)."""
+"""How a ModelServer model behaves: latency, answers and faults (by sequence or seeded rate),
+and what real models do beyond plain text (as OpenRouter and Ollama document it): reasoning that
+spends output tokens within ``max_tokens``, thinking written as ``<think>`` blocks, billing in
+``usage.cost``, the upstream provider that served, a per-window request limit."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+NATURAL_REASONING_TOKENS: dict[str, int] = {
+    "minimal": 80,
+    "low": 360,
+    "medium": 1400,
+    "high": 3500,
+    "xhigh": 6000,
+}
+"""Reasoning tokens a reasoning model spends per effort before it answers (±25% per prompt).
+At medium, OpenAI's default when no effort is sent, that is more than most harnesses' whole
+answer budget: the reply is cut off before any answer is written."""
 
 FaultKind = Literal[
     "rate_limit",  # 429 with Retry-After
@@ -70,10 +84,39 @@ class ModelScript:
     fault_sequence: Sequence[Fault | None] = ()
     cost_usd: float | None = None
     seed: int = 0
+    reasons: bool = False
+    """An OpenRouter-style reasoning model: it thinks before answering (``message.reasoning``,
+    ``usage.completion_tokens_details.reasoning_tokens``) and the thinking counts toward
+    ``max_tokens``; with no ``reasoning`` object (or ``reasoning_effort``) sent it thinks at
+    ``default_effort``."""
+    thinks_in_content: bool = False
+    """A qwen3/deepseek-r1-style model: it writes its thinking as ``<think>…</think>`` before the
+    answer in ``content`` (Ollama: in ``message.thinking`` when ``think: true`` is sent), a wrong
+    candidate answer inside; the thinking counts toward ``max_tokens``."""
+    default_effort: str = "medium"
+    reasoning_tokens: Mapping[str, int] = field(
+        default_factory=lambda: dict(NATURAL_REASONING_TOKENS)
+    )
+    providers: Sequence[str] = ()
+    """Upstream providers serving the model (the ``provider`` field of a reply): a request's
+    routing ``order``/``only`` picks among them, else they take turns."""
+    prices_per_m: tuple[float, float] | None = None
+    """(input, output) USD per million tokens: every reply bills ``usage.cost`` for its tokens,
+    reasoning included (an empty, cut-off reply too)."""
+    reasoning_price_per_m: float | None = None
+    rate_limit: tuple[int, float] | None = None
+    """(requests, window_s): a request beyond that many accepted in the last ``window_s``
+    seconds gets 429 with ``Retry-After``."""
+    rate_group: str | None = None
+    """Models sharing one rate window (OpenRouter's ``:free`` limit is account-wide)."""
     _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    @property
+    def thinks(self) -> bool:
+        return self.reasons or self.thinks_in_content
 
     def fault_for(self, index: int) -> Fault | None:
         if index < len(self.fault_sequence):
