@@ -62,8 +62,10 @@ def comparison_table(report: ComparisonReport) -> Table:
 
 
 def compare_command(
-    a: str = typer.Argument(..., help="model id (e.g. mockllm/atlas) or swarm run id"),
-    b: str = typer.Argument(..., help="model id or swarm run id"),
+    a: str = typer.Argument(
+        ..., help="setup (model id or model@setting, e.g. mockllm/atlas) or swarm run id"
+    ),
+    b: str = typer.Argument(..., help="setup or swarm run id"),
     harness: str | None = typer.Option(
         None, "--harness", "-H", help="harness id, name, list or 'all' (default: every shared)"
     ),
@@ -72,10 +74,12 @@ def compare_command(
 ) -> None:
     """Compare A with B on the items both answered: per harness and overall, the difference
     A - B with its 95% CI and p-value (exact McNemar for 0/1 scores, clustered paired t
-    otherwise; Holm-corrected across harnesses), and a verdict in words. A and B are model ids
-    (their own runs) or the run id a swarm printed (its last stage).
+    otherwise; Holm-corrected across harnesses), and a verdict in words. A and B are setups
+    (a model's own runs at one reasoning setting: model@low and model@high are two) or the run
+    id a swarm printed (its last stage). Rescored runs count in their latest scoring.
 
     Example: map-elite compare mockllm/atlas mockllm/harbor
+    Example: map-elite compare openrouter/openai/gpt-5-nano@low openrouter/openai/gpt-5-nano@high
     Example: map-elite compare r-1a2b3c mockllm/atlas --harness 0,7 --json
     """
     from mapelite.harnesses import parse_harness_selection
@@ -91,6 +95,9 @@ def compare_command(
         return
     console = make_console()
     console.print(comparison_table(report))
+    for label, side in (("A", report.a), ("B", report.b)):
+        if side.scorer_versions:
+            say(console, f"{label} scored by scorer version {', '.join(side.scorer_versions)}")
     say(console, f"verdict: {report.verdict}")
 
 

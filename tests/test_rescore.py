@@ -14,6 +14,7 @@ from cli.main import build_app
 from mapelite.harnesses.registry import get_harness
 from mapelite.ledger.chain import Ledger
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
+from mapelite.stats.compare import resolve_side
 from mapelite.testing.model_server import ModelServer
 from profiles.rollup import build_report
 
@@ -126,6 +127,9 @@ def test_profiles_read_the_latest_scoring_and_name_its_scorer_version(
     assert profile.scorer_versions == ["0", "1"]  # r-fine still holds the old scorer's marks
     code, out = _cli(["profile", MODEL], capsys)
     assert code == 0 and "0, 1" in out
+    side, chosen = resolve_side(list(Ledger(path).read()), MODEL)  # compare's view
+    assert side.entries == 2 and side.scorer_versions == ["0", "1"]
+    assert [e.metadata.run_id for e in chosen] == ["r-fine", "r-old"]
 
 
 def test_rescore_of_a_corrupt_ledger_is_one_line_and_appends_nothing(

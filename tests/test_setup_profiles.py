@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 
 from cli.app import run_app
 from mapelite.ledger.chain import Ledger
@@ -132,3 +133,27 @@ def test_profile_prints_a_setups_truncation_rate_and_its_providers_apart(
     assert code == 0
     assert "via Azure" in out and "50.0% (2/4)" in out
     assert "via OpenAI" in out and "75.0% (3/4)" in out
+
+
+def test_compare_pairs_two_settings_of_one_model_as_two_setups(
+    ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mapelite.stats.compare import compare, entries_mentioning
+
+    low, high = f"{NANO}@minimal", f"{NANO}@high"
+    report = compare(entries_mentioning(ledger, [low, high]), low, high)
+    assert (report.a.entries, report.b.entries) == (2, 1)
+    assert report.overall.n == 4  # decide-01..04, answered by both
+    assert report.overall.a_mean == pytest.approx((1 + 0.5 + 0 + 0) / 4)
+    assert report.overall.b_mean == 1.0
+    code = run_app(fresh_app_with_compare(), ["compare", low, high])
+    out = capsys.readouterr().out
+    assert code == 0 and f"A = {low}" in out and "verdict: " in out
+
+
+def fresh_app_with_compare() -> typer.Typer:
+    from cli import compare
+
+    app = fresh_app()
+    compare.register(app)
+    return app

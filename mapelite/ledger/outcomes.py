@@ -33,6 +33,23 @@ def scores_of(items: Sequence[ItemOutcome]) -> Scores:
     return Scores(raw=raw, normalized=min(1.0, max(0.0, raw / len(scored))))
 
 
+def latest_scorings(entries: Iterable[HarnessResult]) -> list[HarnessResult]:
+    """``entries`` with each original in its latest scoring: a rescoring (``metadata.rescore_of``
+    = the original's hash, `mapelite.rescore`) takes the place of the original and of any
+    earlier rescoring of it; order kept (by the scoring's position)."""
+    listed = list(entries)
+    latest: dict[str, int] = {}
+    for index, entry in enumerate(listed):
+        original = entry.metadata.rescore_of or entry.hash
+        if original is not None:
+            latest[original] = index
+    return [
+        entry
+        for index, entry in enumerate(listed)
+        if latest.get(entry.metadata.rescore_of or entry.hash or "", index) == index
+    ]
+
+
 def has_errors(result: HarnessResult) -> bool:
     """True when any part of the run failed (the run's own error, or an item's): such a run is
     not done, and a resume runs it again."""

@@ -1,11 +1,13 @@
-"""Paired comparison of two models, or of a swarm run and a model, on the items both answered.
+"""Paired comparison of two setups, or of a swarm run and a setup, on the items both answered.
 
-A side is a model id (its solo entries: role ``single``, or a first-stage ``worker``) or a swarm
-run id (the last stage of that run). Each side's score of an item is its mean over the side's
-scored answers to it (repeats of an item are one cluster); items are paired by (harness, bank,
-item id). Per harness: difference, 95% CI, p-value (exact McNemar for 0/1 scores, cluster-robust
-paired t otherwise), Holm-corrected across the harnesses compared; then the same over every
-shared item, and a verdict in words.
+A side is a setup (``model`` or ``model@setting``; its solo entries: role ``single``, or a
+first-stage ``worker``) or a swarm run id (the last stage of that run). Each side's score of
+an item is its mean over the side's scored answers to it (repeats of an item are one cluster);
+items are paired by (harness, bank, item id). Per harness: difference, 95% CI, p-value (exact
+McNemar for 0/1 scores, cluster-robust paired t otherwise), Holm-corrected across the
+harnesses compared; then the same over every shared item, and a verdict in words. Each harness
+run counts in its latest scoring (`mapelite.ledger.outcomes.latest_scorings`); a side names the
+scorer versions that made it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from mapelite.errors import InvalidInputError, LedgerError
+from mapelite.ledger.outcomes import latest_scorings
 from mapelite.schemas import HARNESS_NAMES, HarnessResult
 from mapelite.stats.core import (
     LEVEL,
@@ -46,7 +49,7 @@ def solo_entries(entries: Iterable[HarnessResult], model: str) -> list[HarnessRe
     return [
         e
         for e in entries
-        if e.model == model
+        if e.setup == model
         and e.metadata.role in ("single", "worker")
         and (e.metadata.stage or 0) == 0
     ]
@@ -102,21 +105,29 @@ class Side(BaseModel):
     name: str
     kind: str  # "model" or "swarm run"
     entries: int
+    scorer_versions: list[str] = []
+    """Versions of the scorers that scored its items (none recorded: written before them)."""
 
 
 def resolve_side(entries: Sequence[HarnessResult], name: str) -> tuple[Side, list[HarnessResult]]:
     """A swarm run id or a model id -> its entries to compare; unknown -> InvalidInputError."""
+    entries = latest_scorings(entries)
     run = swarm_run_entries(entries, name)
     if run:
         chosen = last_stage(run)
-        return Side(name=name, kind="swarm run", entries=len(chosen)), chosen
+        return Side(name=name, kind="swarm run", entries=len(chosen), **_versions(chosen)), chosen
     solo = solo_entries(entries, name)
     if solo:
-        return Side(name=name, kind="model", entries=len(solo)), solo
+        return Side(name=name, kind="model", entries=len(solo), **_versions(solo)), solo
     raise InvalidInputError(
         f"{name!r} is neither a model with results of its own nor a swarm run id in the ledger; "
         "give a model id such as mockllm/atlas or the run id a swarm printed"
     )
+
+
+def _versions(entries: Sequence[HarnessResult]) -> dict[str, list[str]]:
+    found = {o.scorer_version for e in entries for o in e.metadata.items if o.scorer_version}
+    return {"scorer_versions": sorted(found)}
 
 
 class HarnessComparison(BaseModel):
@@ -252,7 +263,9 @@ def entries_mentioning(ledger_path: Path, names: Sequence[str]) -> list[HarnessR
     """The ledger's entries whose line mentions one of ``names`` (model ids or run ids) as a
     JSON string: what `compare` needs, without parsing the rest of a large ledger. Verify the
     ledger first; a missing one is a LedgerError."""
-    needles = [json.dumps(name, ensure_ascii=False).encode() for name in names]
+    # A setup's line holds its model id (the setting is a field of its own).
+    models = {name.rpartition("@")[0] or name for name in names}
+    needles = [json.dumps(name, ensure_ascii=False).encode() for name in {*names, *models}]
     found = []
     try:
         with ledger_path.open("rb", buffering=1 << 20) as handle:
