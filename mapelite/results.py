@@ -32,8 +32,12 @@ def agent_result(
     """A `HarnessResult` at the place ``context`` names in its run (a unit without one is
     recorded under ``<runner>-unassigned``), simulated as the catalog says, with the run's
     ``measures`` (items, latency, tokens, cost, attempts, error, seed... as `ResultMetadata`
-    names them). Score 0 unless given: a failed run is still an entry."""
+    names them). Score 0 unless given: a failed run is still an entry. A setup
+    (``model@setting``) is recorded as its model with ``metadata.reasoning``."""
     catalog = catalog if catalog is not None else load_catalog()
+    model, sep, setting = model.rpartition("@") if "@" in model else (model, "", "")
+    if sep and measures.get("reasoning") is None:
+        measures["reasoning"] = setting
     where: dict[str, Any] = {"run_id": f"{runner}-unassigned"}
     if context is not None:
         where = {
