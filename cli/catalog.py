@@ -114,7 +114,8 @@ def cost_estimate_command(
     """
     from cli.options import run_defaults
     from mapelite.catalog.cost import estimate_swarm
-    from mapelite.catalog.models import load_catalog, select_models
+    from mapelite.catalog.models import load_catalog
+    from mapelite.catalog.setups import select_models
     from mapelite.config.settings import get_settings
     from mapelite.harnesses import parse_harness_selection
     from mapelite.schemas import HarnessRunnerOptions
@@ -169,7 +170,8 @@ def models_command(
         return
     from rich.table import Table
 
-    from mapelite.catalog.models import load_catalog, select_models
+    from mapelite.catalog.models import load_catalog
+    from mapelite.catalog.setups import select_models
 
     catalog = load_catalog()
     tiers_of: dict[str, list[str]] = {}

@@ -61,7 +61,8 @@ ERROR_CHARS = 90
 
 def resolve_models(tier: str | None, models: Sequence[str], listed: str | None = None) -> list[str]:
     """The models of ``--tier``, of the MODEL arguments, or of ``--models a,b`` (one of them)."""
-    from mapelite.catalog.models import load_catalog, select_models
+    from mapelite.catalog.models import load_catalog
+    from mapelite.catalog.setups import select_models
 
     if sum(1 for given in (tier, models, listed) if given) > 1:
         raise InvalidInputError("give one of --tier, --models or model ids, not several")

@@ -24,7 +24,8 @@ from flows.publish import (
     run_name,
 )
 from mapelite.catalog.cost import CostEstimate, estimate_batch
-from mapelite.catalog.models import load_catalog, select_models
+from mapelite.catalog.models import load_catalog
+from mapelite.catalog.setups import select_models
 from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, AgentContext, HarnessRunnerOptions, ItemSample

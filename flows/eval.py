@@ -23,7 +23,8 @@ from flows.publish import (
     run_name,
 )
 from mapelite.catalog.cost import estimate_batch
-from mapelite.catalog.models import load_catalog, resolve_setup
+from mapelite.catalog.models import load_catalog
+from mapelite.catalog.setups import resolve_setup
 from mapelite.config.settings import get_settings
 from mapelite.harnesses import parse_harness_selection
 from mapelite.ledger.outcomes import has_errors, scored_mean

@@ -30,7 +30,8 @@ from flows.publish import (
     swarm_markdown,
 )
 from mapelite.catalog.cost import CostEstimate, estimate_swarm
-from mapelite.catalog.models import load_catalog, resolve_setup, select_models
+from mapelite.catalog.models import load_catalog
+from mapelite.catalog.setups import resolve_setup, select_models
 from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
 from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessResult, HarnessRunnerOptions, ItemSample

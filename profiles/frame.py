@@ -25,7 +25,13 @@ from mapelite.ledger.summary import (
     summary_in_step,
     summary_path,
 )
-from profiles.item_columns import item_statistics, setup_statistics
+from profiles.item_columns import (
+    SETUP_COLUMNS,
+    item_statistics,
+    latest_scoring,
+    setup_fields,
+    setup_statistics,
+)
 
 # Only these fields are read; everything else on a line (items, hashes, tokens...) is skipped.
 # ``tier`` and ``repeat`` are optional extra metadata keys: read when a flow records them.
@@ -104,11 +110,6 @@ def _columns(first: str, last: str) -> list[str]:
 
 
 ITEM_COLUMNS = _columns("items_scored", "item_sample")
-# What makes a score a setup's and what its answers spent (`summary.setup_statistics`).
-SETUP_COLUMNS = _columns("reasoning", "rescore_of")
-SETUP_ITEM_COLUMNS = ["items_truncated", "tokens_out_p50", "tokens_out_p90", "served_by"]
-SETUP_ITEM_COLUMNS += ["scorer_version"]
-SETUP_META_COLUMNS = [c for c in SETUP_COLUMNS if c not in SETUP_ITEM_COLUMNS]
 # The columns the roll-up derives its frame from, read from either source.
 _RAW_COLUMNS = [
     "seq", "harness_id", "model", "normalized", "ts", "run_id", "repeat", "pattern",
@@ -297,24 +298,11 @@ def _ledger_columns(path: Path) -> pl.LazyFrame:
             meta.field("simulated"),
             meta.field("tier"),
             *ITEM_COLUMNS,
-            *_setup_fields(),
+            *setup_fields(),
             pl.col("hash"),
         )
         .sort("seq")
     )
-
-
-def _setup_fields() -> list[pl.Expr]:
-    """The `SETUP_COLUMNS` of a ledger scan joined with its `setup_statistics`, in order."""
-    meta = pl.col("metadata").struct
-    return [
-        meta.field(name)
-        if name in SETUP_META_COLUMNS
-        else pl.col(name).fill_null(0)
-        if name == "items_truncated"
-        else pl.col(name)
-        for name in SETUP_COLUMNS
-    ]
 
 
 def _parsed_timestamp() -> pl.Expr:
@@ -335,7 +323,7 @@ def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.concat_str(pl.col("model"), pl.lit("@"), pl.col("reasoning")))
         .otherwise(pl.col("model"))
     )
-    return _latest_scoring(raw).select(
+    return latest_scoring(raw).select(
         pl.col("seq"),
         pl.col("harness_id"),
         setup.alias("model"),
@@ -372,17 +360,6 @@ def _derive(raw: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _latest_scoring(raw: pl.LazyFrame) -> pl.LazyFrame:
-    """Each original entry in its latest scoring: a rescoring (``rescore_of``: the original's
-    hash) replaces the original and any earlier rescoring of it (`mapelite.ledger.rescore`)."""
-    # Checked first (the summary's rows are in memory already): a ledger without rescorings,
-    # the usual case, is not grouped by original at all.
-    if raw.select(pl.col("rescore_of").is_null().all()).collect().item():
-        return raw
-    original = pl.coalesce(pl.col("rescore_of"), pl.col("hash"))
-    return raw.filter(pl.col("seq") == pl.col("seq").max().over(original))
-
-
 def write_summary(ledger_path: Path, target: Path) -> None:
     """Write the summary of the ledger at ``ledger_path`` to ``target`` (streamed by polars)."""
     meta = pl.col("metadata").struct
@@ -406,7 +383,7 @@ def write_summary(ledger_path: Path, target: Path) -> None:
             pl.col("item_clusters").fill_null(0),
             pl.col("item_binary").fill_null(True),
             "item_sample",
-            *_setup_fields(),
+            *setup_fields(),
             pl.col("seq"),
             pl.col("hash"),
         )

@@ -1,4 +1,5 @@
-"""Per-entry item statistics computed by polars from the ledger's ``metadata.items``.
+"""Per-entry columns computed by polars from the ledger: item statistics from
+``metadata.items``, the setup columns, and each original's latest scoring.
 
 The same numbers `mapelite.ledger.summary.item_statistics` computes per entry when an append
 writes the summary index; this is how a summary rebuild (and the direct ledger read) gets them.
@@ -10,7 +11,18 @@ import hashlib
 
 import polars as pl
 
-from mapelite.ledger.summary import STAT_DIGITS, TOKEN_QUANTILES
+from mapelite.ledger.summary import STAT_DIGITS, SUMMARY_COLUMNS, TOKEN_QUANTILES
+
+
+def _columns(first: str, last: str) -> list[str]:
+    return list(SUMMARY_COLUMNS[SUMMARY_COLUMNS.index(first) : SUMMARY_COLUMNS.index(last) + 1])
+
+
+# What makes a score a setup's and what its answers spent (`summary.setup_statistics`).
+SETUP_COLUMNS = _columns("reasoning", "rescore_of")
+SETUP_ITEM_COLUMNS = ["items_truncated", "tokens_out_p50", "tokens_out_p90", "served_by"]
+SETUP_ITEM_COLUMNS += ["scorer_version"]
+SETUP_META_COLUMNS = [c for c in SETUP_COLUMNS if c not in SETUP_ITEM_COLUMNS]
 
 
 def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
@@ -114,3 +126,27 @@ def setup_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
 def _joined(values: pl.Expr) -> pl.Expr:
     distinct = values.drop_nulls().unique().sort().str.join("+")
     return pl.when(distinct == "").then(None).otherwise(distinct)
+
+
+def setup_fields() -> list[pl.Expr]:
+    """The `SETUP_COLUMNS` of a ledger scan joined with its `setup_statistics`, in order."""
+    meta = pl.col("metadata").struct
+    return [
+        meta.field(name)
+        if name in SETUP_META_COLUMNS
+        else pl.col(name).fill_null(0)
+        if name == "items_truncated"
+        else pl.col(name)
+        for name in SETUP_COLUMNS
+    ]
+
+
+def latest_scoring(raw: pl.LazyFrame) -> pl.LazyFrame:
+    """Each original entry in its latest scoring: a rescoring (``rescore_of``: the original's
+    hash) replaces the original and any earlier rescoring of it (`mapelite.ledger.rescore`)."""
+    # Checked first (the summary's rows are in memory already): a ledger without rescorings,
+    # the usual case, is not grouped by original at all.
+    if raw.select(pl.col("rescore_of").is_null().all()).collect().item():
+        return raw
+    original = pl.coalesce(pl.col("rescore_of"), pl.col("hash"))
+    return raw.filter(pl.col("seq") == pl.col("seq").max().over(original))

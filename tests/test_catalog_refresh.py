@@ -134,7 +134,8 @@ def test_a_tier_emptied_by_a_refresh_is_a_warning_and_running_it_an_error():
     assert summary.emptied_tiers == ["tier2", "tier3"]
     assert "tier 'tier2' is empty" in summary.warnings[0]
     assert data["tiers"]["tier2"] == []
-    from mapelite.catalog.models import catalog_from_bytes, select_models
+    from mapelite.catalog.models import catalog_from_bytes
+    from mapelite.catalog.setups import select_models
 
     catalog = catalog_from_bytes(json.dumps(data).encode())
     with pytest.raises(InvalidInputError, match="tier 'tier2' has no models") as caught:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mapelite.catalog.cost import format_usd, warning_text
-from mapelite.catalog.models import load_catalog, select_models
+from mapelite.catalog.models import load_catalog
+from mapelite.catalog.setups import select_models
 from mapelite.config.settings import Settings, get_settings, use_config_file
 from mapelite.config.show import CONFIG_EXAMPLE, MASK, describe_settings, write_example
 from mapelite.errors import ConfigError, InvalidInputError

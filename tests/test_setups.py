@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mapelite.catalog.models import load_catalog, resolve_setup, select_models
+from mapelite.catalog.models import load_catalog
+from mapelite.catalog.setups import resolve_setup, select_models
 from mapelite.config.settings import Settings, use_config_file
 from mapelite.errors import ConfigError, InvalidInputError
 from mapelite.schemas import HarnessResult, ResultMetadata, Scores
@@ -63,6 +64,7 @@ def test_the_config_files_reasoning_setting_makes_the_setup_a_plain_id_runs(
     assert resolve_setup(catalog, MINI) == f"{MINI}@low"  # it reasons: the default for it
     plain = "openrouter/openai/gpt-4o-mini"
     assert resolve_setup(catalog, plain) == plain  # no setting, does not reason: a plain id
+    assert resolve_setup(catalog, plain, "high") == plain  # --reasoning: only models that reason
     assert resolve_setup(catalog, "ollama/qwen3:0.6b@2k") == "ollama/qwen3:0.6b@2000"
     # A model that reasons runs at the default for evaluation: its setup says which.
     assert resolve_setup(catalog, "ollama/qwen3:0.6b") == "ollama/qwen3:0.6b@low"
