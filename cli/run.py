@@ -147,7 +147,7 @@ def result_table(results: Sequence[HarnessResult]) -> Table:
             error = error[:ERROR_CHARS] + "…"
         cells = (
             f"{r.harness_id} {r.harness_name}",
-            r.model + (" (sim)" if r.simulated else ""),
+            r.setup + (" (sim)" if r.simulated else ""),
             _score_text(r),
             coverage_text([r]),
             f"{meta.latency_s:.2f}",
