@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
@@ -209,10 +210,18 @@ def expected_completion_tokens(
 
 
 def _observed() -> TokenObservations:
-    """What the ledger in use has measured."""
+    """What the ledger in use had measured when this process first asked: a run prices its
+    estimate and every unit's budget reservation on the same figures, and does not read the
+    summary again after each of its own appends."""
     from mapelite.config.settings import get_settings
 
-    return observed_tokens(get_settings().ledger)
+    path = get_settings().ledger
+    if path not in _SNAPSHOTS:
+        _SNAPSHOTS[path] = observed_tokens(path)
+    return _SNAPSHOTS[path]
+
+
+_SNAPSHOTS: dict[Path, TokenObservations] = {}
 
 
 def call_cost_usd(
