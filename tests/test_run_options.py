@@ -75,11 +75,14 @@ def test_the_config_defaults_apply_before_the_built_in_ones_and_given_options_be
 
 
 def test_a_repeat_gets_its_own_run_id_and_seed_and_the_runner_options_carry_every_limit():
-    options = RunOptions(seed=10, runs=3, retries=0, call_timeout_s=5, bank="gen", items=2)
+    options = RunOptions(
+        seed=10, runs=3, retries=0, call_timeout_s=5, temperature=0.5, bank="gen", items=2
+    )
     repeat = options.for_repeat("base.2", 1)
     assert (repeat.run_id, repeat.seed, repeat.runs) == ("base.2", 11, 1)
     harness = repeat.runner_options()
     assert (harness.seed, harness.retries, harness.call_timeout_s) == (11, 0, 5)
+    assert harness.temperature == 0.5
     assert (harness.bank, harness.items) == ("gen", 2)
 
 

@@ -161,6 +161,11 @@ class RunOptions(BaseModel):
         Field(ge=0, description="retries per call after the first"),
         Flag("--retries"),
     ] = 3
+    temperature: Annotated[
+        float,
+        Field(ge=0, le=2, description="sampling temperature of every model call"),
+        Flag("--temperature"),
+    ] = 0.0
     item_limit: Annotated[
         int | None,
         Field(gt=0, description="only the first N items of each harness (smoke tests, benchmarks)"),
@@ -213,6 +218,7 @@ class RunOptions(BaseModel):
             "timeout_s": self.timeout_s,
             "call_timeout_s": self.call_timeout_s,
             "retries": self.retries,
+            "temperature": self.temperature,
             "item_limit": self.item_limit,
             "cache": bool(self.cache),
             "seed": self.seed or 0,
