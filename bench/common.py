@@ -231,3 +231,47 @@ def format_table(rows: list[Row]) -> str:
             f"{row.reps} | {note} |"
         )
     return "\n".join(lines)
+
+
+# -- what the orchestration, whole-process and scale cases share ---------------------------------
+
+LIMIT = 64
+"""Calls in flight per provider in every case (the model server answers them all at once)."""
+BENCH_MODELS = 64
+BENCH_TIER = "bench"
+
+
+def bench_models(count: int = BENCH_MODELS) -> list[str]:
+    """Distinct model ids on the `openai/` provider (the model server answers any name)."""
+    return [f"openai/bench-{i:02d}" for i in range(count)]
+
+
+def write_bench_catalog(home: Path, count: int = BENCH_MODELS) -> None:
+    """A catalog in ``home`` with a `bench` tier of `openai/` models, so the batch flow (which
+    takes a tier) runs exactly these models."""
+    from mapelite.catalog.models import SHIPPED_CATALOG
+
+    data = json.loads(SHIPPED_CATALOG.read_text())
+    data["tiers"][BENCH_TIER] = bench_models(count)
+    data["tiers"][BENCH_TIER + "8"] = bench_models(8)  # for profiling a small flow
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "catalog.json").write_text(json.dumps(data))
+
+
+def mapelite_env(home: Path, base_url: str, limit: int = LIMIT) -> dict[str, str]:
+    return {
+        "MAPELITE_HOME": str(home),
+        "MAPELITE_OPENAI_BASE_URL": base_url,
+        "MAPELITE_OPENAI_API_KEY": "bench-key",
+        "MAPELITE_PROVIDER_LIMITS": json.dumps({"openai": limit}),
+        "MAPELITE_BUDGET_USD": "1000",
+    }
+
+
+def stop_local_servers(root: Path) -> None:
+    """Stop the background Prefect servers the commands started for homes under ``root``."""
+    try:
+        from flows.local_api import stop_servers
+    except ImportError:  # a tree without the reusable local server
+        return
+    stop_servers(root)

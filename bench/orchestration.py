@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import time
 import uuid
@@ -32,52 +31,30 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    BENCH_MODELS,
+    BENCH_TIER,
+    LIMIT,
     Row,
+    bench_models,
     emit_child_result,
+    mapelite_env,
     median,
     model_server_process,
     peak_rss_mb,
     prefect_server,
     run_child,
     server_requests,
+    stop_local_servers,
     temp_dir,
+    write_bench_catalog,
 )
 
 UNITS = 512
-LIMIT = 64
 LATENCY_S = 0.05
 HARNESS_IDS = list(range(8))
-MODEL_COUNT = UNITS // len(HARNESS_IDS)  # 64 models × 8 harnesses = 512 units
-BENCH_TIER = "bench"
+MODEL_COUNT = BENCH_MODELS  # 64 models × 8 harnesses = 512 units
 WARM_UP_MODELS = 8  # the remote runners' warm-up batch: 8 models × every harness
 TARGETS = {"B": 1.2, "C": 3.0, "D": 4.0, "E": 3.0, "F": 5.0}
-
-
-def bench_models(count: int = MODEL_COUNT) -> list[str]:
-    """Distinct model ids on the `openai/` provider (the model server answers any name)."""
-    return [f"openai/bench-{i:02d}" for i in range(count)]
-
-
-def write_bench_catalog(home: Path, count: int = MODEL_COUNT) -> None:
-    """A catalog in ``home`` with a `bench` tier of `openai/` models, so the batch flow (which
-    takes a tier) runs exactly these models."""
-    from mapelite.catalog.models import SHIPPED_CATALOG
-
-    data = json.loads(SHIPPED_CATALOG.read_text())
-    data["tiers"][BENCH_TIER] = bench_models(count)
-    data["tiers"][BENCH_TIER + "8"] = bench_models(8)  # for profiling a small flow
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "catalog.json").write_text(json.dumps(data))
-
-
-def mapelite_env(home: Path, base_url: str, limit: int = LIMIT) -> dict[str, str]:
-    return {
-        "MAPELITE_HOME": str(home),
-        "MAPELITE_OPENAI_BASE_URL": base_url,
-        "MAPELITE_OPENAI_API_KEY": "bench-key",
-        "MAPELITE_PROVIDER_LIMITS": json.dumps({"openai": limit}),
-        "MAPELITE_BUDGET_USD": "1000",
-    }
 
 
 # -- A: the baseline ---------------------------------------------------------------------------
@@ -184,13 +161,14 @@ async def local_runner_batch(base_url: str, home: Path, models: list[str]) -> fl
 
 async def _prefect_batch(models_tier: str, runs: int, warm: bool, base_url: str) -> dict[str, Any]:
     from flows.batch import batch_flow
+    from mapelite.config.run_options import RunOptions
 
-    kwargs: dict[str, Any] = {"tier": models_tier, "harness": "all", "runs": runs}
+    options = RunOptions(runs=runs, bank="core")  # the six curated items the bench is sized on
     if warm:  # first flow run of a process pays Prefect start-up (ephemeral server, clients)
-        await batch_flow(**{**kwargs, "harness": "0"})
+        await batch_flow(models_tier, harness="0", options=options)
     before = server_requests(base_url)  # the warm-up's calls are not the timed flow's
     started = time.perf_counter()
-    result = await batch_flow(**kwargs)
+    result = await batch_flow(models_tier, harness="all", options=options)
     wall = time.perf_counter() - started
     calls = server_requests(base_url) - before
     return {"wall_s": wall, "calls": calls, "units": result.units, "failed": result.failed}
@@ -339,8 +317,6 @@ def run_cases(cases: set[str], reps: int, memory: dict[str, float]) -> list[Row]
         try:
             return _run_cases(workdir, cases, reps, memory)
         finally:
-            from bench.whole import stop_local_servers
-
             stop_local_servers(workdir)  # case D's local Prefect server
 
 

@@ -19,9 +19,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import Row, child_env, model_server_process, temp_dir
-from bench.orchestration import mapelite_env, write_bench_catalog
-from bench.whole import PREFECT_CHOICES, map_elite, stop_local_servers
+from bench.common import (
+    Row,
+    child_env,
+    mapelite_env,
+    model_server_process,
+    stop_local_servers,
+    temp_dir,
+    write_bench_catalog,
+)
+from bench.whole import PREFECT_CHOICES, map_elite
 
 PEAK_OF_CHILD = (
     "import resource, subprocess, sys\n"
@@ -83,7 +90,7 @@ def _swarm_and_batch(workdir: Path, quick: bool) -> list[Row]:
             ),
             (
                 "S2 batch, 64 models, all harnesses",
-                ["batch", "bench", "--harness", "all", "--yes"],
+                ["batch", "bench", "--harness", "all", "--bank", "core", "--yes"],
                 "512 harness runs, 3,072 calls",
             ),
         ]

@@ -28,13 +28,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import REPO_ROOT, Row, child_env, median, model_server_process, temp_dir
-from bench.orchestration import LIMIT, mapelite_env, write_bench_catalog
+from bench.common import (
+    LIMIT,
+    REPO_ROOT,
+    Row,
+    child_env,
+    mapelite_env,
+    median,
+    model_server_process,
+    stop_local_servers,
+    temp_dir,
+    write_bench_catalog,
+)
 
 TINY_LATENCY_S = 0.1
 BATCH_LATENCY_S = 0.05
-TINY_ARGS = ["batch", "bench8", "--harness", "0", "--yes"]
-BATCH_ARGS = ["batch", "bench8", "--harness", "all", "--runs", "8", "--yes"]
+TINY_ARGS = ["batch", "bench8", "--harness", "0", "--bank", "core", "--yes"]
+BATCH_ARGS = ["batch", "bench8", "--harness", "all", "--runs", "8", "--bank", "core", "--yes"]
 TARGETS = {"tiny warm": 2.0, "tiny cold": 4.0, "batch warm": 1.5}
 # A user's own Prefect set-up must not leak into the measured commands (nor theirs into ours).
 PREFECT_CHOICES = (
@@ -125,15 +135,6 @@ def help_wall(reps: int) -> float:
         subprocess.run([map_elite(), "--help"], env=env, capture_output=True, check=True)
         walls.append(time.monotonic() - started)
     return median(walls)
-
-
-def stop_local_servers(root: Path) -> None:
-    """Stop the background Prefect servers the commands started for homes under ``root``."""
-    try:
-        from flows.local_api import stop_servers
-    except ImportError:  # a tree without the reusable local server
-        return
-    stop_servers(root)
 
 
 class WholeProcessCases:

@@ -12,18 +12,15 @@ import typer
 
 from cli.app import help_text
 from cli.options import (
-    BANK_OPTION,
-    CONTEXT_TOKENS_OPTION,
     DETECT_OPTION,
-    INSTRUCTIONS_OPTION,
-    ITEM_SEED_OPTION,
-    ITEMS_OPTION,
     JSON_OPTION,
     MODELS_OPTION,
+    RUN_OPTIONS,
+    SAMPLE_FIELDS,
     SELECT_TIER_OPTION,
-    STEPS_OPTION,
-    item_sample,
     note_capped_sample,
+    resolve_run_options,
+    takes_run_options,
 )
 from cli.output import (
     add_model_column,
@@ -32,6 +29,7 @@ from cli.output import (
     print_estimate_table,
     print_json,
 )
+from mapelite.config.run_options import RunOptions
 
 if TYPE_CHECKING:
     from mapelite.catalog.models import Catalog
@@ -80,24 +78,14 @@ def verify_command(
 
 
 @commands.command("cost-estimate")
+@takes_run_options(only=("runs", "reasoning", *SAMPLE_FIELDS))
 def cost_estimate_command(
     pattern: str = typer.Argument(..., help="swarm pattern, e.g. :10 :01 :1010 :20"),
     tier: str | None = SELECT_TIER_OPTION,
     listed: str | None = MODELS_OPTION,
     harness: str = typer.Option("all", "--harness", "-H", help="harness ids/names or 'all'"),
     lead: str | None = typer.Option(None, "--lead", help="model of the width-1 stages"),
-    runs: int | None = typer.Option(
-        None,
-        "--runs",
-        min=1,
-        help="how many times the swarm runs (default: defaults.runs of mapelite.toml, else 1)",
-    ),
-    items: int | None = ITEMS_OPTION,
-    item_seed: int | None = ITEM_SEED_OPTION,
-    bank: str | None = BANK_OPTION,
-    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
-    instructions: int | None = INSTRUCTIONS_OPTION,
-    steps: int | None = STEPS_OPTION,
+    options: RunOptions = RUN_OPTIONS,
     detect: float | None = DETECT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -107,30 +95,27 @@ def cost_estimate_command(
 
     Priced on the prompts of the items --bank, --items and --item-seed choose (or
     mapelite.toml's defaults): a 64k-token STORE sample (--bank gen --context-tokens 64000)
-    costs what its prompts cost.
+    costs what its prompts cost. --runs N prices N runs of the swarm.
 
     Example: map-elite cost-estimate :1010 --tier demo --harness all --runs 4
     Example: map-elite cost-estimate :10 --tier demo --detect 0.1
     """
-    from cli.options import run_defaults
     from mapelite.catalog.cost import estimate_swarm
     from mapelite.catalog.models import load_catalog
-    from mapelite.catalog.setups import select_models
+    from mapelite.catalog.setups import resolve_setup, select_models
     from mapelite.config.settings import get_settings
     from mapelite.harnesses import parse_harness_selection
-    from mapelite.schemas import HarnessRunnerOptions
     from mapelite.swarm.patterns import parse_pattern
 
     settings = get_settings()
-    runs, _ = run_defaults(runs, None)
     parsed = parse_pattern(pattern, settings.max_agents)
     catalog = load_catalog()
-    label, models = select_models(catalog, tier=tier, models=listed)
+    label, models = select_models(catalog, tier=tier, models=listed, reasoning=options.reasoning)
     harness_ids = parse_harness_selection(harness)
-    if lead is not None:
-        catalog.get(lead)  # an unknown lead model is a one-line error
-    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    note_capped_sample(sample, harness_ids)
+    if lead is not None:  # an unknown lead model is a one-line error
+        lead = resolve_setup(catalog, lead, options.reasoning)
+    resolved = resolve_run_options(options, models)
+    note_capped_sample(resolved.sample, harness_ids)
     estimate = estimate_swarm(
         parsed,
         models,
@@ -138,8 +123,8 @@ def cost_estimate_command(
         tier=label,
         lead=lead,
         warn_usd=settings.warn_usd,
-        runs=runs,
-        options=HarnessRunnerOptions(**sample.fields()),
+        runs=resolved.runs or 1,
+        options=resolved.runner_options(),
     )
     if as_json:
         print_json(estimate.model_dump(mode="json"))
@@ -328,19 +313,18 @@ PROMPT_CHARS = 2000
 
 
 @commands.command("items")
+@takes_run_options(
+    only=("item_seed", "context_tokens", "instructions_per_prompt", "reasoning_steps")
+)
 def items_command(
     harness: str = typer.Argument(..., help="one harness: id or name, e.g. 7 or DECIDE"),
     items: int = typer.Option(3, "--items", min=1, help="how many items to show"),
-    item_seed: int | None = ITEM_SEED_OPTION,
     bank: str | None = typer.Option(
         None,
         "--bank",
-        help="gen | core | humaneval (SHAPE) | PATH of a dataset file (default gen: the "
-        "generator; runs default to core)",
+        help="gen | core | humaneval (SHAPE) | PATH of a dataset file (default gen: the generator)",
     ),
-    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
-    instructions: int | None = INSTRUCTIONS_OPTION,
-    steps: int | None = STEPS_OPTION,
+    options: RunOptions = RUN_OPTIONS,
     as_json: bool = typer.Option(
         False, "--json", help="print a JSON list of {id, bank, prompt, reference, ...}"
     ),
@@ -355,15 +339,16 @@ def items_command(
     from rich.text import Text
 
     from mapelite.banks.listing import item_views
+    from mapelite.config.settings import get_settings
     from mapelite.errors import InvalidInputError
     from mapelite.harnesses import parse_harness_selection
 
     harness_ids = parse_harness_selection(harness)
     if len(harness_ids) != 1:
         raise InvalidInputError(f"give one harness, not {harness!r}")
-    sample = item_sample(
-        items, item_seed, bank, context_tokens, instructions, steps, default_bank="gen"
-    )
+    defaults = get_settings().defaults
+    shown = options.model_copy(update={"bank": bank or defaults.bank or "gen", "items": items})
+    sample = shown.resolved(defaults, simulated=False).sample
     note_capped_sample(sample, harness_ids)
     views = item_views(
         harness_ids[0],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,33 +17,15 @@ import typer
 import flows  # noqa: F401  (prepares Prefect's environment before anything imports Prefect)
 from cli.app import add_command, note_run_started, run_async, single_command_main
 from cli.options import (
-    BANK_OPTION,
-    BUDGET_OPTION,
-    CACHE_OPTION,
-    CALL_TIMEOUT_OPTION,
-    CONTEXT_TOKENS_OPTION,
     HARNESS_OPTION,
-    INSTRUCTIONS_OPTION,
-    ITEM_SEED_OPTION,
-    ITEMS_OPTION,
     JSON_OPTION,
     MODELS_OPTION,
-    RETRIES_OPTION,
-    RUN_ID_OPTION,
-    RUNNER_OPTION,
-    RUNS_OPTION,
-    SEED_OPTION,
+    RUN_OPTIONS,
     SELECT_TIER_OPTION,
-    STEPS_OPTION,
     TIER_HELP,
-    TIMEOUT_OPTION,
-    YES_OPTION,
-    CallLimits,
     cost_gate,
-    item_sample,
     note_capped_sample,
-    run_defaults,
-    use_cache,
+    takes_run_options,
 )
 from cli.output import (
     make_console,
@@ -54,6 +35,7 @@ from cli.output import (
     say,
     stdout_for_json,
 )
+from mapelite.config.run_options import RunOptions
 from mapelite.errors import BudgetExceededError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -62,7 +44,6 @@ if TYPE_CHECKING:
     from cli.summaries import Entries
     from mapelite.catalog.cost import CostEstimate
     from mapelite.config.settings import Settings
-    from mapelite.schemas import ItemSample
     from mapelite.swarm.plan import BatchResult, EvalResult, RunOutcome, SwarmResult
 
 T = TypeVar("T")
@@ -122,56 +103,14 @@ async def _run_flow(flow_call: Callable[[], Awaitable[Any]], result_type: type[T
     return result
 
 
-@dataclass(frozen=True)
-class RunChoice:
-    """The options every flow command shares, with the config file's defaults filled in."""
-
-    runs: int
-    seed: int
-    runner: str
-    run_id: str | None
-    yes: bool
-    budget: float | None
-    limits: CallLimits
-    cache: bool
-    sample: ItemSample
-
-    @classmethod
-    def of(
-        cls,
-        runs: int | None,
-        seed: int | None,
-        runner: str,
-        run_id: str | None,
-        yes: bool,
-        budget: float | None,
-        limits: CallLimits,
-        cache: bool | None,
-        sample: ItemSample,
-    ) -> RunChoice:
-        runs, seed = run_defaults(runs, seed)
-        return cls(runs, seed, runner, run_id, yes, budget, limits, use_cache(cache), sample)
-
-    def flow_arguments(self, run_id: str, repeat: int = 0) -> dict[str, Any]:
-        """The flow parameters these choices set, for a run already given its id. The pre-run
-        check was made once, by `_start_run`, so the flow does not ask the endpoints again."""
-        return {
-            "runner": self.runner,
-            "run_id": run_id,
-            "budget_usd": self.budget,
-            "timeout_s": self.limits.timeout_s,
-            "call_timeout_s": self.limits.call_timeout_s,
-            "retries": self.limits.retries,
-            "cache": self.cache,
-            "sample": self.sample,
-            "seed": self.seed + repeat,
-            "preflight": False,
-            "return_state": True,
-        }
+def _flow_arguments(options: RunOptions) -> dict[str, Any]:
+    """The flow parameters of a run already given its id. The pre-run check was made once, by
+    `_start_run`, so the flow does not ask the endpoints again."""
+    return {"options": options, "preflight": False, "return_state": True}
 
 
 async def _start_run(
-    options: RunChoice, models: list[str], estimate: CostEstimate, settings: Settings
+    options: RunOptions, models: list[str], estimate: CostEstimate, settings: Settings
 ) -> str:
     """Everything a run checks before its first call, before it prints anything: the runner's
     server, the pre-run check (the ledger verifies and takes appends, every endpoint answers and
@@ -231,36 +170,23 @@ async def _swarm(
     models: str | None,
     harness: str,
     lead: str | None,
-    options: RunChoice,
+    options: RunOptions,
 ) -> list[SwarmResult]:
     from flows.swarm import resolve_swarm, swarm_flow
-    from mapelite.catalog.cost import estimate_swarm
     from mapelite.catalog.models import load_catalog
     from mapelite.config.settings import get_settings
-    from mapelite.schemas import HarnessRunnerOptions
     from mapelite.swarm.plan import SwarmResult
 
     settings = get_settings()
     if lead is not None:
         load_catalog().get(lead)
-    request = resolve_swarm(pattern, tier, harness, lead, settings, options.sample, models=models)
+    request = resolve_swarm(pattern, tier, harness, lead, settings, options, models=models)
+    options = request.options
     note_capped_sample(options.sample, request.harness_ids)
-    estimate = request.estimate
-    if options.runs > 1:
-        estimate = estimate_swarm(
-            request.pattern,
-            request.models,
-            request.harness_ids,
-            tier=request.tier,
-            lead=request.lead,
-            warn_usd=settings.warn_usd,
-            runs=options.runs,
-            options=HarnessRunnerOptions(**options.sample.fields()),
-        )
-    base = await _start_run(options, request.agent_models, estimate, settings)
+    base = await _start_run(options, request.agent_models, request.estimate, settings)
     chosen = request.models if models is not None else None
     results = []
-    for repeat, run_id in enumerate(_run_ids(base, options.runs)):
+    for repeat, run_id in enumerate(_run_ids(base, options.runs or 1)):
         result = await _run_flow(
             partial(
                 swarm_flow,
@@ -269,7 +195,7 @@ async def _swarm(
                 harness=harness,
                 lead=lead,
                 models=chosen,
-                **options.flow_arguments(run_id, repeat),
+                **_flow_arguments(options.for_repeat(run_id, repeat)),
             ),
             SwarmResult,
         )
@@ -279,6 +205,7 @@ async def _swarm(
     return results
 
 
+@takes_run_options()
 def swarm_command(
     pattern: str = typer.Argument(
         ..., help="swarm pattern: ':' then digits, e.g. :10 :01 :1010 :20"
@@ -289,22 +216,7 @@ def swarm_command(
     lead: str | None = typer.Option(
         None, "--lead", help="model of width-1 stages (default: the tier's first)"
     ),
-    runs: int | None = RUNS_OPTION,
-    seed: int | None = SEED_OPTION,
-    runner: str = RUNNER_OPTION,
-    run_id: str | None = RUN_ID_OPTION,
-    yes: bool = YES_OPTION,
-    budget: float | None = BUDGET_OPTION,
-    items: int | None = ITEMS_OPTION,
-    item_seed: int | None = ITEM_SEED_OPTION,
-    bank: str | None = BANK_OPTION,
-    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
-    instructions: int | None = INSTRUCTIONS_OPTION,
-    steps: int | None = STEPS_OPTION,
-    cache: bool | None = CACHE_OPTION,
-    timeout_s: float = TIMEOUT_OPTION,
-    call_timeout_s: float = CALL_TIMEOUT_OPTION,
-    retries: int = RETRIES_OPTION,
+    options: RunOptions = RUN_OPTIONS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run a swarm pattern over a tier (or --models), stage by stage; every agent's result is
@@ -324,23 +236,21 @@ def swarm_command(
     _start_local_api()
     from cli.summaries import print_swarm_summary
 
-    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    limits = CallLimits(timeout_s, call_timeout_s, retries)
-    choice = RunChoice.of(runs, seed, runner, run_id, yes, budget, limits, cache, sample)
     with stdout_for_json(as_json):
-        results = _gather(_swarm(pattern, tier, models, harness, lead, choice))
+        results = _gather(_swarm(pattern, tier, models, harness, lead, options))
     _report(results, as_json, print_swarm_summary)
 
 
 async def _batch(
-    tier: str | None, models: str | None, harness: str, options: RunChoice
+    tier: str | None, models: str | None, harness: str, options: RunOptions
 ) -> BatchResult:
     from flows.batch import batch_flow, resolve_batch
     from mapelite.config.settings import get_settings
     from mapelite.swarm.plan import BatchResult
 
     settings = get_settings()
-    request = resolve_batch(tier, harness, options.runs, settings, options.sample, models=models)
+    request = resolve_batch(tier, harness, settings, options, models=models)
+    options = request.options
     note_capped_sample(options.sample, request.harness_ids)
     run_id = await _start_run(options, request.models, request.estimate, settings)
     chosen = request.models if models is not None else None
@@ -349,34 +259,19 @@ async def _batch(
             batch_flow,
             None if chosen is not None else tier,
             harness=harness,
-            runs=options.runs,
             models=chosen,
-            **options.flow_arguments(run_id),
+            **_flow_arguments(options.model_copy(update={"run_id": run_id})),
         ),
         BatchResult,
     )
 
 
+@takes_run_options()
 def batch_command(
     tier: str | None = typer.Argument(None, help=TIER_HELP),
     models: str | None = MODELS_OPTION,
     harness: str = HARNESS_OPTION,
-    runs: int | None = RUNS_OPTION,
-    seed: int | None = SEED_OPTION,
-    runner: str = RUNNER_OPTION,
-    run_id: str | None = RUN_ID_OPTION,
-    yes: bool = YES_OPTION,
-    budget: float | None = BUDGET_OPTION,
-    items: int | None = ITEMS_OPTION,
-    item_seed: int | None = ITEM_SEED_OPTION,
-    bank: str | None = BANK_OPTION,
-    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
-    instructions: int | None = INSTRUCTIONS_OPTION,
-    steps: int | None = STEPS_OPTION,
-    cache: bool | None = CACHE_OPTION,
-    timeout_s: float = TIMEOUT_OPTION,
-    call_timeout_s: float = CALL_TIMEOUT_OPTION,
-    retries: int = RETRIES_OPTION,
+    options: RunOptions = RUN_OPTIONS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run every model of a tier (or of --models) on a harness (or all), --runs times each.
@@ -391,40 +286,30 @@ def batch_command(
     _start_local_api()
     from cli.summaries import print_batch_summary
 
-    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    limits = CallLimits(timeout_s, call_timeout_s, retries)
-    choice = RunChoice.of(runs, seed, runner, run_id, yes, budget, limits, cache, sample)
     with stdout_for_json(as_json):
-        result = _gather(_batch(tier, models, harness, choice))
+        result = _gather(_batch(tier, models, harness, options))
     _report([result], as_json, print_batch_summary)
 
 
-async def _eval(model: str, harness: str, options: RunChoice) -> list[EvalResult]:
-    from flows.eval import eval_flow
-    from mapelite.catalog.cost import estimate_batch
-    from mapelite.catalog.models import load_catalog
+async def _eval(model: str, harness: str, options: RunOptions) -> list[EvalResult]:
+    from flows.eval import eval_flow, resolve_eval
     from mapelite.config.settings import get_settings
-    from mapelite.harnesses import parse_harness_selection
-    from mapelite.schemas import HarnessRunnerOptions
     from mapelite.swarm.plan import EvalResult
 
     settings = get_settings()
-    load_catalog().get(model)
-    harness_ids = parse_harness_selection(harness)
-    note_capped_sample(options.sample, harness_ids)
-    estimate = estimate_batch(
-        [model],
-        harness_ids,
-        options.runs,
-        tier="-",
-        warn_usd=settings.warn_usd,
-        options=HarnessRunnerOptions(**options.sample.fields()),
-    )
-    base = await _start_run(options, [model], estimate, settings)
+    request = resolve_eval(model, harness, settings, options)
+    options = request.options
+    note_capped_sample(options.sample, request.harness_ids)
+    base = await _start_run(options, [model], request.estimate, settings)
     results = []
-    for repeat, run_id in enumerate(_run_ids(base, options.runs)):
+    for repeat, run_id in enumerate(_run_ids(base, options.runs or 1)):
         result = await _run_flow(
-            partial(eval_flow, model, harness=harness, **options.flow_arguments(run_id, repeat)),
+            partial(
+                eval_flow,
+                model,
+                harness=harness,
+                **_flow_arguments(options.for_repeat(run_id, repeat)),
+            ),
             EvalResult,
         )
         results.append(result)
@@ -433,27 +318,13 @@ async def _eval(model: str, harness: str, options: RunChoice) -> list[EvalResult
     return results
 
 
+@takes_run_options()
 def eval_command(
     model: str = typer.Argument(
         ..., help="model id with provider or endpoint prefix, e.g. mockllm/atlas or lab/x"
     ),
     harness: str = HARNESS_OPTION,
-    runs: int | None = RUNS_OPTION,
-    seed: int | None = SEED_OPTION,
-    runner: str = RUNNER_OPTION,
-    run_id: str | None = RUN_ID_OPTION,
-    yes: bool = YES_OPTION,
-    budget: float | None = BUDGET_OPTION,
-    items: int | None = ITEMS_OPTION,
-    item_seed: int | None = ITEM_SEED_OPTION,
-    bank: str | None = BANK_OPTION,
-    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
-    instructions: int | None = INSTRUCTIONS_OPTION,
-    steps: int | None = STEPS_OPTION,
-    cache: bool | None = CACHE_OPTION,
-    timeout_s: float = TIMEOUT_OPTION,
-    call_timeout_s: float = CALL_TIMEOUT_OPTION,
-    retries: int = RETRIES_OPTION,
+    options: RunOptions = RUN_OPTIONS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Evaluate one model on the 8 harnesses in order and print its fitness (--runs N: N
@@ -466,11 +337,8 @@ def eval_command(
     _start_local_api()
     from cli.summaries import print_eval_summary
 
-    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    limits = CallLimits(timeout_s, call_timeout_s, retries)
-    choice = RunChoice.of(runs, seed, runner, run_id, yes, budget, limits, cache, sample)
     with stdout_for_json(as_json):
-        results = _gather(_eval(model, harness, choice))
+        results = _gather(_eval(model, harness, options))
     _report(results, as_json, print_eval_summary)
 
 

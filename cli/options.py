@@ -1,66 +1,45 @@
 """Options several commands share, declared once, and the one cost gate.
 
 Typer reads an option declaration as metadata only, so one declaration can serve as the default
-of many parameters.
+of many parameters. The run options (`mapelite.config.run_options.RunOptions`) are declared in
+their model: `takes_run_options` turns its fields into a command's options.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
+import annotated_types
 import typer
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from cli.output import err_console
 from mapelite.catalog.cost import CostEstimate, format_usd
-from mapelite.errors import EXIT_ESTIMATE_NOT_ACCEPTED, MapEliteError
-from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessRunnerOptions
+from mapelite.config.run_options import Flag, RunOptions
+from mapelite.errors import (
+    EXIT_ESTIMATE_NOT_ACCEPTED,
+    InvalidInputError,
+    MapEliteError,
+    validation_line,
+)
 
 if TYPE_CHECKING:
     from mapelite.schemas import ItemSample
 
-RUNNER_HELP = "where harness runs execute: local | temporal | nats"
-BUDGET_HELP = "hard stop: no new harness runs once this run's actual spend reaches USD"
+F = TypeVar("F", bound=Callable[..., Any])
 
 HARNESS_OPTION = typer.Option("all", "--harness", "-H", help="harness id, name, list or 'all'")
-RUNNER_OPTION = typer.Option("local", "--runner", "-r", help=RUNNER_HELP)
-RUN_ID_OPTION = typer.Option(None, "--run-id", help="resume this run id (printed at start)")
-YES_OPTION = typer.Option(False, "--yes", "-y", help="accept an estimate above MAPELITE_WARN_USD")
-BUDGET_OPTION = typer.Option(None, "--budget", min=0, help=BUDGET_HELP)
-CACHE_OPTION = typer.Option(
-    None,
-    "--cache/--no-cache",
-    help="answer repeated requests from the response cache in $MAPELITE_HOME (recorded as "
-    "cached, cost 0); default: [defaults] cache of the config file, else off",
-)
-TIMEOUT_OPTION = typer.Option(
-    300.0, "--timeout", min=0.001, help="seconds per harness run (all its calls and retries)"
-)
-CALL_TIMEOUT_OPTION = typer.Option(
-    DEFAULT_CALL_TIMEOUT_S,
-    "--call-timeout",
-    min=0.001,
-    help="seconds per model call attempt; a call past it is retried like a 5xx "
-    "(never longer than --timeout)",
-)
-RETRIES_OPTION = typer.Option(3, "--retries", min=0, help="retries per call after the first")
 
 # Which models run: a tier (built-in or from mapelite.toml) or a list; exactly one of the two.
 TIER_HELP = "model tier: tier1 tier2 tier3 best8 demo, or a tier of mapelite.toml"
 MODELS_HELP = "model ids separated by commas, instead of a tier, e.g. ollama/llama3.2:1b,lab/x"
 SELECT_TIER_OPTION = typer.Option(None, "--tier", "-t", help=TIER_HELP)
 MODELS_OPTION = typer.Option(None, "--models", "-m", help=MODELS_HELP)
-RUNS_OPTION = typer.Option(
-    None, "--runs", "-n", min=1, help="repeats (default: defaults.runs of mapelite.toml, else 1)"
-)
-SEED_OPTION = typer.Option(
-    None,
-    "--seed",
-    help="seed passed to the models and the simulator; repeat r uses seed+r "
-    "(default: defaults.seed of mapelite.toml, else 0)",
-)
 JSON_OPTION = typer.Option(
     False, "--json", help="print the result as JSON on stdout; everything else goes to stderr"
 )
@@ -92,25 +71,6 @@ FROM_LEDGER_OPTION = typer.Option(
 )
 
 
-@dataclass(frozen=True)
-class CallLimits:
-    """``--timeout``, ``--call-timeout`` and ``--retries``: how long a harness run and each of
-    its calls may take, and how often a failed or timed-out call is tried again."""
-
-    timeout_s: float
-    call_timeout_s: float
-    retries: int
-
-    def runner_options(self, **more: Any) -> HarnessRunnerOptions:
-        """The options of one harness run (`map-elite run`)."""
-        return HarnessRunnerOptions(
-            timeout_s=self.timeout_s,
-            call_timeout_s=self.call_timeout_s,
-            retries=self.retries,
-            **more,
-        )
-
-
 class EstimateNotAccepted(MapEliteError):
     """The estimate is above MAPELITE_WARN_USD and was not accepted: nothing was run."""
 
@@ -137,77 +97,101 @@ def ledger_path(ledger: Path | None) -> Path:
     return ledger if ledger is not None else get_settings().ledger
 
 
-# -- the item sample (run, swarm, batch, eval, cost-estimate, items) ------------------------------
-# Options default to None so that the config file's [defaults] (items, item_seed, bank) applies
-# when an option is not given; the built-in defaults below apply after that. The numbers in the
-# help are mapelite.banks' defaults, written out so that `--help` does not import the banks
-# (tests/test_cli_banks.py checks they agree).
+# -- the run options ------------------------------------------------------------------------------
 
-CLI_DEFAULT_BANK = "core"
-"""The bank a run answers when neither ``--bank`` nor ``[defaults] bank`` says: the six curated
-items per harness, which every provider of the test suite and the demo answer quickly. ``--bank
-gen --items 100`` is the larger sample (a tier1 batch of all harnesses stays under $0.50)."""
+RUN_OPTIONS = RunOptions()
+"""The default of a command's ``options`` parameter: `takes_run_options` replaces it by one
+command-line option per field."""
 
-ITEMS_OPTION = typer.Option(
-    None,
-    "--items",
-    min=1,
-    help="items sampled per harness (default: all of a fixed bank - core has 6 - and 100 of gen)",
-)
-ITEM_SEED_OPTION = typer.Option(
-    None,
-    "--item-seed",
-    help="chooses the sample: same seed, same items for every model (default 0)",
-)
-BANK_OPTION = typer.Option(
-    None,
-    "--bank",
-    help=f"core | gen | humaneval (SHAPE) | PATH of a JSONL/CSV/Parquet dataset "
-    f"(default {CLI_DEFAULT_BANK})",
-)
-CONTEXT_TOKENS_OPTION = typer.Option(
-    None, "--context-tokens", min=1, help="STORE's prompt length in tokens, gen bank (default 4000)"
-)
-INSTRUCTIONS_OPTION = typer.Option(
-    None,
-    "--instructions",
-    min=1,
-    max=3,
-    help="DELIVER's instructions per prompt, gen bank (default: 1-3 drawn per item)",
-)
-STEPS_OPTION = typer.Option(
-    None,
-    "--steps",
-    min=1,
-    max=12,
-    help="operations per DECIDE problem, gen bank (default: drawn per item)",
+SAMPLE_FIELDS = (
+    "bank",
+    "items",
+    "item_seed",
+    "context_tokens",
+    "instructions_per_prompt",
+    "reasoning_steps",
 )
 
 
-def item_sample(
-    items: int | None,
-    item_seed: int | None,
-    bank: str | None,
-    context_tokens: int | None = None,
-    instructions: int | None = None,
-    steps: int | None = None,
-    *,
-    default_bank: str = CLI_DEFAULT_BANK,
-) -> ItemSample:
-    """The sample the options choose; an option not given falls back to the config file's
-    ``[defaults]``, then to the built-in default."""
-    from mapelite.config.settings import get_settings
-    from mapelite.schemas import ItemSample
-
-    defaults = get_settings().defaults
-    return ItemSample(
-        bank=bank or defaults.bank or default_bank,
-        items=items if items is not None else defaults.items,
-        item_seed=item_seed if item_seed is not None else (defaults.item_seed or 0),
-        context_tokens=context_tokens,
-        instructions_per_prompt=instructions,
-        reasoning_steps=steps,
+def _typer_option(name: str, field: FieldInfo) -> inspect.Parameter:
+    """One field of `RunOptions` as a Typer option: its flag names, help, default and bounds.
+    Typer has no open bound: a value equal to a ``gt`` bound passes Click and is refused by the
+    model, in one line with the same exit code."""
+    flag = next(m for m in field.metadata if isinstance(m, Flag))
+    bounds: dict[str, Any] = {}
+    for constraint in field.metadata:
+        if isinstance(constraint, annotated_types.Ge):
+            bounds["min"] = constraint.ge
+        elif isinstance(constraint, annotated_types.Gt):
+            bounds["min"] = constraint.gt
+        elif isinstance(constraint, annotated_types.Le):
+            bounds["max"] = constraint.le
+    option = typer.Option(field.default, *flag.names, help=field.description, **bounds)
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=field.annotation
     )
+
+
+def run_option_fields(
+    only: Collection[str] | None = None, exclude: Collection[str] = ()
+) -> list[str]:
+    """The fields of `RunOptions` that are command-line options, in declaration order."""
+    return [
+        name
+        for name, field in RunOptions.model_fields.items()
+        if any(isinstance(m, Flag) for m in field.metadata)
+        and (only is None or name in only)
+        and name not in exclude
+    ]
+
+
+def takes_run_options(
+    *, only: Collection[str] | None = None, exclude: Collection[str] = ()
+) -> Callable[[F], F]:
+    """A command with an ``options: RunOptions = RUN_OPTIONS`` parameter gets one option per
+    field of `RunOptions` (``only``/``exclude`` choose which) in its place; it is called with
+    the `RunOptions` they make. A field's flags, help, default and bounds are declared once, in
+    the model."""
+    names = run_option_fields(only, exclude)
+
+    def decorate(command: F) -> F:
+        hints = get_type_hints(command)
+        own = [
+            parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
+            for parameter in inspect.signature(command).parameters.values()
+        ]
+        at = next(i for i, parameter in enumerate(own) if parameter.name == "options")
+        added = [_typer_option(name, RunOptions.model_fields[name]) for name in names]
+        positional = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        parameters = [*positional[:at], *added, *positional[at + 1 :]]
+
+        def with_options(**values: Any) -> Any:
+            given = {name: values.pop(name) for name in names}
+            try:
+                options = RunOptions(**given)
+            except ValidationError as error:
+                raise InvalidInputError(validation_line(error)) from None
+            return command(**values, options=options)
+
+        with_options.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        with_options.__annotations__ = {p.name: p.annotation for p in parameters}
+        with_options.__name__ = command.__name__
+        with_options.__qualname__ = command.__qualname__
+        with_options.__doc__ = command.__doc__
+        with_options.__module__ = command.__module__
+        return with_options  # type: ignore[return-value]
+
+    return decorate
+
+
+def resolve_run_options(options: RunOptions, models: list[str]) -> RunOptions:
+    """The options with the config file's ``[defaults]`` and the built-in defaults filled in
+    for a run of ``models`` (`RunOptions.resolved`)."""
+    from mapelite.catalog.models import load_catalog
+    from mapelite.config.settings import get_settings
+
+    simulated = load_catalog().all_simulated(models)
+    return options.resolved(get_settings().defaults, simulated=simulated)
 
 
 def note_capped_sample(sample: ItemSample, harness_ids: list[int]) -> None:
@@ -234,22 +218,3 @@ def note_capped_sample(sample: ItemSample, harness_ids: list[int]) -> None:
             highlight=False,
             soft_wrap=True,
         )
-
-
-def use_cache(cache: bool | None) -> bool:
-    """``--cache/--no-cache`` when given, else the config file's ``[defaults] cache``."""
-    from mapelite.config.settings import get_settings
-
-    return cache if cache is not None else get_settings().defaults.cache
-
-
-def run_defaults(runs: int | None, seed: int | None) -> tuple[int, int]:
-    """``--runs`` and ``--seed``, or the config file's ``[defaults]`` when not given."""
-    from mapelite.config.settings import get_settings
-
-    defaults = get_settings().defaults
-    if runs is None:
-        runs = defaults.runs
-    if seed is None:
-        seed = defaults.seed if defaults.seed is not None else 0
-    return runs, seed

@@ -17,28 +17,14 @@ import typer
 
 from cli.app import add_command
 from cli.options import (
-    BANK_OPTION,
-    CACHE_OPTION,
-    CALL_TIMEOUT_OPTION,
-    CONTEXT_TOKENS_OPTION,
-    INSTRUCTIONS_OPTION,
-    ITEM_SEED_OPTION,
-    ITEMS_OPTION,
     JSON_OPTION,
     MODELS_OPTION,
-    RETRIES_OPTION,
-    RUNS_OPTION,
-    SEED_OPTION,
+    RUN_OPTIONS,
     SELECT_TIER_OPTION,
-    STEPS_OPTION,
-    TIMEOUT_OPTION,
-    YES_OPTION,
-    CallLimits,
     cost_gate,
-    item_sample,
     note_capped_sample,
-    run_defaults,
-    use_cache,
+    resolve_run_options,
+    takes_run_options,
 )
 from cli.output import (
     make_console,
@@ -48,6 +34,7 @@ from cli.output import (
     say,
     stdout_for_json,
 )
+from mapelite.config.run_options import RunOptions
 from mapelite.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -59,8 +46,14 @@ if TYPE_CHECKING:
 ERROR_CHARS = 90
 
 
-def resolve_models(tier: str | None, models: Sequence[str], listed: str | None = None) -> list[str]:
-    """The models of ``--tier``, of the MODEL arguments, or of ``--models a,b`` (one of them)."""
+def resolve_models(
+    tier: str | None,
+    models: Sequence[str],
+    listed: str | None = None,
+    reasoning: str | None = None,
+) -> list[str]:
+    """The setups of ``--tier``, of the MODEL arguments, or of ``--models a,b`` (one of them),
+    ``reasoning`` (``--reasoning``) for the models that reason and have no setting of their own."""
     from mapelite.catalog.models import load_catalog
     from mapelite.catalog.setups import select_models
 
@@ -72,8 +65,8 @@ def resolve_models(tier: str | None, models: Sequence[str], listed: str | None =
             "map-elite run SENSE openrouter/openai/gpt-5-nano"
         )
     if tier:
-        return select_models(load_catalog(), tier=tier)[1]
-    return select_models(load_catalog(), models=listed or list(models))[1]
+        return select_models(load_catalog(), tier=tier, reasoning=reasoning)[1]
+    return select_models(load_catalog(), models=listed or list(models), reasoning=reasoning)[1]
 
 
 def check_cost(
@@ -175,6 +168,7 @@ def remember_answers(stored: Sequence[HarnessResult], settings: Settings) -> Non
         ResponseCache.in_home(settings.home).put_many(fresh)
 
 
+@takes_run_options(exclude=("runner", "run_id", "budget_usd"))
 def run_command(
     harness: str = typer.Argument(..., help="harness id or name: 0, SENSE, 0,2,7 or all"),
     models: list[str] | None = typer.Argument(
@@ -182,19 +176,7 @@ def run_command(
     ),
     tier: str | None = SELECT_TIER_OPTION,
     listed: str | None = MODELS_OPTION,
-    timeout_s: float = TIMEOUT_OPTION,
-    call_timeout_s: float = CALL_TIMEOUT_OPTION,
-    retries: int = RETRIES_OPTION,
-    runs: int | None = RUNS_OPTION,
-    seed: int | None = SEED_OPTION,
-    items: int | None = ITEMS_OPTION,
-    item_seed: int | None = ITEM_SEED_OPTION,
-    bank: str | None = BANK_OPTION,
-    context_tokens: int | None = CONTEXT_TOKENS_OPTION,
-    instructions: int | None = INSTRUCTIONS_OPTION,
-    steps: int | None = STEPS_OPTION,
-    yes: bool = YES_OPTION,
-    cache: bool | None = CACHE_OPTION,
+    options: RunOptions = RUN_OPTIONS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run a harness on some models through the local runner and append to the ledger.
@@ -214,21 +196,18 @@ def run_command(
     from mapelite.providers.error_groups import error_report_lines
 
     settings = get_settings()
-    runs, seed = run_defaults(runs, seed)
     harness_ids = parse_harness_selection(harness)
-    chosen = resolve_models(tier, models or [], listed)
-    runs, seed = run_defaults(runs, seed)
-    sample = item_sample(items, item_seed, bank, context_tokens, instructions, steps)
-    note_capped_sample(sample, harness_ids)
-    options = CallLimits(timeout_s, call_timeout_s, retries).runner_options(
-        seed=seed, cache=use_cache(cache), **sample.fields()
-    )
+    chosen = resolve_models(tier, models or [], listed, options.reasoning)
+    resolved = resolve_run_options(options, chosen)
+    runs = resolved.runs or 1
+    note_capped_sample(resolved.sample, harness_ids)
+    runner_options = resolved.runner_options()
     # Before the estimate and the first paid call: results that could not be recorded must not
     # be paid for.
     pre_run_check_sync(chosen, settings)
     with stdout_for_json(as_json):  # the estimate goes to stderr: stdout holds only the JSON
-        check_cost(chosen, harness_ids, tier, settings, yes, options, runs)
-        results = asyncio.run(run_harnesses(harness_ids, chosen, options, settings, runs))
+        check_cost(chosen, harness_ids, tier, settings, resolved.yes, runner_options, runs)
+        results = asyncio.run(run_harnesses(harness_ids, chosen, runner_options, settings, runs))
     stored = Ledger(settings.ledger).append_many(results)
     remember_answers(stored, settings)
     if as_json:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from flows.common import StageUnits, new_run_id, outcome, runner_options, unit_session
+from flows.common import StageUnits, new_run_id, outcome, unit_session
 from flows.engine import flow
 from flows.publish import (
     artifact_key,
@@ -26,9 +26,10 @@ from flows.publish import (
 from mapelite.catalog.cost import CostEstimate, estimate_batch
 from mapelite.catalog.models import load_catalog
 from mapelite.catalog.setups import select_models
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
-from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, AgentContext, HarnessRunnerOptions, ItemSample
+from mapelite.schemas import AgentContext
 from mapelite.stats.score_intervals import score_interval
 from mapelite.swarm.plan import (
     BatchResult,
@@ -46,6 +47,7 @@ class BatchRequest:
     harness_ids: list[int]
     runs: int
     estimate: CostEstimate
+    options: RunOptions
 
     @property
     def units(self) -> int:
@@ -64,66 +66,60 @@ class BatchRequest:
 def resolve_batch(
     tier: str | None,
     harness: str,
-    runs: int,
     settings: Settings,
-    sample: ItemSample | None = None,
+    options: RunOptions | None = None,
     *,
     models: str | list[str] | None = None,
-    reasoning: str | None = None,
 ) -> BatchRequest:
-    """The batch's setups from ``tier`` or ``models`` (`mapelite.catalog.models.select_models`:
-    an empty tier or list is refused first; ``reasoning`` applies to models without a setting of
-    their own), harnesses, runs, item sample and estimate."""
-    from mapelite.errors import InvalidInputError
-
-    tier, models = select_models(load_catalog(), tier=tier, models=models, reasoning=reasoning)
-    if runs < 1:
-        raise InvalidInputError(f"--runs must be at least 1, got {runs}")
-    harness_ids = parse_harness_selection(harness)
-    options = HarnessRunnerOptions(**(sample or ItemSample()).fields())
-    estimate = estimate_batch(
-        models, harness_ids, runs, tier=tier, warn_usd=settings.warn_usd, options=options
+    """The batch's setups from ``tier`` or ``models`` (`mapelite.catalog.setups.select_models`:
+    an empty tier or list is refused first; ``options.reasoning`` applies to the models that
+    reason and have no setting of their own), harnesses, the options with their defaults filled
+    in (`RunOptions.resolved`) and the estimate."""
+    catalog = load_catalog()
+    reasoning = options.reasoning if options is not None else None
+    tier, models = select_models(catalog, tier=tier, models=models, reasoning=reasoning)
+    resolved = (options or RunOptions()).resolved(
+        settings.defaults, simulated=catalog.all_simulated(models)
     )
-    return BatchRequest(tier, models, harness_ids, runs, estimate)
+    runs = resolved.runs or 1
+    harness_ids = parse_harness_selection(harness)
+    estimate = estimate_batch(
+        models,
+        harness_ids,
+        runs,
+        tier=tier,
+        warn_usd=settings.warn_usd,
+        options=resolved.runner_options(),
+    )
+    return BatchRequest(tier, models, harness_ids, runs, estimate, resolved)
 
 
 @flow(name="batch", persist_result=False, log_prints=False)
 async def batch_flow(
     tier: str | None = None,
     harness: str = "all",
-    runs: int = 1,
-    runner: str = "local",
-    run_id: str | None = None,
-    budget_usd: float | None = None,
-    timeout_s: float = 300.0,
-    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
-    retries: int = 3,
-    item_limit: int | None = None,
-    cache: bool = False,
     models: list[str] | None = None,
-    seed: int = 0,
-    sample: ItemSample | None = None,
+    options: RunOptions | None = None,
     preflight: bool = True,
 ) -> BatchResult:
-    """Every model of ``tier`` (or ``models``) runs the chosen harnesses ``runs`` times, repeat r
-    with seed ``seed + r`` (``item_limit``: only the first N items of each harness, for smoke
-    tests and benchmarks)."""
+    """Every model of ``tier`` (or ``models``) runs the chosen harnesses ``options.runs`` times,
+    repeat r with seed ``options.seed + r``."""
     settings = get_settings()
-    request = resolve_batch(tier, harness, runs, settings, sample, models=models)
-    tier = request.tier
-    run_id = run_id or new_run_id()
+    request = resolve_batch(tier, harness, settings, options, models=models)
+    tier, runs, options = request.tier, request.runs, request.options
+    run_id = options.run_id or new_run_id()
+    seed = options.seed or 0
     what = f"{tier} h{','.join(map(str, request.harness_ids))} x{runs}"
     await name_flow_run(run_name("batch", what, run_id))
     log_run(estimate_line(request.estimate))
     started = time.monotonic()
-    options = runner_options(timeout_s, call_timeout_s, retries, item_limit, cache, sample)
     async with unit_session(
         request.run_plan(run_id),
         request.models,
-        runner,
+        options.runner,
         settings,
-        budget_usd=budget_usd,
-        options=options,
+        budget_usd=options.budget_usd,
+        options=options.runner_options(),
         estimate_usd=request.estimate.estimated_cost,
         preflight=preflight,
     ) as executor:
@@ -153,7 +149,13 @@ async def batch_flow(
         )
     result = BatchResult(
         **outcome(
-            run_id, runner, started, request.estimate, budget, request.models, found.values()
+            run_id,
+            options.runner,
+            started,
+            request.estimate,
+            budget,
+            request.models,
+            found.values(),
         ),
         tier=tier,
         models=request.models,

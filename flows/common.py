@@ -24,15 +24,16 @@ from flows.progress import RunProgress, current_progress
 from mapelite.banks import check_recorded_sample, items_for
 from mapelite.catalog.cost import CostEstimate
 from mapelite.catalog.models import load_catalog
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import Settings
-from mapelite.errors import MapEliteError
+from mapelite.errors import InvalidInputError, MapEliteError
 from mapelite.ledger.chain import Ledger
 from mapelite.ledger.checkpoint import check_before_run
 from mapelite.ledger.outcomes import has_errors
 from mapelite.ledger.runid import new_run_id
 from mapelite.providers import provider_of
 from mapelite.providers.preflight import preflight_endpoints
-from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions, ItemSample
+from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
 from mapelite.swarm.plan import RunCost, RunPlan, check_run_id_reuse, reusable
 from runners.base import UnitRequest
 from tasks.budget import Budget
@@ -61,25 +62,16 @@ def _count_task_run() -> None:
     _task_runs_started += 1
 
 
-def runner_options(
-    timeout_s: float,
-    call_timeout_s: float | None,
-    retries: int,
-    item_limit: int | None,
-    cache: bool,
-    sample: ItemSample | None,
-    seed: int = 0,
-) -> HarnessRunnerOptions:
-    """The options every unit of one flow run shares: its limits, cache and item sample."""
-    return HarnessRunnerOptions(
-        timeout_s=timeout_s,
-        call_timeout_s=call_timeout_s,
-        retries=retries,
-        item_limit=item_limit,
-        cache=cache,
-        seed=seed,
-        **(sample or ItemSample()).fields(),
-    )
+def single_run(options: RunOptions | None) -> RunOptions:
+    """The options of a swarm or eval flow run, which runs once: ``runs`` above 1 is refused
+    (`map-elite swarm|eval --runs N` starts N flow runs, each with its own run id and seed)."""
+    options = options or RunOptions()
+    if options.runs is not None and options.runs > 1:
+        raise InvalidInputError(
+            f"a swarm or eval flow run runs once, not runs={options.runs}: start one flow run "
+            "per repeat (map-elite swarm|eval --runs N does)"
+        )
+    return options
 
 
 async def preflight_providers(models: Iterable[str], settings: Settings) -> list[str]:

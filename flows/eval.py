@@ -9,9 +9,10 @@ scored: a fitness over some of them is not comparable with one over all.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 
-from flows.common import StageUnits, new_run_id, outcome, runner_options, unit_session
+from flows.common import StageUnits, new_run_id, outcome, single_run, unit_session
 from flows.engine import flow
 from flows.publish import (
     artifact_key,
@@ -22,51 +23,68 @@ from flows.publish import (
     name_flow_run,
     run_name,
 )
-from mapelite.catalog.cost import estimate_batch
+from mapelite.catalog.cost import CostEstimate, estimate_batch
 from mapelite.catalog.models import load_catalog
 from mapelite.catalog.setups import resolve_setup
-from mapelite.config.settings import get_settings
+from mapelite.config.run_options import RunOptions
+from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
 from mapelite.ledger.outcomes import has_errors, scored_mean
-from mapelite.schemas import (
-    DEFAULT_CALL_TIMEOUT_S,
-    HARNESS_NAMES,
-    AgentContext,
-    HarnessResult,
-    ItemSample,
-)
+from mapelite.schemas import HARNESS_NAMES, AgentContext, HarnessResult
 from mapelite.stats.core import outcome_interval
 from mapelite.stats.fitness import fitness
 from mapelite.stats.score_intervals import fitness_interval
 from mapelite.swarm.plan import EvalResult, RunPlan, unit_key
 
 
+@dataclass(frozen=True)
+class EvalRequest:
+    """An eval resolved from user input, before any call: what the CLI gates on."""
+
+    model: str
+    harness_ids: list[int]
+    estimate: CostEstimate
+    options: RunOptions
+
+
+def resolve_eval(
+    model: str, harness: str, settings: Settings, options: RunOptions | None = None
+) -> EvalRequest:
+    """The harnesses in id order, the options with their defaults filled in
+    (`RunOptions.resolved`) and the estimate of ``options.runs`` evaluations; an unknown model
+    or provider is one line before anything runs. The model becomes the setup it runs
+    (`mapelite.catalog.setups.resolve_setup`)."""
+    harness_ids = sorted(parse_harness_selection(harness))
+    catalog = load_catalog()
+    # The setup it runs; an unknown model or provider: one line before anything runs.
+    model = resolve_setup(catalog, model, options.reasoning if options is not None else None)
+    resolved = (options or RunOptions()).resolved(
+        settings.defaults, simulated=catalog.all_simulated([model])
+    )
+    estimate = estimate_batch(
+        [model],
+        harness_ids,
+        resolved.runs or 1,
+        tier="-",
+        warn_usd=settings.warn_usd,
+        options=resolved.runner_options(),
+    )
+    return EvalRequest(model, harness_ids, estimate, resolved)
+
+
 @flow(name="eval", persist_result=False, log_prints=False)
 async def eval_flow(
     model: str,
     harness: str = "all",
-    runner: str = "local",
-    run_id: str | None = None,
-    budget_usd: float | None = None,
-    timeout_s: float = 300.0,
-    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
-    retries: int = 3,
-    item_limit: int | None = None,
-    cache: bool = False,
-    seed: int = 0,
-    sample: ItemSample | None = None,
+    options: RunOptions | None = None,
     preflight: bool = True,
 ) -> EvalResult:
+    """``model`` on the chosen harnesses, once, in id order; see the module docstring."""
     settings = get_settings()
-    harness_ids = sorted(parse_harness_selection(harness))
-    catalog = load_catalog()
-    # The setup it runs; an unknown model or provider: one line before anything runs.
-    model = resolve_setup(catalog, model)
-    options = runner_options(timeout_s, call_timeout_s, retries, item_limit, cache, sample, seed)
-    estimate = estimate_batch(
-        [model], harness_ids, 1, tier="-", warn_usd=settings.warn_usd, options=options
-    )
-    run_id = run_id or new_run_id()
+    request = resolve_eval(model, harness, settings, single_run(options))
+    harness_ids, estimate, options = request.harness_ids, request.estimate, request.options
+    model = request.model
+    run_id = options.run_id or new_run_id()
     await name_flow_run(run_name("eval", model, run_id))
     log_run(estimate_line(estimate))
     started = time.monotonic()
@@ -80,10 +98,10 @@ async def eval_flow(
     async with unit_session(
         plan,
         [model],
-        runner,
+        options.runner,
         settings,
-        budget_usd=budget_usd,
-        options=options,
+        budget_usd=options.budget_usd,
+        options=options.runner_options(),
         estimate_usd=estimate.estimated_cost,
         preflight=preflight,
     ) as executor:
@@ -107,7 +125,7 @@ async def eval_flow(
     value = fitness(scores, weights) if complete else None
     low, high = fitness_interval(intervals, weights.weights) if complete else (None, None)
     result = EvalResult(
-        **outcome(run_id, runner, started, estimate, budget, [model], found.values()),
+        **outcome(run_id, options.runner, started, estimate, budget, [model], found.values()),
         model=model,
         scores=scores,
         intervals=intervals,

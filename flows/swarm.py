@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, runner_options, unit_session
+from flows.common import StageUnits, UnitExecutor, new_run_id, outcome, single_run, unit_session
 from flows.engine import flow
 from flows.publish import (
     artifact_key,
@@ -32,9 +32,10 @@ from flows.publish import (
 from mapelite.catalog.cost import CostEstimate, estimate_swarm
 from mapelite.catalog.models import load_catalog
 from mapelite.catalog.setups import resolve_setup, select_models
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import Settings, get_settings
 from mapelite.harnesses import parse_harness_selection
-from mapelite.schemas import DEFAULT_CALL_TIMEOUT_S, HarnessResult, HarnessRunnerOptions, ItemSample
+from mapelite.schemas import HarnessResult
 from mapelite.stats.score_intervals import score_interval
 from mapelite.stats.verdicts import swarm_verdicts
 from mapelite.swarm.patterns import Pattern, parse_pattern
@@ -63,6 +64,7 @@ class SwarmRequest:
     harness_ids: list[int]
     plans: list[StagePlan]
     estimate: CostEstimate
+    options: RunOptions
 
     @property
     def units(self) -> int:
@@ -94,16 +96,21 @@ def resolve_swarm(
     harness: str,
     lead: str | None,
     settings: Settings,
-    sample: ItemSample | None = None,
+    options: RunOptions | None = None,
     *,
     models: str | list[str] | None = None,
-    reasoning: str | None = None,
 ) -> SwarmRequest:
     """The swarm's models from ``tier`` or ``models`` (an empty tier or list is refused before
-    anything else; one model is a Self-MoA swarm), pattern, harnesses, lead and estimate. Models
-    and lead are setups (``reasoning`` applies to those without a setting of their own)."""
+    anything else; one model is a Self-MoA swarm), pattern, harnesses, lead, the options with
+    their defaults filled in (`RunOptions.resolved`) and the estimate of ``options.runs``
+    swarms. Models and lead are setups (``options.reasoning`` applies to the models that reason
+    and have no setting of their own)."""
     catalog = load_catalog()
+    reasoning = options.reasoning if options is not None else None
     tier, models = select_models(catalog, tier=tier, models=models, reasoning=reasoning)
+    resolved = (options or RunOptions()).resolved(
+        settings.defaults, simulated=catalog.all_simulated(models)
+    )
     parsed = parse_pattern(pattern, settings.max_agents)
     harness_ids = parse_harness_selection(harness)
     lead_model = resolve_setup(catalog, lead, reasoning) if lead else models[0]
@@ -114,7 +121,8 @@ def resolve_swarm(
         tier=tier,
         lead=lead_model,
         warn_usd=settings.warn_usd,
-        options=HarnessRunnerOptions(**(sample or ItemSample()).fields()),
+        runs=resolved.runs or 1,
+        options=resolved.runner_options(),
     )
     return SwarmRequest(
         pattern=parsed,
@@ -124,6 +132,7 @@ def resolve_swarm(
         harness_ids=harness_ids,
         plans=plan_stages(parsed.stages, models, lead_model),
         estimate=estimate,
+        options=resolved,
     )
 
 
@@ -133,38 +142,30 @@ async def swarm_flow(
     tier: str | None = None,
     harness: str = "all",
     lead: str | None = None,
-    runner: str = "local",
-    run_id: str | None = None,
-    budget_usd: float | None = None,
-    timeout_s: float = 300.0,
-    call_timeout_s: float | None = DEFAULT_CALL_TIMEOUT_S,
-    retries: int = 3,
-    item_limit: int | None = None,
-    cache: bool = False,
     models: list[str] | None = None,
-    seed: int = 0,
-    sample: ItemSample | None = None,
+    options: RunOptions | None = None,
     preflight: bool = True,
 ) -> SwarmResult:
-    """Run ``pattern`` over ``tier`` (or ``models``) on the chosen harnesses; ``seed`` goes to
-    every model call (the simulated models vary with it); see the module docstring."""
+    """Run ``pattern`` over ``tier`` (or ``models``) on the chosen harnesses, once; ``seed``
+    goes to every model call (the simulated models vary with it); see the module docstring."""
     settings = get_settings()
-    request = resolve_swarm(pattern, tier, harness, lead, settings, sample, models=models)
-    tier = request.tier
-    run_id = run_id or new_run_id()
+    request = resolve_swarm(
+        pattern, tier, harness, lead, settings, single_run(options), models=models
+    )
+    tier, options = request.tier, request.options
+    run_id = options.run_id or new_run_id()
     await name_flow_run(run_name("swarm", f"{request.pattern.code} {tier}", run_id))
     log_run(estimate_line(request.estimate))
     started = time.monotonic()
     results: dict[str, HarnessResult] = {}
     summaries: list[StageSummary] = []
-    options = runner_options(timeout_s, call_timeout_s, retries, item_limit, cache, sample, seed)
     async with unit_session(
         request.run_plan(run_id),
         request.agent_models,
-        runner,
+        options.runner,
         settings,
-        budget_usd=budget_usd,
-        options=options,
+        budget_usd=options.budget_usd,
+        options=options.runner_options(),
         estimate_usd=request.estimate.estimated_cost,
         preflight=preflight,
     ) as executor:
@@ -190,7 +191,7 @@ async def swarm_flow(
     result = SwarmResult(
         **outcome(
             run_id,
-            runner,
+            options.runner,
             started,
             request.estimate,
             budget,

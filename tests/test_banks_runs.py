@@ -6,9 +6,10 @@ import pytest
 
 from flows.batch import batch_flow, resolve_batch
 from mapelite.banks import sample_items
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.ledger.chain import Ledger
-from mapelite.schemas import HarnessRunnerOptions, ItemSample
+from mapelite.schemas import HarnessRunnerOptions
 from runners.local import LocalHarnessRunner
 from tests.flow_helpers import ledger_entries
 
@@ -62,17 +63,17 @@ async def test_core_runs_still_answer_the_six_curated_items():
 
 def test_the_batch_estimate_is_priced_on_the_sample():
     settings = get_settings()
-    core = resolve_batch("demo", "6", 1, settings).estimate
-    sample = ItemSample(bank="gen", items=6, context_tokens=16000)
-    long = resolve_batch("demo", "6", 1, settings, sample).estimate
+    core = resolve_batch("demo", "6", settings).estimate
+    sample = RunOptions(bank="gen", items=6, context_tokens=16000)
+    long = resolve_batch("demo", "6", settings, sample).estimate
     assert long.total_calls == core.total_calls
     assert long.estimated_tokens > 10 * core.estimated_tokens
 
 
 @pytest.mark.prefect
 async def test_two_models_batched_with_the_same_sample_have_identical_item_sets(prefect_api):
-    sample = ItemSample(bank="gen", items=50, item_seed=7)
-    result = await batch_flow("demo", harness="0,6", run_id="banks-1", sample=sample)
+    sample = RunOptions(run_id="banks-1", bank="gen", items=50, item_seed=7)
+    result = await batch_flow("demo", harness="0,6", options=sample)
     entries = ledger_entries()
     assert result.completed == len(entries) == 16
     for harness_id in (0, 6):
@@ -103,10 +104,10 @@ def test_a_shipped_request_carries_the_sample_to_remote_workers():
 async def test_resuming_a_run_id_with_another_sample_is_refused(prefect_api):
     from mapelite.errors import InvalidInputError
 
-    sample = ItemSample(bank="gen", items=5, item_seed=1)
-    await batch_flow("demo", harness="7", run_id="banks-2", sample=sample)
-    again = await batch_flow("demo", harness="7", run_id="banks-2", sample=sample)
+    sample = RunOptions(run_id="banks-2", bank="gen", items=5, item_seed=1)
+    await batch_flow("demo", harness="7", options=sample)
+    again = await batch_flow("demo", harness="7", options=sample)
     assert again.reused == again.units
-    other = ItemSample(bank="gen", items=5, item_seed=2)
+    other = sample.model_copy(update={"item_seed": 2})
     with pytest.raises(InvalidInputError, match="another item sample"):
-        await batch_flow("demo", harness="7", run_id="banks-2", sample=other)
+        await batch_flow("demo", harness="7", options=other)

@@ -13,6 +13,7 @@ import pytest
 from cli.app import run_app
 from cli.main import build_app
 from mapelite.banks import DEFAULT_CONTEXT_TOKENS, DEFAULT_GEN_ITEMS
+from mapelite.config.run_options import REAL_DEFAULT_ITEMS
 from mapelite.config.settings import get_settings
 from mapelite.ledger.chain import Ledger
 from tests.flow_helpers import PYTHON, subprocess_env
@@ -135,7 +136,10 @@ def test_every_spending_command_states_its_sample_options_and_defaults(
     text = " ".join(out.split())
     for option in ("--items", "--item-seed", "--bank", "--context-tokens", "--instructions"):
         assert option in text, option
-    assert "(default core)" in text and "(default 0)" in text
+    assert (
+        f"(default: gen with {REAL_DEFAULT_ITEMS} items on real models, core on simulated" in text
+    )
+    assert "(default 0)" in text
     assert "mapelite.toml" in text  # its defaults table applies when an option is not given
     assert f"(default {DEFAULT_CONTEXT_TOKENS})" in text
     assert f"{DEFAULT_GEN_ITEMS} of gen" in text
@@ -182,7 +186,7 @@ def test_a_fixed_bank_smaller_than_items_says_so_in_one_line(capsys, monkeypatch
     assert "calls 48 " in out  # 8 demo agents × 6 items
 
 
-def _batch_estimate(model_server, *options: str) -> tuple[float, float]:
+def _batch_estimate(model_server, *options: str) -> tuple[float, float, float]:
     """`batch tier1 --harness all` through the CLI's cost path: the estimate is printed, then
     the gate (set to refuse anything) stops it before any request."""
     done = map_elite(
@@ -198,17 +202,20 @@ def _batch_estimate(model_server, *options: str) -> tuple[float, float]:
     assert done.returncode == 1, done.stdout + done.stderr
     assert model_server.total_stats().requests == 0
     match = re.search(r"\$([\d.]+) \(worst case \$([\d.]+)\)", done.stdout)
-    assert match, done.stdout
-    return float(match.group(1)), float(match.group(2))
+    detects = re.search(r"detects a difference of ≥ ([\d.]+) per harness", done.stdout)
+    assert match and detects, done.stdout
+    return float(match.group(1)), float(match.group(2)), float(detects.group(1))
 
 
-def test_default_and_gen_100_samples_keep_a_tier1_batch_of_all_harnesses_within_50_cents(
+def test_a_default_tier1_batch_answers_100_gen_items_detects_015_and_stays_within_50_cents(
     model_server,
 ):
-    default_cost, default_worst = _batch_estimate(model_server)
-    gen_cost, gen_worst = _batch_estimate(model_server, "--bank", "gen", "--items", "100")
-    assert default_worst <= 0.50 and gen_worst <= 0.50
-    assert 0 < default_cost < gen_cost  # 100 generated items cost more than the 6 curated
+    default_cost, default_worst, default_detects = _batch_estimate(model_server)
+    gen = _batch_estimate(model_server, "--bank", "gen", "--items", str(REAL_DEFAULT_ITEMS))
+    core_cost, _, core_detects = _batch_estimate(model_server, "--bank", "core")
+    assert (default_cost, default_worst, default_detects) == gen
+    assert default_worst <= 0.50 and default_detects <= 0.15
+    assert 0 < core_cost < default_cost and core_detects > 0.5  # 6 curated items detect little
 
 
 # -- the sample reaches the runs and the estimate -------------------------------------------------

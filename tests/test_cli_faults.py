@@ -44,9 +44,9 @@ EVAL_MODEL = "openrouter/openai/gpt-5-nano"
 ALL_AT_ONCE = json.dumps({"openrouter": 64})
 
 FLOW_COMMANDS = {
-    "swarm": ["swarm", ":10", "--tier", "tier1", "-H", "0", "--yes"],
-    "batch": ["batch", "tier1", "-H", "0", "--yes"],
-    "eval": ["eval", EVAL_MODEL, "-H", "0", "--yes"],
+    "swarm": ["swarm", ":10", "--tier", "tier1", "-H", "0", "--yes", "--bank", "core"],
+    "batch": ["batch", "tier1", "-H", "0", "--yes", "--bank", "core"],
+    "eval": ["eval", EVAL_MODEL, "-H", "0", "--yes", "--bank", "core"],
 }
 
 
@@ -180,6 +180,7 @@ def test_a_batch_where_a_third_of_the_calls_fail_exits_5_with_the_errors_grouped
 
     done = map_elite(
         "batch", "tier1", "-H", "0", "--yes", "--retries", "1", "--run-id", "third",
+        "--bank", "core",
         prefect_api=prefect_api, **server_env(model_server, MAPELITE_PROVIDER_LIMITS=ALL_AT_ONCE),
     )  # fmt: skip
 

@@ -44,7 +44,9 @@ def test_every_call_failing_exits_5_with_the_errors_grouped_and_recorded_as_erro
     with ModelServer() as server:
         server.script("*", ModelScript(fault=Fault("unavailable"), fault_rate=1.0))
         env = {"MAPELITE_OPENAI_BASE_URL": server.base_url}
-        done = map_elite("run", "SENSE", "openai/a", "openai/b", "--retries", "0", **env)
+        done = map_elite(
+            "run", "SENSE", "openai/a", "openai/b", "--retries", "0", "--bank", "core", **env
+        )
         calls = server.total_stats().requests
     items = len(get_harness(0).items)
     assert calls == 2 * items, "one call per item, no retry"

@@ -59,13 +59,25 @@ def test_swarm_batch_and_eval_from_the_cli_reach_both_endpoints_within_each_limi
     lab, gpu = two_servers
     config = str(config_file)
 
-    code, out, err = cli(capsys, "--config", config, "swarm", ":10", "--tier", "mine", "-H", "0")
+    code, out, err = cli(
+        capsys, "--config", config, "swarm", ":10", "--tier", "mine", "-H", "0", "--bank", "core"
+    )
     assert code == 0, err
     assert "swarm :10" in out and "on mine" in out
     assert lab.total_stats().max_in_flight == 2 and gpu.total_stats().max_in_flight == 3
 
     code, out, err = cli(
-        capsys, "--config", config, "batch", "--models", "lab/x,gpu/y", "-H", "0,7", "--json"
+        capsys,
+        "--config",
+        config,
+        "batch",
+        "--models",
+        "lab/x,gpu/y",
+        "-H",
+        "0,7",
+        "--json",
+        "--bank",
+        "core",
     )
     assert code == 0, err
     batch = json.loads(out)
@@ -74,7 +86,7 @@ def test_swarm_batch_and_eval_from_the_cli_reach_both_endpoints_within_each_limi
 
     lab_before, gpu_before = lab.total_stats().requests, gpu.total_stats().requests
     code, out, err = cli(
-        capsys, "--config", config, "eval", "lab/x", "--json"
+        capsys, "--config", config, "eval", "lab/x", "--json", "--bank", "core"
     )  # all 8: a complete profile
     assert code == 0, err
     assert json.loads(out)["model"] == "lab/x"

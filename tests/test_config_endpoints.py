@@ -12,6 +12,7 @@ import pytest
 from flows.batch import batch_flow
 from flows.eval import eval_flow
 from flows.swarm import swarm_flow
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import ModelScript
@@ -48,7 +49,9 @@ async def test_a_batch_over_a_config_tier_reaches_both_endpoints_within_their_ow
     prefect_api, configured
 ) -> None:
     lab, gpu = configured
-    result = await batch_flow("mine", harness="0,7", run_id="cfg-batch")
+    result = await batch_flow(
+        "mine", harness="0,7", options=RunOptions(run_id="cfg-batch", bank="core")
+    )
 
     assert result.completed == 4 and result.failed == 0, result
     assert lab.total_stats().requests > 0 and gpu.total_stats().requests > 0
@@ -62,7 +65,9 @@ async def test_a_swarm_over_mine_uses_both_endpoints_each_within_its_limit(
     prefect_api, configured
 ) -> None:
     lab, gpu = configured
-    result = await swarm_flow(":10", tier="mine", harness="0", run_id="cfg-swarm")
+    result = await swarm_flow(
+        ":10", tier="mine", harness="0", options=RunOptions(run_id="cfg-swarm", bank="core")
+    )
 
     assert result.tier == "mine" and result.complete and result.models_left_out == []
     entries = ledger_entries()
@@ -76,9 +81,13 @@ async def test_eval_and_the_profile_price_a_model_from_the_config_file(
     prefect_api, configured
 ) -> None:
     lab, gpu = configured
-    await eval_flow("lab/x", run_id="cfg-eval")  # all 8 harnesses: a fitness needs them all
+    await eval_flow(
+        "lab/x", options=RunOptions(run_id="cfg-eval", bank="core")
+    )  # all 8 harnesses: a fitness needs them all
     assert lab.total_stats().requests > 0 and gpu.total_stats().requests == 0
-    await batch_flow(models=["gpu/y"], harness="0,7", run_id="cfg-gpu")
+    await batch_flow(
+        models=["gpu/y"], harness="0,7", options=RunOptions(run_id="cfg-gpu", bank="core")
+    )
     assert gpu.total_stats().requests > 0
 
     report = build_report(get_settings().ledger)
@@ -96,7 +105,9 @@ async def test_eval_and_the_profile_price_a_model_from_the_config_file(
 
 async def test_one_model_given_with_models_is_a_self_moa_swarm(prefect_api, configured) -> None:
     lab, gpu = configured
-    result = await swarm_flow(":10", models=["gpu/y"], harness="0", run_id="cfg-moa")
+    result = await swarm_flow(
+        ":10", models=["gpu/y"], harness="0", options=RunOptions(run_id="cfg-moa", bank="core")
+    )
 
     assert result.tier == "models" and result.lead == "gpu/y"
     assert {e.model for e in ledger_entries()} == {"gpu/y"} and len(ledger_entries()) == 9
@@ -105,7 +116,9 @@ async def test_one_model_given_with_models_is_a_self_moa_swarm(prefect_api, conf
 
 async def test_a_swarm_result_names_the_models_its_pattern_leaves_out(prefect_api) -> None:
     models = ["mockllm/atlas", "mockllm/birch", "mockllm/cedar"]
-    result = await swarm_flow(":0", models=models, harness="7", run_id="cfg-left-out")
+    result = await swarm_flow(
+        ":0", models=models, harness="7", options=RunOptions(run_id="cfg-left-out")
+    )
 
     assert result.models_left_out == ["mockllm/birch", "mockllm/cedar"]
     assert {e.model for e in ledger_entries()} == {"mockllm/atlas"}

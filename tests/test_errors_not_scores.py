@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
 from mapelite.ledger.chain import Ledger
@@ -76,7 +77,9 @@ async def test_batch_where_a_third_of_calls_fail_scores_the_rest_and_resume_reru
     failing = ITEMS // 3
     # Each model's first `failing` calls answer 500; no retries: those items end in errors.
     model_server.script("*", ModelScript(fault_sequence=[Fault("server_error")] * failing))
-    first = await batch_flow("tier1", harness="0", run_id="third", retries=0)
+    first = await batch_flow(
+        "tier1", harness="0", options=RunOptions(run_id="third", retries=0, bank="core")
+    )
 
     ledger = Ledger(get_settings().ledger)
     stored = ledger.results_for_run("third")
@@ -92,7 +95,9 @@ async def test_batch_where_a_third_of_calls_fail_scores_the_rest_and_resume_reru
     calls_before = model_server.total_stats().requests
     assert calls_before == first.units * ITEMS
 
-    second = await batch_flow("tier1", harness="0", run_id="third", retries=0)
+    second = await batch_flow(
+        "tier1", harness="0", options=RunOptions(run_id="third", retries=0, bank="core")
+    )
     # The fault sequence is spent: every unit runs again (each had errors) and is now whole.
     assert model_server.total_stats().requests - calls_before == first.units * ITEMS
     assert second.failed == 0 and second.reused == 0
@@ -100,6 +105,8 @@ async def test_batch_where_a_third_of_calls_fail_scores_the_rest_and_resume_reru
     assert all(coverage(r).fraction == 1.0 for r in latest.values()), "the new entry supersedes"
     assert len([e for e in ledger.read() if e.metadata.run_id == "third"]) == 2 * first.units
 
-    third = await batch_flow("tier1", harness="0", run_id="third", retries=0)
+    third = await batch_flow(
+        "tier1", harness="0", options=RunOptions(run_id="third", retries=0, bank="core")
+    )
     assert third.reused == first.units, "complete units are not run a third time"
     assert model_server.total_stats().requests - calls_before == first.units * ITEMS

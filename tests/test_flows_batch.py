@@ -9,6 +9,7 @@ import pytest
 from flows.batch import batch_flow
 from flows.eval import eval_flow
 from mapelite.catalog.models import load_catalog
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.ledger.chain import Ledger
 from mapelite.stats.fitness import fitness
@@ -19,14 +20,14 @@ pytestmark = pytest.mark.prefect
 
 async def test_batch_runs_every_model_each_repeat_and_a_rerun_pays_nothing(prefect_api) -> None:
     demo = load_catalog().tier("demo")
-    result = await batch_flow("demo", harness="7", runs=2, run_id="batch-1")
+    result = await batch_flow("demo", harness="7", options=RunOptions(runs=2, run_id="batch-1"))
 
     entries = ledger_entries()
     assert Counter(e.model for e in entries) == dict.fromkeys(demo, 2)
     assert len({e.metadata.unit_key for e in entries}) == 16
     assert result.completed == 16 and result.simulated and result.complete
 
-    again = await batch_flow("demo", harness="7", runs=2, run_id="batch-1")
+    again = await batch_flow("demo", harness="7", options=RunOptions(runs=2, run_id="batch-1"))
     assert again.reused == 16 and len(ledger_entries()) == 16
     assert Ledger(get_settings().ledger).verify().valid
 
@@ -34,7 +35,7 @@ async def test_batch_runs_every_model_each_repeat_and_a_rerun_pays_nothing(prefe
 async def test_eval_runs_the_harnesses_in_id_order_and_gives_no_fitness_over_some(
     prefect_api,
 ) -> None:
-    result = await eval_flow("mockllm/atlas", harness="7,0,3", run_id="eval-1")
+    result = await eval_flow("mockllm/atlas", harness="7,0,3", options=RunOptions(run_id="eval-1"))
 
     entries = ledger_entries()
     assert [e.harness_id for e in entries] == [0, 3, 7]
@@ -46,7 +47,7 @@ async def test_eval_runs_the_harnesses_in_id_order_and_gives_no_fitness_over_som
 
 
 async def test_eval_on_all_harnesses_returns_its_fitness_with_a_ci(prefect_api) -> None:
-    result = await eval_flow("mockllm/atlas", run_id="eval-all", item_limit=4)
+    result = await eval_flow("mockllm/atlas", options=RunOptions(run_id="eval-all", item_limit=4))
 
     assert set(result.scores) == set(range(8))
     assert result.fitness == pytest.approx(fitness(result.scores))
@@ -60,7 +61,9 @@ async def test_a_batch_costs_one_task_run_per_chunk_of_units_not_one_per_unit(
 ) -> None:
     from flows.common import CHUNK_UNITS
 
-    result = await batch_flow("demo", harness="all", runs=2, run_id="batch-chunks", item_limit=1)
+    result = await batch_flow(
+        "demo", harness="all", options=RunOptions(runs=2, run_id="batch-chunks", item_limit=1)
+    )
 
     entries = ledger_entries()
     task_runs = {e.metadata.engine_id["prefect_task_run"] for e in entries}

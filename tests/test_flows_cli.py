@@ -63,4 +63,5 @@ def test_prefect_yaml_deployments_point_at_loadable_flows() -> None:
         path, _, name = deployment["entrypoint"].partition(":")
         flow = load_flow_from_entrypoint(f"{REPO / path}:{name}")
         assert set(deployment["parameters"]) <= set(flow.parameters.properties)
+        flow.validate_parameters(deployment["parameters"])  # e.g. options: a RunOptions
         assert deployment["work_pool"]["name"] == "local" and deployment["schedules"]

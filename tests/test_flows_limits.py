@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.eval import eval_flow
+from mapelite.config.run_options import RunOptions
 from mapelite.testing.scripts import ModelScript
 from tests.flow_helpers import ledger_entries, use_model_server
 
@@ -24,7 +25,9 @@ async def test_server_never_sees_more_calls_in_flight_than_the_prefect_limit(
             GlobalConcurrencyLimitCreate(name="openai", limit=2)
         )
     try:
-        result = await eval_flow("openai/limit-probe", harness="0,1", run_id="lim-1")
+        result = await eval_flow(
+            "openai/limit-probe", harness="0,1", options=RunOptions(run_id="lim-1", bank="core")
+        )
     finally:
         async with get_client() as client:
             await client.delete_global_concurrency_limit_by_name("openai")
@@ -95,8 +98,12 @@ async def test_one_quota_holds_across_concurrent_flow_runs(
         )
     try:
         results = await asyncio.gather(
-            eval_flow("openai/quota-a", harness="0", run_id="quota-a"),
-            eval_flow("openai/quota-b", harness="0", run_id="quota-b"),
+            eval_flow(
+                "openai/quota-a", harness="0", options=RunOptions(run_id="quota-a", bank="core")
+            ),
+            eval_flow(
+                "openai/quota-b", harness="0", options=RunOptions(run_id="quota-b", bank="core")
+            ),
         )
     finally:
         async with get_client() as client:

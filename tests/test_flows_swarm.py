@@ -8,6 +8,7 @@ import pytest
 
 from flows.swarm import swarm_flow
 from mapelite.catalog.models import load_catalog
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
 from mapelite.ledger.chain import Ledger
@@ -23,7 +24,9 @@ async def test_scatter_gather_on_the_model_server_writes_eight_workers_then_the_
 ) -> None:
     use_model_server(monkeypatch, model_server)
     tier = load_catalog().tier("tier1")
-    result = await swarm_flow(":10", "tier1", harness="0", run_id="sg-1")
+    result = await swarm_flow(
+        ":10", "tier1", harness="0", options=RunOptions(run_id="sg-1", bank="core")
+    )
 
     entries = ledger_entries()
     assert [e.metadata.stage for e in entries] == [0] * 8 + [1]
@@ -61,7 +64,9 @@ async def test_patterns_write_each_stage_in_order_with_roles_and_models(
     prefect_api, pattern, widths, roles
 ) -> None:
     demo = load_catalog().tier("demo")
-    result = await swarm_flow(pattern, "demo", harness="0", run_id=f"p{pattern}")
+    result = await swarm_flow(
+        pattern, "demo", harness="0", options=RunOptions(run_id=f"p{pattern}")
+    )
 
     entries = ledger_entries()
     stages = [e.metadata.stage for e in entries]
@@ -87,7 +92,9 @@ async def test_budget_stops_new_units_and_keeps_partial_results(
     model_server.script("*", ModelScript(cost_usd=0.01))
     monkeypatch.setenv("MAPELITE_PROVIDER_LIMITS", '{"openrouter": 1}')
     use_model_server(monkeypatch, model_server)
-    result = await swarm_flow(":10", "tier1", harness="0", run_id="b-1", budget_usd=0.02)
+    result = await swarm_flow(
+        ":10", "tier1", harness="0", options=RunOptions(run_id="b-1", budget_usd=0.02, bank="core")
+    )
 
     entries = ledger_entries()
     assert 1 <= len(entries) < 9

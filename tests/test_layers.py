@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("cli", "flows", "tasks", "runners", "profiles", "mapelite")
+PACKAGES = ("cli", "flows", "tasks", "runners", "profiles", "mapelite", "bench")
 
 # What each package may import. `profiles` stands beside the chain, on `mapelite`; the report
 # flow (and so `flows`) rolls the ledger up with it.
@@ -19,7 +19,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "runners": {"runners", "mapelite"},
     "profiles": {"profiles", "mapelite"},
     "mapelite": {"mapelite"},
+    "bench": {"bench", "flows", "tasks", "runners", "profiles", "mapelite"},
 }
+# The only modules of `mapelite/` outside a subpackage (DESIGN.md, Layout: a few at most).
+LOOSE_CORE_MODULES = {"__init__", "errors", "schemas", "results", "prerun"}
 FORBIDDEN_BELOW_CLI = ("typer", "rich")
 
 
@@ -147,6 +150,50 @@ def test_no_import_points_up_the_layers():
 
 def test_the_project_has_no_import_cycle():
     assert cycles(import_graph()) == []
+
+
+def test_the_core_is_in_subpackages_but_for_a_few_loose_modules():
+    core = REPO / "mapelite"
+    loose = {path.stem for path in core.glob("*.py")}
+    assert loose == LOOSE_CORE_MODULES
+    assert len(LOOSE_CORE_MODULES - {"__init__", "errors"}) <= 3
+
+
+def test_every_core_subpackage_says_what_it_owns_and_its_imports_are_the_ones_it_names():
+    """Each ``mapelite/<sub>/__init__`` docstring names what the subpackage may import
+    ("Imports `mapelite.x`, ..."); every import of its modules from elsewhere in the core is
+    one of those (or the top-level loose modules it names)."""
+    graph = import_graph()
+    problems = []
+    for init in sorted((REPO / "mapelite").glob("*/__init__.py")):
+        sub = f"mapelite.{init.parent.name}"
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        if not doc:
+            problems.append(f"{sub}: no docstring")
+            continue
+        allowed = _named_imports(doc)
+        if allowed is None:  # "may import any other part of mapelite"
+            continue
+        for source, targets in graph.items():
+            if source != sub and not source.startswith(sub + "."):
+                continue
+            for target in targets:
+                top = ".".join(target.split(".")[:2])
+                if target.startswith("mapelite.") and top != sub and top not in allowed:
+                    problems.append(f"{source} imports {target}, not named in {sub}'s docstring")
+    assert problems == []
+
+
+def _named_imports(doc: str) -> set[str] | None:
+    """The ``mapelite.x`` modules a docstring's "Imports ..." sentence names; None when it says
+    the subpackage may import any part of the core."""
+    import re
+
+    if "any other part of" in doc:
+        return None
+    assert "Imports" in doc, f"the docstring does not say what it imports: {doc[:60]!r}"
+    sentence = doc[doc.index("Imports") :].split(".\n")[0]
+    return set(re.findall(r"`(mapelite\.[a-z_]+)", sentence))
 
 
 def test_only_cli_imports_typer_or_rich():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.errors import LedgerCorruptError
 from mapelite.ledger.chain import Ledger
@@ -117,7 +118,7 @@ async def test_a_batch_on_a_ledger_corrupt_in_the_middle_makes_no_call_and_write
     edit_line(ledger.path, 1005)
     before = sha256(ledger.path)
     with pytest.raises(LedgerCorruptError, match="line 1005"):
-        await batch_flow("tier1", harness="0", run_id="corrupt")
+        await batch_flow("tier1", harness="0", options=RunOptions(run_id="corrupt", bank="core"))
     assert sha256(ledger.path) == before
     assert model_server.total_stats().requests == 0
     assert model_server.check_requests() == 0, "the ledger is checked before the endpoints"

@@ -219,3 +219,20 @@ def test_item_statistics_with_families_partial_credit_and_errors_match_the_ledge
     assert frame["errors"].to_list() == [2, 1, 1]
     summary_path(ledger.path).unlink()  # rebuilt by polars: the same frame
     assert load_entries(ledger.path, EntryFilters(), None).equals(frame, null_equal=True)
+
+
+def test_a_summary_rebuilt_in_many_small_blocks_is_the_one_rebuilt_in_one_block(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import profiles.frame
+
+    ledger_path = generate_ledger(tmp_path / "ledger.jsonl", 300, items_per_entry=2)
+    summary_path(ledger_path).unlink()
+    assert profiles.frame.ensure_summary(ledger_path) is not None  # the whole ledger: one block
+    whole = summary_path(ledger_path).read_bytes()
+    line_bytes = ledger_path.stat().st_size // 300
+    monkeypatch.setattr(profiles.frame, "SUMMARY_BLOCK_BYTES", 7 * line_bytes + 13)
+    summary_path(ledger_path).unlink()
+    assert profiles.frame.ensure_summary(ledger_path) is not None
+    assert summary_path(ledger_path).read_bytes() == whole
+    assert_summary_matches_ledger(ledger_path)

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.errors import EXIT_PROVIDER, MapEliteError
 from mapelite.providers.preflight import PreflightError, preflight_endpoints
@@ -111,6 +112,6 @@ async def test_eval_with_no_ollama_server_writes_nothing_and_makes_no_call(
     before = hashlib.sha256(ledger.read_bytes()).hexdigest()
     started = time.monotonic()
     with pytest.raises(PreflightError, match="MAPELITE_OLLAMA_BASE_URL"):
-        await eval_flow("ollama/llama3.2:1b", harness="0")
+        await eval_flow("ollama/llama3.2:1b", harness="0", options=RunOptions(bank="core"))
     assert time.monotonic() - started < get_settings().connect_timeout_s + 5
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before

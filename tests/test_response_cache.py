@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flows.eval import eval_flow
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.providers.cache import CachedResponse, ResponseCache, cache_key
 from mapelite.testing.scripts import ModelScript
@@ -61,13 +62,21 @@ async def test_a_cached_rerun_makes_no_calls_and_points_at_the_original_entries(
     model_server.script("*", ModelScript(latency_s=0.0))
     use_model_server(monkeypatch, model_server)
 
-    await eval_flow("openai/cache-probe", harness="0,7", run_id="cache-1", cache=True)
+    await eval_flow(
+        "openai/cache-probe",
+        harness="0,7",
+        options=RunOptions(run_id="cache-1", cache=True, bank="core"),
+    )
     first_calls = model_server.stats("cache-probe").requests
     originals = {e.harness_id: e for e in ledger_entries()}
     assert first_calls > 0
     assert not any(i.cached for e in originals.values() for i in e.metadata.items)
 
-    await eval_flow("openai/cache-probe", harness="0,7", run_id="cache-2", cache=True)
+    await eval_flow(
+        "openai/cache-probe",
+        harness="0,7",
+        options=RunOptions(run_id="cache-2", cache=True, bank="core"),
+    )
     assert model_server.stats("cache-probe").requests == first_calls, "served from the cache"
     cached = [e for e in ledger_entries() if e.metadata.run_id == "cache-2"]
     assert len(cached) == 2
@@ -79,7 +88,9 @@ async def test_a_cached_rerun_makes_no_calls_and_points_at_the_original_entries(
             assert item.original_cost_usd == pytest.approx(first.cost_usd)
             assert item.answer == first.answer and item.score == first.score
 
-    await eval_flow("openai/cache-probe", harness="0,7", run_id="cache-3")
+    await eval_flow(
+        "openai/cache-probe", harness="0,7", options=RunOptions(run_id="cache-3", bank="core")
+    )
     assert model_server.stats("cache-probe").requests == 2 * first_calls, "no --cache: calls again"
     fresh = [e for e in ledger_entries() if e.metadata.run_id == "cache-3"]
     assert not any(i.cached for e in fresh for i in e.metadata.items)

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
 from mapelite.ledger.chain import Ledger
@@ -30,6 +31,7 @@ def start_swarm(
         MAPELITE_PREFECT_GLOBAL_LIMITS="true" if global_limits else "false",
     )
     command = [PYTHON, "-m", "flows.swarm", ":1010", "--tier", "tier1", "--harness", "0"]
+    command += ["--bank", "core"]
     return subprocess.Popen(
         [*command, "--run-id", run_id, "--yes"],
         env=env,
@@ -87,7 +89,13 @@ async def test_failed_aggregator_reruns_on_the_recorded_worker_answers(
     use_model_server(monkeypatch, model_server)
     lead_name = LEAD.split("/", 1)[1]
     model_server.script(lead_name, ModelScript(fault=Fault("server_error"), fault_rate=1.0))
-    first = await swarm_flow(":10", "tier1", harness="0", lead=LEAD, run_id="agg", retries=0)
+    first = await swarm_flow(
+        ":10",
+        "tier1",
+        harness="0",
+        lead=LEAD,
+        options=RunOptions(run_id="agg", retries=0, bank="core"),
+    )
     assert first.stages[1].failed == 1
     worker_requests = model_server.total_stats().requests - model_server.stats(lead_name).requests
 
@@ -98,7 +106,13 @@ async def test_failed_aggregator_reruns_on_the_recorded_worker_answers(
         return "an answer"
 
     model_server.script(lead_name, ModelScript(answer=answer))
-    second = await swarm_flow(":10", "tier1", harness="0", lead=LEAD, run_id="agg", retries=0)
+    second = await swarm_flow(
+        ":10",
+        "tier1",
+        harness="0",
+        lead=LEAD,
+        options=RunOptions(run_id="agg", retries=0, bank="core"),
+    )
 
     items = len(get_harness(0).items)
     after = model_server.total_stats().requests - model_server.stats(lead_name).requests
@@ -127,7 +141,13 @@ async def test_a_failed_workers_error_text_never_reaches_the_aggregator(
         return "an answer"
 
     model_server.script(LEAD.split("/", 1)[1], ModelScript(answer=answer))
-    result = await swarm_flow(":10", "tier1", harness="0", lead=LEAD, run_id="err", retries=0)
+    result = await swarm_flow(
+        ":10",
+        "tier1",
+        harness="0",
+        lead=LEAD,
+        options=RunOptions(run_id="err", retries=0, bank="core"),
+    )
 
     assert result.stages[0].failed == 1 and result.stages[1].failed == 0
     assert seen and all("500" not in text and "error" not in text.lower() for text in seen)

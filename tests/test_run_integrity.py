@@ -16,6 +16,7 @@ from flows.batch import batch_flow
 from flows.eval import eval_flow
 from flows.swarm import swarm_flow
 from mapelite.catalog.models import load_catalog
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.errors import InvalidInputError, LedgerError
 from mapelite.harnesses import get_harness
@@ -67,7 +68,9 @@ async def test_spend_never_passes_the_budget_with_many_units_in_flight(
     get_settings.cache_clear()
     budget = 0.001
 
-    result = await batch_flow("demo", harness="7", runs=8, run_id="cap", budget_usd=budget)
+    result = await batch_flow(
+        "demo", harness="7", options=RunOptions(runs=8, run_id="cap", budget_usd=budget)
+    )
 
     spent = run_spend("cap")
     assert 0 < spent <= budget, "mockllm never costs more than its reservation"
@@ -84,11 +87,13 @@ async def test_spend_never_passes_the_budget_with_many_units_in_flight(
 
 
 async def test_a_resumed_run_already_over_its_budget_reports_the_stop(prefect_api) -> None:
-    first = await batch_flow("demo", harness="7", runs=1, run_id="over")
+    first = await batch_flow("demo", harness="7", options=RunOptions(runs=1, run_id="over"))
     assert first.complete and first.stopped_reason is None
 
     again = await batch_flow(
-        "demo", harness="7", runs=1, run_id="over", budget_usd=first.cost.actual_usd / 2
+        "demo",
+        harness="7",
+        options=RunOptions(runs=1, run_id="over", budget_usd=first.cost.actual_usd / 2),
     )
 
     assert again.reused == again.units and len(ledger_entries()) == first.units
@@ -169,15 +174,21 @@ async def test_a_torn_ledger_stops_every_flow_before_its_first_call(
     from tests.flow_helpers import use_model_server
 
     use_model_server(monkeypatch, model_server)
-    await batch_flow("demo", harness="0", runs=1, run_id="whole")
+    await batch_flow("demo", harness="0", options=RunOptions(runs=1, run_id="whole"))
     ledger = get_settings().ledger
     with ledger.open("ab") as handle:
         handle.write(b'{"prev_hash":"')  # a crash mid-write
 
     for start in (
-        lambda: swarm_flow(":10", "tier1", harness="0", run_id="t1"),
-        lambda: batch_flow("tier1", harness="0", run_id="t2"),
-        lambda: eval_flow("openrouter/openai/gpt-5-nano", harness="0", run_id="t3"),
+        lambda: swarm_flow(
+            ":10", "tier1", harness="0", options=RunOptions(run_id="t1", bank="core")
+        ),
+        lambda: batch_flow("tier1", harness="0", options=RunOptions(run_id="t2", bank="core")),
+        lambda: eval_flow(
+            "openrouter/openai/gpt-5-nano",
+            harness="0",
+            options=RunOptions(run_id="t3", bank="core"),
+        ),
     ):
         with pytest.raises(LedgerError, match="torn line"):
             await start()
@@ -208,31 +219,35 @@ def test_an_append_failing_mid_run_stops_the_run_with_one_line(prefect_api) -> N
 
 
 async def test_a_run_id_of_another_run_is_refused_before_any_call(prefect_api) -> None:
-    await swarm_flow(":10", "demo", harness="0", run_id="R")
+    await swarm_flow(":10", "demo", harness="0", options=RunOptions(run_id="R"))
     entries = len(ledger_entries())
 
     for other in (
-        lambda: swarm_flow(":0", "demo", harness="0", lead="mockllm/harbor", run_id="R"),
-        lambda: swarm_flow(":10", "demo", harness="0", lead="mockllm/harbor", run_id="R"),
-        lambda: batch_flow("demo", harness="0", run_id="R"),
-        lambda: eval_flow("mockllm/atlas", harness="0", run_id="R"),
+        lambda: swarm_flow(
+            ":0", "demo", harness="0", lead="mockllm/harbor", options=RunOptions(run_id="R")
+        ),
+        lambda: swarm_flow(
+            ":10", "demo", harness="0", lead="mockllm/harbor", options=RunOptions(run_id="R")
+        ),
+        lambda: batch_flow("demo", harness="0", options=RunOptions(run_id="R")),
+        lambda: eval_flow("mockllm/atlas", harness="0", options=RunOptions(run_id="R")),
     ):
         with pytest.raises(InvalidInputError, match="run id R was used for a different run"):
             await other()
     assert len(ledger_entries()) == entries
 
-    again = await swarm_flow(":10", "demo", harness="0", run_id="R")
+    again = await swarm_flow(":10", "demo", harness="0", options=RunOptions(run_id="R"))
     assert again.stages[0].reused == 8 and again.stages[1].reused == 1
 
 
 async def test_batch_and_eval_run_ids_are_not_confused(prefect_api) -> None:
-    await batch_flow("demo", harness="0", runs=2, run_id="B")
+    await batch_flow("demo", harness="0", options=RunOptions(runs=2, run_id="B"))
     with pytest.raises(InvalidInputError, match="holds a batch"):
-        await eval_flow("mockllm/atlas", harness="0", run_id="B")
+        await eval_flow("mockllm/atlas", harness="0", options=RunOptions(run_id="B"))
 
-    await eval_flow("mockllm/harbor", harness="0", run_id="E")
+    await eval_flow("mockllm/harbor", harness="0", options=RunOptions(run_id="E"))
     with pytest.raises(InvalidInputError, match="ran mockllm/harbor, this run plans mockllm/atlas"):
-        await batch_flow("demo", harness="0", run_id="E")
+        await batch_flow("demo", harness="0", options=RunOptions(run_id="E"))
 
 
 def test_a_recorded_unit_is_reused_only_for_the_model_it_ran() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.ledger.chain import Ledger
 from tests.support.server_fixtures import NatsServer, TemporalServer, spawn_worker, stop_process
@@ -63,7 +64,9 @@ async def test_the_same_swarm_gives_the_same_ledger_shape_on_every_runner(
             home.mkdir()
             monkeypatch.setenv("MAPELITE_HOME", str(home))
             get_settings.cache_clear()
-            result = await swarm_flow(":10", "demo", harness="all", runner=runner, run_id=RUN_ID)
+            result = await swarm_flow(
+                ":10", "demo", harness="all", options=RunOptions(runner=runner, run_id=RUN_ID)
+            )
             assert result.complete
             ledger = get_settings().ledger
             shapes[runner] = ledger_shape(ledger)

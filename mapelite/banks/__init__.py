@@ -1,6 +1,7 @@
 """Item banks: where a harness run's items come from (DESIGN.md, "Items come from banks").
 
 `sample_items` is the entry point; `items_for`/`harness_for` apply a run's options.
+Imports `mapelite.errors`, `mapelite.schemas` and `mapelite.harnesses` (the items' scorers).
 """
 
 from mapelite.banks.registry import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,6 +132,11 @@ class Catalog:
         if entry is not None:
             return entry.simulated
         return model_id.partition("/")[0] == "mockllm"
+
+    def all_simulated(self, models: Iterable[str]) -> bool:
+        """Whether every one of ``models`` is simulated (a run of them prints SIMULATED and
+        takes the simulated runs' defaults, `mapelite.config.run_options.default_sample`)."""
+        return all(self.is_simulated(model) for model in models)
 
     def tier(self, name: str) -> list[str]:
         """Model ids of tier ``name`` (possibly none); an unknown tier names the valid ones.

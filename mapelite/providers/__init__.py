@@ -2,6 +2,12 @@
 
 ``create_model_api("openrouter/openai/gpt-5-nano", settings)`` returns a client for the
 provider's endpoint; callers cache it per endpoint (one client serves every model there).
+Also the response cache, the pre-run endpoint check and the grouping of errors by cause.
+
+Imports `mapelite.errors`, `mapelite.schemas`, `mapelite.config` (endpoints, keys),
+`mapelite.ledger` (error grouping reads outcomes), `mapelite.harnesses` (the simulator's token
+counts) and, inside one function, `mapelite.catalog` (the simulator's skills: the one import up
+a floor; passing the skills in would remove it).
 """
 
 from __future__ import annotations
