@@ -33,9 +33,11 @@ import asyncio
 from dataclasses import dataclass, field
 
 from mapelite.banks import harness_for
-from mapelite.catalog.cost import call_cost_usd, format_usd
+from mapelite.catalog.cost import call_cost_usd, format_usd, reasoning_lookup
 from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.harnesses.base import estimate_tokens
+from mapelite.providers.reasoning import expected_reasoning, reasoning_budget
+from mapelite.schemas import parse_setup
 from runners.base import UnitRequest
 from runners.prompts import build_messages
 
@@ -68,11 +70,24 @@ def unit_cost(unit: UnitRequest, catalog: Catalog | None = None) -> UnitCost:
         tokens_in += sum(estimate_tokens(message.content) for message in messages)
         items += 1
     catalog = catalog or load_catalog()
-    expected_out = items * min(harness.expected_completion_tokens, max_tokens)
+    model, from_setup = parse_setup(unit.model)
+    options = (
+        unit.options
+        if from_setup is None
+        else unit.options.model_copy(update={"reasoning": from_setup})
+    )
+    setting = reasoning_lookup(catalog, options)(model)
+    # A reasoning model also spends reasoning tokens, within max_tokens + its budget.
+    thinking, budget = items * expected_reasoning(setting), items * reasoning_budget(setting)
+    expected_out = items * min(harness.expected_completion_tokens, max_tokens) + thinking
     return UnitCost(
         model=unit.model,
-        expected_usd=call_cost_usd(unit.model, tokens_in, expected_out, catalog=catalog),
-        worst_usd=call_cost_usd(unit.model, tokens_in, items * max_tokens, catalog=catalog),
+        expected_usd=call_cost_usd(
+            model, tokens_in, expected_out, catalog=catalog, reasoning_tokens=thinking
+        ),
+        worst_usd=call_cost_usd(
+            model, tokens_in, items * max_tokens + budget, catalog=catalog, reasoning_tokens=budget
+        ),
     )
 
 

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from mapelite.catalog.models import Catalog, load_catalog
-from mapelite.providers.reasoning import effective_reasoning, expected_reasoning, reasoning_budget
+from mapelite.providers.reasoning import (
+    effective_reasoning,
+    expected_reasoning,
+    model_reasons,
+    reasoning_budget,
+)
 from mapelite.schemas import ReasoningSetting
 from mapelite.swarm.patterns import Pattern
 from mapelite.swarm.plan import answers_read, plan_stages
@@ -140,12 +145,19 @@ def call_cost_usd(
 def reasoning_lookup(
     catalog: Catalog, options: HarnessRunnerOptions | None
 ) -> Callable[[str], ReasoningSetting | None]:
-    """Each model's reasoning setting as the runner resolves it (`effective_reasoning`)."""
+    """Each model's reasoning setting as the runner resolves it (`effective_reasoning`), for the
+    models that reason: one that does not spends no reasoning tokens whatever is sent."""
     from mapelite.config.settings import get_settings
 
     explicit = options.reasoning if options is not None else None
     settings = get_settings()
-    return lambda model: effective_reasoning(model, explicit, settings, catalog)
+
+    def setting(model: str) -> ReasoningSetting | None:
+        if not model_reasons(model, settings, catalog):
+            return None
+        return effective_reasoning(model, explicit, settings, catalog)
+
+    return setting
 
 
 def _default_harness(harness_id: int) -> Harness:
