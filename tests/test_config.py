@@ -54,6 +54,10 @@ BAD = {
         '[models."nowhere/x"]\ninput_price_per_m = 1.0\n',
         "endpoint 'nowhere' is not configured",
     ),
+    "unknown reasoning setting": (
+        '[models."openrouter/openai/gpt-5-nano"]\nreasoning = "lots"\n',
+        "models.\"openrouter/openai/gpt-5-nano\"] reasoning: reasoning setting 'lots' is not",
+    ),
     "tier on an unknown endpoint": (
         "[tiers]\nmine = ['nowhere/x']\n",
         "tiers.mine: 'nowhere/x' is on endpoint 'nowhere'",

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mapelite.errors import ConfigError
+from mapelite.schemas import ReasoningSetting
 
 CONFIG_FILE_NAME = "mapelite.toml"
 CONFIG_ENV = "MAPELITE_CONFIG"
@@ -284,7 +285,12 @@ def _cross_check(config: ConfigFile) -> str | None:
             return f"[endpoints.{toml_key([name])}]: expected a name of letters, digits, _ . -"
     endpoints = sorted(config.endpoints)
     known = ", ".join(endpoints) if endpoints else "none configured"
-    for model_id in config.models:
+    for model_id, table in config.models.items():
+        if table.reasoning is not None:
+            try:
+                ReasoningSetting.parse(table.reasoning)
+            except ValueError as exc:
+                return f"[models.{toml_key([model_id])}] reasoning: {exc}"
         endpoint = _endpoint_of(model_id)
         if endpoint not in config.endpoints and endpoint not in (*LOCAL_PROVIDERS, "openrouter"):
             return (
