@@ -33,9 +33,15 @@ import asyncio
 from dataclasses import dataclass, field
 
 from mapelite.banks import harness_for
-from mapelite.catalog.cost import call_cost_usd, expected_completion_tokens, format_usd
+from mapelite.catalog.cost import (
+    call_cost_usd,
+    expected_completion_tokens,
+    format_usd,
+    reasoning_lookup,
+)
 from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.harnesses.base import estimate_tokens
+from mapelite.providers.reasoning import reasoning_budget
 from runners.base import UnitRequest
 from runners.prompts import build_messages
 
@@ -68,17 +74,28 @@ def unit_cost(unit: UnitRequest, catalog: Catalog | None = None) -> UnitCost:
         tokens_in += sum(estimate_tokens(message.content) for message in messages)
         items += 1
     catalog = catalog or load_catalog()
-    # The same expectation as the pre-run estimate: the setup's measured tokens, else the prior.
+    # The same expectation as the pre-run estimate: the setup's measured tokens, else the prior;
+    # the worst case within max_tokens + the setting's reasoning budget.
     per_item, thinking = expected_completion_tokens(
         unit.model, harness, catalog=catalog, explicit=unit.options.reasoning
     )
-    expected_out = items * per_item
+    budget = items * reasoning_budget(reasoning_lookup(catalog, unit.options)(unit.model))
     return UnitCost(
         model=unit.model,
         expected_usd=call_cost_usd(
-            unit.model, tokens_in, expected_out, catalog=catalog, reasoning_tokens=items * thinking
+            unit.model,
+            tokens_in,
+            items * per_item,
+            catalog=catalog,
+            reasoning_tokens=items * thinking,
         ),
-        worst_usd=call_cost_usd(unit.model, tokens_in, items * max_tokens, catalog=catalog),
+        worst_usd=call_cost_usd(
+            unit.model,
+            tokens_in,
+            items * max_tokens + budget,
+            catalog=catalog,
+            reasoning_tokens=budget,
+        ),
     )
 
 

@@ -141,3 +141,17 @@ def test_a_tier_emptied_by_a_refresh_is_a_warning_and_running_it_an_error():
     with pytest.raises(InvalidInputError, match="tier 'tier2' has no models") as caught:
         select_models(catalog, tier="tier2")
     assert caught.value.exit_code == 2
+
+
+def test_the_refresh_keeps_which_models_reason_and_their_reasoning_price(refreshed):
+    catalog = load_file_catalog()
+    nano = catalog.get("openrouter/openai/gpt-5-nano")
+    flash = catalog.get("openrouter/google/gemini-2.5-flash")
+    llama = catalog.get("openrouter/meta-llama/llama-3.1-8b-instruct")
+    assert nano.reasons and nano.internal_reasoning_price_per_m is None
+    assert flash.reasons and flash.internal_reasoning_price_per_m == pytest.approx(3.5)
+    assert not llama.reasons
+    # Written to the refreshed file, so the next load still knows.
+    written = json.loads((get_settings().home / "catalog.json").read_text())
+    flags = {m["id"]: m.get("reasons", False) for m in written["models"]}
+    assert flags["openrouter/openai/gpt-5-nano"] and not flags["openrouter/mistralai/mistral-nemo"]

@@ -55,6 +55,10 @@ BAD = {
         '[models."nowhere/x"]\ninput_price_per_m = 1.0\n',
         "endpoint 'nowhere' is not configured",
     ),
+    "unknown reasoning setting": (
+        '[models."openrouter/openai/gpt-5-nano"]\nreasoning = "lots"\n',
+        "models.\"openrouter/openai/gpt-5-nano\"] reasoning: reasoning setting 'lots' is not",
+    ),
     "tier on an unknown endpoint": (
         "[tiers]\nmine = ['nowhere/x']\n",
         "tiers.mine: 'nowhere/x' is on endpoint 'nowhere'",
@@ -214,3 +218,25 @@ def test_a_variable_price_model_is_named_by_the_estimate_not_silently_priced() -
     estimate = estimate_batch(models, [0], 1, tier="models", catalog=catalog)
     assert estimate.variable_price_models == ["openrouter/openrouter/auto"]
     assert estimate.per_model_cost["openrouter/openai/gpt-5-nano"] > 0
+
+
+def test_an_openrouter_model_takes_settings_and_a_price_override_keeping_its_catalog_entry(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mapelite.toml"
+    path.write_text(
+        '[models."openrouter/openai/gpt-5-nano"]\n'
+        'reasoning = "minimal"\n'
+        "output_price_per_m = 0.5\n"
+        'provider = { order = ["OpenAI"], allow_fallbacks = false }\n'
+        "rate_limit = { requests = 30, window_s = 60 }\n"
+    )
+    use_config_file(path)
+    settings = get_settings()
+    table = settings.model_settings("openrouter/openai/gpt-5-nano")
+    assert table is not None and table.reasoning == "minimal"
+    assert table.provider is not None
+    assert table.provider.request_object() == {"order": ["OpenAI"], "allow_fallbacks": False}
+    entry = load_catalog().get("openrouter/openai/gpt-5-nano")
+    assert entry.output_price_per_m == 0.5, "the file's price wins"
+    assert entry.input_price_per_m == 0.05 and entry.reasons, "the rest stays the catalog's"

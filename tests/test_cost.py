@@ -191,3 +191,28 @@ def test_real_harnesses_and_shipped_tier1_estimate_a_small_positive_cost():
     assert 0 < estimate.estimated_cost < estimate.worst_case_cost < 5.0
     assert estimate.model_count == 8  # the width-8 stages use the first 8 of the tier
     assert estimate.total_calls > 18 * 8 * 5 - 1  # 18 agents, 8 harnesses, >= 5 items each
+
+
+def test_a_reasoning_model_is_estimated_with_the_reasoning_its_setting_is_expected_to_spend():
+    from mapelite.providers.reasoning import EXPECTED_REASONING_TOKENS, REASONING_BUDGET_TOKENS
+    from mapelite.schemas import HarnessRunnerOptions, ReasoningSetting
+
+    nano, plain = "openrouter/openai/gpt-5-nano", "openrouter/openai/gpt-4.1-nano"
+    low = estimate_batch([nano], [7], 1, tier="models")
+    high = estimate_batch(
+        [nano], [7], 1, tier="models",
+        options=HarnessRunnerOptions(reasoning=ReasoningSetting.parse("high")),
+    )  # fmt: skip
+    same_prices = estimate_batch([plain], [7], 1, tier="models")  # does not reason
+    items = low.total_calls
+    extra = EXPECTED_REASONING_TOKENS["low"] * items * 0.4 / 1e6
+    # gpt-5-nano's output price is 0.4/M, as gpt-4.1-nano's; its input price differs.
+    assert low.estimated_tokens - same_prices.estimated_tokens == (
+        EXPECTED_REASONING_TOKENS["low"] * items
+    )
+    assert low.estimated_cost > extra
+    assert high.estimated_cost > low.estimated_cost
+    worst_extra = REASONING_BUDGET_TOKENS["high"] * items * 0.4 / 1e6
+    assert high.worst_case_cost - low.worst_case_cost == pytest.approx(
+        worst_extra - REASONING_BUDGET_TOKENS["low"] * items * 0.4 / 1e6
+    )

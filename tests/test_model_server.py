@@ -97,3 +97,31 @@ def test_default_answer_is_the_reference_of_a_recognised_harness_item(model_serv
     }
     body = httpx.post(f"{model_server.base_url}/chat/completions", json=wrapped).json()
     assert body["choices"][0]["message"]["content"] == item.reference
+
+
+def test_a_rate_window_refuses_with_retry_after_and_counts_what_it_refused(
+    model_server: ModelServer,
+):
+    model_server.script("a:free", ModelScript(rate_limit=(2, 30.0), rate_group="free"))
+    model_server.script("b:free", ModelScript(rate_limit=(2, 30.0), rate_group="free"))
+    url = f"{model_server.base_url}/chat/completions"
+    statuses = [
+        httpx.post(url, json={**CHAT, "model": name})
+        for name in ("a:free", "b:free", "a:free", "b:free")
+    ]
+    assert [r.status_code for r in statuses] == [200, 200, 429, 429], "one account-wide window"
+    assert 1 <= int(statuses[2].headers["Retry-After"]) <= 30
+    assert model_server.stats("a:free").rate_limited == 1
+    assert model_server.stats("a:free").busiest_window(30.0) == 1
+
+
+def test_routing_picks_the_provider_and_an_unmeetable_pin_is_503(model_server: ModelServer):
+    model_server.script("m", ModelScript(providers=("OpenAI", "Azure")))
+    url = f"{model_server.base_url}/chat/completions"
+    turns = [httpx.post(url, json=CHAT).json()["provider"] for _ in range(2)]
+    pinned = httpx.post(url, json={**CHAT, "provider": {"order": ["Azure"]}}).json()
+    refused = httpx.post(
+        url, json={**CHAT, "provider": {"order": ["Groq"], "allow_fallbacks": False}}
+    )
+    assert turns == ["OpenAI", "Azure"] and pinned["provider"] == "Azure"
+    assert refused.status_code == 503

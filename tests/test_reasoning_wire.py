@@ -75,7 +75,7 @@ async def test_openrouter_sends_the_reasoning_object_and_routing_and_reads_every
                 request_max_tokens(256, ReasoningSetting.parse("low")),
                 "low",
                 routing={"order": ["Azure"], "allow_fallbacks": False},
-            )  # fmt: skip
+            )
         )
     finally:
         await api.aclose()

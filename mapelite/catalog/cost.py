@@ -25,7 +25,12 @@ from pydantic import BaseModel, Field
 
 from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.catalog.observed import TokenObservations, observed_tokens
-from mapelite.providers.reasoning import effective_reasoning, expected_reasoning, reasoning_budget
+from mapelite.providers.reasoning import (
+    effective_reasoning,
+    expected_reasoning,
+    model_reasons,
+    reasoning_budget,
+)
 from mapelite.schemas import ReasoningSetting, parse_setup
 from mapelite.swarm.patterns import Pattern
 from mapelite.swarm.plan import answers_read, plan_stages
@@ -253,7 +258,8 @@ def reasoning_lookup(
     explicit: ReasoningSetting | None = None,
 ) -> Callable[[str], ReasoningSetting | None]:
     """Each setup's reasoning setting as the runner resolves it (`effective_reasoning`): its
-    own ``@setting``, else the options', the config file's, the default for evaluation."""
+    own ``@setting``, else the options', the config file's, the default for evaluation; for the
+    models that reason only: one that does not spends no reasoning tokens whatever is sent."""
     from mapelite.config.settings import get_settings
 
     if explicit is None and options is not None:
@@ -262,6 +268,8 @@ def reasoning_lookup(
 
     def setting_of(setup: str) -> ReasoningSetting | None:
         model, own = parse_setup(setup)
+        if not model_reasons(model, settings, catalog):
+            return None
         return effective_reasoning(model, own or explicit, settings, catalog)
 
     return setting_of

@@ -181,7 +181,10 @@ def settings_values(config: ConfigFile, path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {
         "config_file": path,
         "endpoints": {name: e.model_dump() for name, e in config.endpoints.items()},
-        "models": {model_id: m.model_dump() for model_id, m in config.models.items()},
+        # Only the keys the file sets: an OpenRouter model keeps its catalog prices unless set.
+        "models": {
+            model_id: m.model_dump(exclude_unset=True) for model_id, m in config.models.items()
+        },
         "tiers": {name: list(ids) for name, ids in config.tiers.items()},
         "weights": harness_weights(config.weights),
         "defaults": {k: v for k, v in defaults.items() if k not in ("warn_usd", "budget_usd")},
@@ -301,7 +304,7 @@ def _cross_check(config: ConfigFile) -> str | None:
             )
         problem = _setting_problem(model.reasoning)
         if problem is not None:
-            return f"{table}.reasoning: {problem}"
+            return f"{table} reasoning: {problem}"
     for tier, model_ids in config.tiers.items():
         if tier in BUILTIN_TIERS:
             return (
