@@ -8,6 +8,7 @@ import pytest
 
 from flows.batch import batch_flow
 from flows.swarm import swarm_flow
+from mapelite.config.run_options import RunOptions
 from mapelite.errors import InvalidInputError
 from mapelite.testing.scripts import ModelScript
 from tests.flow_helpers import ledger_entries
@@ -24,6 +25,10 @@ settings = ["{NANO}", "{NANO}@high"]
 """
 
 
+def _options(run_id: str) -> RunOptions:
+    return RunOptions(run_id=run_id, bank="core")  # the six curated items per harness
+
+
 def _efforts(log: list) -> list[str]:  # type: ignore[type-arg]
     return sorted(str(entry.fields["reasoning"]["effort"]) for entry in log)
 
@@ -33,7 +38,7 @@ async def test_a_config_tier_of_setups_runs_each_setting_and_records_it(
 ) -> None:
     openrouter(TIER)
     server.script(SERVED_NANO, ModelScript(reasons=True, prices_per_m=NANO_PRICES))
-    result = await batch_flow("settings", harness="7", run_id="setups-tier")
+    result = await batch_flow("settings", harness="7", options=_options("setups-tier"))
 
     assert result.models == [f"{NANO}@minimal", f"{NANO}@high"]
     log = server.stats(SERVED_NANO).log
@@ -46,7 +51,9 @@ async def test_a_config_tier_of_setups_runs_each_setting_and_records_it(
     }
 
     with pytest.raises(InvalidInputError, match=r"ran .*@minimal, this run plans .*@low"):
-        await batch_flow(models=[f"{NANO}@low", f"{NANO}@high"], harness="7", run_id="setups-tier")
+        await batch_flow(
+            models=[f"{NANO}@low", f"{NANO}@high"], harness="7", options=_options("setups-tier")
+        )
 
 
 async def test_a_swarms_agents_keep_their_settings_and_the_lead_its_own(
@@ -58,7 +65,7 @@ async def test_a_swarms_agents_keep_their_settings_and_the_lead_its_own(
         models=[f"{NANO}@minimal", f"{NANO}@high"],
         lead=f"{NANO}@low",
         harness="7",
-        run_id="setups-swarm",
+        options=_options("setups-swarm"),
     )
     entries = ledger_entries()
     workers = [e.setup for e in sorted(entries, key=lambda e: e.metadata.agent or 0)

@@ -133,3 +133,23 @@ def test_a_unit_recorded_at_one_setting_is_not_reused_for_another() -> None:
     )
     with pytest.raises(InvalidInputError, match=f"ran {NANO}@low, this run plans {NANO}@high"):
         check_run_id_reuse(plan, {"r-1/s0/a0/h0": low})
+
+
+def test_reasoning_option_sets_the_setting_of_the_tiers_models_that_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from cli.app import run_app
+    from cli.main import build_app
+
+    argv = ["cost-estimate", ":1", "--tier", "best8", "--reasoning", "high", "--json"]
+    assert run_app(build_app(), argv) == 0
+    setups = list(json.loads(capsys.readouterr().out)["per_model_cost"])
+    catalog = load_catalog()
+    for setup in setups:
+        model = setup.rpartition("@")[0] or setup
+        assert setup == (f"{model}@high" if catalog.get(model).reasons else model)
+    assert f"{NANO}@high" in setups and "openrouter/openai/gpt-4o-mini" in setups
+    assert run_app(build_app(), [*argv[:-1], "--reasoning", "lots"]) == 2
+    assert "reasoning setting 'lots' is not one of" in capsys.readouterr().err
