@@ -1,4 +1,4 @@
-"""``map-elite rescore [--run-id ID]``: today's scorers over the answers the ledger holds.
+"""``map-elite rescore [--run ID]``: today's scorers over the answers the ledger holds.
 
 No model is called. The ledger is verified first (a corrupt ledger is not rescored); each harness
 run whose scores change gets a new entry pointing at the original (`mapelite.rescore.ledger`),
@@ -12,12 +12,14 @@ from pathlib import Path
 import typer
 
 from cli.app import add_command
-from cli.options import JSON_OPTION, LEDGER_OPTION, RUN_ID_FILTER, ledger_path
+from cli.options import JSON_OPTION, LEDGER_OPTION, ledger_path
 from cli.output import make_console, print_json, say
 
 
 def rescore_command(
-    run_id: str | None = RUN_ID_FILTER,
+    run_id: str | None = typer.Option(
+        None, "--run-id", "--run", help="only the harness runs of this run id"
+    ),
     ledger: Path | None = LEDGER_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:

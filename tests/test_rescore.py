@@ -116,7 +116,7 @@ def test_profiles_read_the_latest_scoring_and_name_its_scorer_version(
     path, today = before_the_change
     stale = build_report(path).model(MODEL)
     assert stale is not None and stale.scorer_versions == ["0"]
-    code, _ = _cli(["rescore", "--run-id", "r-old"], capsys)
+    code, _ = _cli(["rescore", "--run", "r-old"], capsys)
     assert code == 0
     profile = build_report(path).model(MODEL)
     assert profile is not None and profile.harnesses[0].average is not None
