@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from mapelite.harnesses.base import Harness, Item, Scorer
-from mapelite.harnesses.extraction import TextRule, number_matches
+from mapelite.harnesses.extraction import number_matches
 from mapelite.harnesses.refusal import leaks as leaks_content
 from mapelite.harnesses.refusal import says_no
 from mapelite.harnesses.scoring import extract_json_object, safe_scorer
+from mapelite.harnesses.text_answers import TextRule
 
 MatchKind = Literal["number", "word", "label"]
 
