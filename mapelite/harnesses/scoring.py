@@ -124,6 +124,14 @@ def exact_number(expected: float, *, unit: str | None = None) -> Scorer:
     return safe_scorer(lambda answer: 1.0 if number_matches(answer, expected, unit=unit) else 0.0)
 
 
+def exact_numbers(*expected: float, unit: str | None = None) -> Scorer:
+    """Scorer: 1.0 when the final answer lists exactly the ``expected`` values, in any order
+    and joined any way ("a, b", "a;b", "a & b", "a and b"); an extra value is wrong."""
+    return safe_scorer(
+        lambda answer: 1.0 if extraction.numbers_match(answer, expected, unit=unit) else 0.0
+    )
+
+
 def exact_time(expected: str) -> Scorer:
     """Scorer: 1.0 when the final answer is the clock time ``expected`` ("HH:MM"); "12:25pm"
     is 12:25, "10:05 pm" is 22:05."""
