@@ -148,6 +148,7 @@ def _correction_after(text: str) -> tuple[str | None, bool]:
 
 def read_final(text: str) -> FinalAnswer:
     """The committed final answer(s) of a reply (see the module docstring for the order)."""
+    boxed = forms.boxed_values(text)  # before ``plain`` typesets the boxes away
     text = forms.plain(text)
     raw_lines = [line for line in text.splitlines() if not line.strip().startswith("```")]
     lines = [clean(line) for line in raw_lines]
@@ -172,7 +173,6 @@ def read_final(text: str) -> FinalAnswer:
         if corrected is not None:
             return FinalAnswer((corrected,), after)
         return FinalAnswer(tuple(finals), after, retracted)
-    boxed = forms.boxed_values(text)
     if boxed:
         return FinalAnswer(tuple(clean(value) for value in boxed))
     flat = "\n".join(lines)
