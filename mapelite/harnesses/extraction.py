@@ -146,6 +146,26 @@ def _correction_after(text: str) -> tuple[str | None, bool]:
     return None, _GIVE_UP.search(tail) is not None
 
 
+_LISTED = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def _value_below(raw_lines: list[str], lines: list[str], index: int) -> str:
+    """The value under an empty answer line: the next line, or the list that follows it
+    ("ANSWER:" then "- 4417" and "- 8812" is "4417; 8812")."""
+    below = [
+        (raw, line) for raw, line in zip(raw_lines[index + 1 :], lines[index + 1 :], strict=True)
+    ]
+    below = [(raw, line) for raw, line in below if line][:12]
+    if not below:
+        return ""
+    listed = []
+    for raw, line in below:
+        if not _LISTED.match(raw):
+            break
+        listed.append(line)
+    return "; ".join(listed) if len(listed) > 1 else below[0][1]
+
+
 def read_final(text: str) -> FinalAnswer:
     """The committed final answer(s) of a reply (see the module docstring for the order)."""
     boxed = forms.boxed_values(text)  # before ``plain`` typesets the boxes away
@@ -160,7 +180,7 @@ def read_final(text: str) -> FinalAnswer:
             continue
         value = match.group(1).strip()
         if not value:
-            value = next((later for later in lines[index + 1 :] if later), "")
+            value = _value_below(raw_lines, lines, index)
         if value and not _PLACEHOLDER.match(value):
             between = " ".join(lines[last_index + 1 : index]) if finals else ""
             if finals and RETRACTION.search(between):
@@ -225,9 +245,30 @@ def drop_asides(segment: str) -> tuple[str, bool]:
     return " ".join(_PAREN.sub(replace, segment).split()), offers_other
 
 
+_OFFERS = re.compile(
+    r"\bor\b|\bmaybe\b|\bperhaps\b|\bpossibly\b|\beither\b|\bnot\s+sure\b|\bunsure\b|"
+    r"\bmight\s+be\b|\bcould\s+be\b|\balternatively\b",
+    re.I,
+)
+"""Words that offer another answer beside a single value ("12 or maybe something else")."""
+_LIST_LEAD = re.compile(r"\b(?:are|were|is|was)\b|:\s", re.I)
+_RELATIVE = re.compile(r",\s*(?:which|that)\s*$", re.I)
+
+
 def final_value_part(segment: str, has_value: Callable[[str], bool]) -> str:
     """After working ("a = b = 17", "16.67, so 17"), the part that states the final value."""
-    cuts = [match.end() for match in _WORKING.finditer(segment)]
+    cuts, colons = [], 0
+    for match in _WORKING.finditer(segment):
+        if match.group(0).startswith(":"):
+            colons += 1
+            if colons > 1:  # "Sam: 16, Lee: 12" labels values; only a first colon leads in
+                continue
+        elif (
+            _RELATIVE.search(segment[: match.start()])
+            and len(numbers_in(segment[: match.start()])) == 1
+        ):
+            continue  # "17 boxes, which gives 102 muffins": a remark on the answer, not working
+        cuts.append(match.end())
     for cut in reversed(cuts):
         tail = segment[cut:]
         if has_value(tail):
@@ -252,7 +293,7 @@ def committed_number(segment: str, *, unit: str | None = None) -> float | None:
     if offers_other or _APPROXIMATE.search(segment):
         return None
     fixed = corrected(segment)
-    if fixed is None or not numbers_in(fixed):
+    if fixed is None or not numbers_in(fixed) or _OFFERS.search(fixed):
         return None
     segment = _HYPHENED_DIGITS.sub(lambda m: m.group(0).replace("-", ""), fixed)
     segment = _NEGATED_NUMBER.sub(" ", CLOCK.sub(" ", segment))
@@ -275,7 +316,11 @@ def committed_numbers(segment: str, *, unit: str | None = None) -> list[float] |
     "4417,8812"), in the asked unit; None when a hedge or a retraction makes it no list."""
     segment, offers_other = drop_asides(strip_lead_in(words_to_digits(segment)))
     fixed = corrected(segment)
-    if offers_other or fixed is None or HEDGE.search(fixed.replace(" and ", " & ")):
+    if fixed is None or offers_other:
+        return None
+    tail = _LIST_LEAD.split(fixed)[-1]  # "The two numbers are 4417 and 8812"
+    fixed = tail if numbers_in(tail) else fixed
+    if HEDGE.search(fixed.replace(" and ", " & ").replace(" / ", " & ")):
         return None
     values = [quantity.in_unit(unit) for quantity in quantities_in(_list_separators(fixed))]
     if not values or any(value is None for value in values):

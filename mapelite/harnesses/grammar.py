@@ -94,6 +94,8 @@ RULES: tuple[Rule, ...] = (
             E("16 boxes hold 96 muffins.\n\nANSWER: 17", 17, True),
             E("The amber tree frog lives only on Keva.", "Keva", True),
             E("17 boxes would be plenty.\n\nANSWER: 16", 17, False),
+            E("ANSWER: 17 boxes, which gives 102 muffins", 17, True),
+            E("Sam: 16, Lee: 12", 16, True),
         ),
     ),
     Rule(
@@ -118,6 +120,8 @@ RULES: tuple[Rule, ...] = (
             E("ANSWER: 17 (16 would leave 4 short)", 17, True),
             E("ANSWER: Keva or Sora", "Keva", False),
             E("ANSWER: 17, give or take", 17, False),
+            E("ANSWER: 12 or maybe something else", 12, False),
+            E("ANSWER: 4417 / 8812 or so", (4417.0, 8812.0), False),
         ),
     ),
     Rule(
@@ -132,6 +136,8 @@ RULES: tuple[Rule, ...] = (
             E("ANSWER: 4417,8812", (4417.0, 8812.0), True),
             E("ANSWER: 4417, 8812, 9001", (4417.0, 8812.0), False),
             E("ANSWER: 4417", (4417.0, 8812.0), False),
+            E("ANSWER:\n- 4417\n- 8812", (4417.0, 8812.0), True),
+            E("The two numbers are 4417 and 8812.", (4417.0, 8812.0), True),
         ),
     ),
     Rule(

@@ -52,6 +52,22 @@ def _mentions(segment: str, form: str, case_sensitive: bool, as_answer: bool = F
     return False
 
 
+def _shape(token: str) -> str:
+    return re.sub(r"[A-Za-z]", "a", re.sub(r"\d", "9", token))
+
+
+def _another_of_its_shape(segment: str, accepted: tuple[str, ...]) -> bool:
+    """Another token written like a quoted value (a code, a password) beside it."""
+    shapes = {_shape(form) for form in accepted if any(ch.isdigit() for ch in form)}
+    for clause in re.split(r"[,;]|\s[-–—]\s|\b(?:and|but|while)\b", segment):
+        tokens = re.findall(r"[\w-]+", clause)
+        others = [t for t in tokens if _shape(t) in shapes and t not in accepted]
+        words = [t for t in tokens if t not in others and t not in accepted and t.lower() != "or"]
+        if others and not words:  # a bare second value, not "the red room is 4417"
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class TextRule:
     """How a text answer is accepted: its forms, distractors, and whether case matters."""
@@ -78,6 +94,8 @@ class TextRule:
             return False
         # a distractor named in a reason ("... because Leo is on holiday") is not offered
         main = _SUBORDINATE.split(segment, maxsplit=1)[0]
+        if self.case_sensitive and _another_of_its_shape(main, self.accepted):
+            return False  # "4471, 4417": a second code beside the quoted one is a list
         return not any(_mentions(main, rival, False, as_answer=True) for rival in self.rivals)
 
     def segment_matches(self, segment: str) -> bool:
