@@ -10,6 +10,7 @@ exclamation marks" must not be met by saying nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 
@@ -25,7 +26,7 @@ from mapelite.harnesses.scoring import (
 )
 
 Check = Callable[[str], bool]
-_BULLET = re.compile(r"^\s*[-*•]\s+\S")
+_BULLET = re.compile(r"^\s*-\s+\S")  # the prompts ask for lines starting with "- "
 
 
 def checks_scorer(checks: Sequence[Check], *, attempt: Check | None = None) -> Scorer:
@@ -106,7 +107,7 @@ def _bullets_short(text: str) -> bool:
 def _bullets_are_distinct_benefits(text: str) -> bool:
     """Each line states a benefit: two or more meaningful words (placeholders such as
     "Benefit one" are none), and no line says what another says."""
-    items = [re.sub(r"^\s*[-*•]\s+", "", line) for line in _bullets(text)]
+    items = [re.sub(r"^\s*-\s+", "", line) for line in _bullets(text)]
     return distinct_and_substantive(items, 2)
 
 
@@ -140,7 +141,11 @@ def _text_fields(text: str) -> bool:
 
 
 def _only_json(text: str) -> bool:
-    return text.startswith("{") and text.endswith("}")
+    """The whole reply is one JSON object (two objects where one is asked is no answer)."""
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 # deliver-03: an all-caps slogan
