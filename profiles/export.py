@@ -183,6 +183,12 @@ def _table(columns: list[str], rows: list[dict[str, object]]) -> list[str]:
     return lines
 
 
+SHAPE_NOTE = (
+    "SHAPE is scored pass@1: a problem counts 1 only when every hidden test passes (the share "
+    "of tests passed is a diagnostic, not the score)."
+)
+
+
 def _harness_rows(report: Report, field: str) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for profile in report.models:
@@ -216,6 +222,7 @@ def to_markdown(report: Report) -> str:
     lines += [*_table(harness_columns, _harness_rows(report, "latest")), ""]
     lines += ["## Average score per harness", ""]
     lines += [*_table(harness_columns, _harness_rows(report, "average")), ""]
+    lines += [SHAPE_NOTE, ""]
     if report.patterns:
         rows = [pattern_row(p) for p in report.patterns]
         lines += ["## Patterns", "", *_table(PATTERN_COLUMNS, rows), ""]

@@ -12,6 +12,7 @@ import pytest
 
 from mapelite.banks import sample_items
 from mapelite.banks.common import content_hash, items_digest
+from mapelite.banks.registry import GENERATORS
 from mapelite.harnesses import HARNESSES, estimate_tokens
 from mapelite.harnesses.base import Item
 
@@ -53,7 +54,7 @@ def test_every_reference_scores_one_and_every_near_miss_below_one(generated, har
 def test_generated_items_name_their_bank_version_and_family(generated, harness_id):
     for item in generated[harness_id]:
         assert item.bank == "gen"
-        assert item.bank_version == "1"
+        assert item.bank_version == GENERATORS[harness_id].version
         assert item.family is not None and item.family.startswith(item.id.split("-")[0])
 
 
@@ -101,7 +102,7 @@ def test_store_prompt_length_follows_the_context_tokens_knob(tokens):
 @pytest.mark.parametrize("steps", [1, 3, 8])
 def test_decide_steps_knob_sets_the_operations_of_every_problem(steps):
     items = sample_items(7, 40, 0, bank="gen", steps=steps)
-    assert {item.family for item in items} == {"decide-g1:chain"}
+    assert {item.family for item in items} == {"decide-g2:chain"}
     for item in items:
         assert item.prompt.count("; ") == steps - 1
         assert f"-s{steps}-" in item.id

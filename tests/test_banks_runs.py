@@ -28,8 +28,8 @@ async def test_two_models_answer_the_same_sampled_items_and_outcomes_name_the_ba
     for result in [*results, alone]:
         outcomes = result.metadata.items
         assert [o.item_id for o in outcomes] == expected
-        assert {(o.bank, o.bank_version) for o in outcomes} == {("gen", "1")}
-        assert all(o.family and o.family.startswith("decide-g1:") for o in outcomes)
+        assert {(o.bank, o.bank_version) for o in outcomes} == {("gen", "2")}
+        assert all(o.family and o.family.startswith("decide-g2:") for o in outcomes)
         assert result.metadata.error is None
     # The simulator answers the generated items' own references and near misses.
     assert 0.0 < results[0].scores.normalized < 1.0

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mapelite.harnesses.extraction import (
-    TextRule,
-    number_matches,
-    quote_matches,
-    read_final,
-    time_matches,
-)
+from mapelite.harnesses.extraction import number_matches, read_final, time_matches
 from mapelite.harnesses.numbers import numbers_in, parse_clock, words_to_digits
 from mapelite.harnesses.refusal import opens_with_refusal, says_no
+from mapelite.harnesses.text_answers import TextRule, quote_matches
 
 
 def test_every_answer_line_is_a_final_answer_and_later_prose_is_not():

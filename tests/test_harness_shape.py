@@ -22,10 +22,13 @@ def test_correct_fenced_function_passes_every_test():
     assert scorer(answer) == 1.0
 
 
-def test_buggy_function_gets_partial_credit():
+def test_a_buggy_function_scores_zero_with_its_tests_passed_as_a_diagnostic():
     scorer = unit_test_scorer("double", DOUBLE_TESTS)
     buggy = "```python\ndef double(x):\n    return x + 2 if x > 0 else 2 * x\n```"
-    assert scorer(buggy) == 0.75  # wrong only for double(1)
+    assessed = scorer.assess(buggy)  # wrong only for double(1)
+    assert (assessed.score, scorer(buggy)) == (0.0, 0.0)
+    assert assessed.diagnostics == {"tests_passed": 3, "tests": 4}
+    assert assessed.extracted is not None and "def double" in assessed.extracted
 
 
 @pytest.mark.parametrize("item", ITEMS, ids=lambda item: item.id)

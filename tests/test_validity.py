@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench.validity import (
+    GENERATED_DIR,
+    HELDOUT_DIR,
     LabelledAnswer,
     harness_files,
     item_scorer,
@@ -18,7 +20,8 @@ from bench.validity import (
 from mapelite.harnesses import HARNESSES
 
 FILES = harness_files()
-LEAST_AGREEMENT = 0.95
+GENERATED = harness_files(GENERATED_DIR)
+LEAST_AGREEMENT = 0.97
 COVERED = {"SENSE", "FUSE", "DELIVER", "DISRUPT", "IMMUNIZE", "STORE", "DECIDE"}
 
 
@@ -28,8 +31,40 @@ def test_every_covered_harness_has_a_file_of_at_least_30_labelled_answers():
     assert all(counts[name] >= 30 for name in COVERED)
 
 
+def test_every_harness_has_40_labelled_answers_on_generated_items_of_several_seeds():
+    names = {h.name for h in HARNESSES.values()}
+    assert {path.stem for path in GENERATED} == names
+    assert {path.stem for path in harness_files(HELDOUT_DIR)} == names
+    for path in GENERATED:
+        rows = load_rows(path)
+        seeds = {row.why.split(",")[0] for row in rows}
+        assert len(rows) >= 40 and len(seeds) >= 3, path.stem
+        assert all("-g" in row.item for row in rows)  # generated items
+        assert {"pass", "fail"} <= {row.label for row in rows}
+    for path in harness_files(HELDOUT_DIR):
+        rows = load_rows(path)
+        assert len(rows) >= 10
+        assert not {row.why.split(",")[0] for row in rows} & {"seed 1", "seed 2", "seed 3"}
+
+
+@pytest.mark.parametrize("path", GENERATED, ids=lambda path: path.stem)
+def test_scorers_agree_with_the_labels_on_generated_items_on_at_least_97_percent(path: Path):
+    result = measure(path, item_scorer)
+    shown = "\n".join(f"{row.item} [{row.label}] {row.answer!r}" for row, _ in result.disagreements)
+    assert result.agreement >= LEAST_AGREEMENT, shown
+
+
+def test_a_generated_item_is_found_by_its_id_and_a_stale_version_is_refused():
+    from mapelite.banks.registry import sample_items
+
+    item = sample_items(6, 1, 5, bank="gen")[0]
+    assert item_scorer(item.id)(item.reference) == 1.0
+    with pytest.raises(ValueError, match="version 1"):
+        item_scorer(item.id.replace("-g2-", "-g1-"))
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
-def test_scorers_agree_with_the_labels_on_at_least_95_percent(path: Path):
+def test_scorers_agree_with_the_labels_on_at_least_97_percent(path: Path):
     result = measure(path, item_scorer)
     shown = "\n".join(f"{row.item} [{row.label}] {row.answer!r}" for row, _ in result.disagreements)
     assert result.agreement >= LEAST_AGREEMENT, shown
@@ -45,7 +80,7 @@ def test_labelled_answers_name_items_of_their_own_harness(path: Path):
 
 
 def test_every_file_states_its_labelling_rule_first():
-    for path in FILES:
+    for path in [*FILES, *GENERATED, *harness_files(HELDOUT_DIR)]:
         assert path.read_text(encoding="utf-8").startswith("# Labelling rule")
 
 
@@ -74,6 +109,7 @@ def test_a_malformed_line_is_one_clear_error(tmp_path: Path):
 
 
 def test_the_report_prints_one_row_per_harness(capsys: pytest.CaptureFixture[str]):
-    assert main([]) == 0
+    assert main(["--no-sweep"]) == 0
     printed = capsys.readouterr().out
     assert all(f"| {path.stem.upper()} |" in printed for path in FILES)
+    assert "generated (" in printed and "held-out (" in printed

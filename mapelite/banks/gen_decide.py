@@ -19,7 +19,8 @@ from mapelite.harnesses.base import Item, Scorer
 from mapelite.harnesses.decide import HARNESS as CORE
 from mapelite.harnesses.scoring import answer_form, exact_number, exact_text
 
-VERSION = "1"
+VERSION = "2"
+"""2: the shared answer grammar; prices asked in dollars, ages in years."""
 Built = tuple[str, str, str, str, Scorer]
 """(problem, value hint, answer, near-miss answer, scorer)"""
 
@@ -50,7 +51,13 @@ def _ages(rng: random.Random) -> Built:
         f"{a} is {gap} years older than {b}. In {later} years, the sum of their ages will be "
         f"{total}. How old is {a} now?"
     )
-    return problem, "age in years", str(younger + gap), str(younger), exact_number(younger + gap)
+    return (
+        problem,
+        "age in years",
+        str(younger + gap),
+        str(younger),
+        exact_number(younger + gap, unit="year"),
+    )
 
 
 def _discount(rng: random.Random) -> Built:
@@ -66,7 +73,7 @@ def _discount(rng: random.Random) -> Built:
     )
     if final == naive:
         return _discount(rng)
-    return problem, "price in dollars", f"{final:g}", f"{naive:g}", exact_number(final)
+    return problem, "price in dollars", f"{final:g}", f"{naive:g}", exact_number(final, unit="usd")
 
 
 def _savings(rng: random.Random) -> Built:
@@ -82,7 +89,7 @@ def _savings(rng: random.Random) -> Built:
         f"it on snacks. How many dollars will {name} have after {goal_weeks} weeks?"
     )
     wrong = start + weeks * weekly
-    return problem, "amount in dollars", str(total), str(wrong), exact_number(total)
+    return problem, "amount in dollars", str(total), str(wrong), exact_number(total, unit="usd")
 
 
 def _trips(rng: random.Random) -> Built:

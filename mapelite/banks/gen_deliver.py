@@ -13,10 +13,13 @@ import random
 from mapelite.banks.common import GEN_BANK, Generator, gen_id
 from mapelite.banks.instructions import Instruction, draw_instructions
 from mapelite.harnesses.base import Item
+from mapelite.harnesses.content import on_topic
 from mapelite.harnesses.deliver import HARNESS as CORE
 from mapelite.harnesses.deliver import checks_scorer
 
-VERSION = "1"
+VERSION = "2"
+"""2: the reply must be on the topic (its own words), bullets distinct and real; the draft
+always names the topic."""
 _MAX_TRIES = 50
 _TASKS = (
     "Write a short blog post about {topic}.",
@@ -50,7 +53,7 @@ _SENTENCES = (
 
 
 def _draft(rng: random.Random, topic: str) -> str:
-    chosen = rng.sample(_SENTENCES, 5)
+    chosen = [rng.choice(_SENTENCES[:2]), *rng.sample(_SENTENCES[2:], 4)]  # names the topic
     return " ".join(s.format(topic=topic, Topic=topic[:1].upper() + topic[1:]) for s in chosen)
 
 
@@ -87,7 +90,7 @@ def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
             prompt=" ".join([task, *(i.text for i in instructions)]),
             reference=reference,
             near_miss=near_miss,
-            score=checks_scorer([i.check for i in instructions]),
+            score=checks_scorer([i.check for i in instructions], attempt=on_topic(topic)),
             bank=GEN_BANK,
             bank_version=VERSION,
             family=f"deliver-g{VERSION}:{kinds}",

@@ -24,7 +24,8 @@ from mapelite.harnesses.base import Item
 from mapelite.harnesses.fuse import HARNESS as CORE
 from mapelite.harnesses.scoring import exact_number, question_prompt
 
-VERSION = "1"
+VERSION = "2"
+"""2: the shared answer grammar; an amount in dollars is asked in dollars."""
 _INTRO = "Combine the information in all of the sources below to answer the question."
 
 Built = tuple[str, str, str, float, float, str]
@@ -129,7 +130,7 @@ def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
         prompt=question_prompt(_INTRO, sources, question, hint),
         reference=f"Working: {working}.\n\nANSWER: {_fmt(answer)}",
         near_miss=f"Working: {working}.\n\nANSWER: {_fmt(wrong)}",
-        score=exact_number(round(answer, 2)),
+        score=exact_number(round(answer, 2), unit="usd" if "dollars" in hint else None),
         bank=GEN_BANK,
         bank_version=VERSION,
         family=f"fuse-g{VERSION}:{name}",

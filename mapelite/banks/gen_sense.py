@@ -26,7 +26,8 @@ from mapelite.harnesses.base import Item, Scorer
 from mapelite.harnesses.scoring import exact_number, exact_text, question_prompt
 from mapelite.harnesses.sense import HARNESS as CORE
 
-VERSION = "1"
+VERSION = "2"
+"""2: the shared answer grammar (corrections, units: a price is asked in dollars)."""
 _INTRO = "Read the passage and answer the question using only the passage."
 _KINDS = (
     "rowing club",
@@ -104,7 +105,7 @@ def _facts(rng: random.Random, name: str) -> list[_Fact]:
             "full name",
             founder,
             director,
-            exact_text(founder),
+            exact_text(founder, rivals=(director,)),
         ),
         _Fact(
             "town",
@@ -114,7 +115,7 @@ def _facts(rng: random.Random, name: str) -> list[_Fact]:
             "town",
             town,
             branch,
-            exact_text(town),
+            exact_text(town, rivals=(branch,)),
         ),
         _Fact(
             "members",
@@ -134,7 +135,7 @@ def _facts(rng: random.Random, name: str) -> list[_Fact]:
             "price in dollars",
             money(adult),
             money(child),
-            exact_number(adult / 100),
+            exact_number(adult / 100, unit="usd"),
         ),
         _Fact(
             "day",
@@ -144,7 +145,7 @@ def _facts(rng: random.Random, name: str) -> list[_Fact]:
             "day of the week",
             day,
             market,
-            exact_text(day, f"{day}s", f"every {day}"),
+            exact_text(day, f"{day}s", f"every {day}", rivals=(market,)),
         ),
         _Fact(
             "colour",
@@ -154,7 +155,7 @@ def _facts(rng: random.Random, name: str) -> list[_Fact]:
             "colour",
             colour,
             old_colour,
-            exact_text(colour),
+            exact_text(colour, rivals=(old_colour,)),
         ),
     ]
 

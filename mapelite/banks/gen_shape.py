@@ -20,7 +20,8 @@ from mapelite.harnesses.base import Item
 from mapelite.harnesses.shape import HARNESS as CORE
 from mapelite.harnesses.shape import unit_test_scorer
 
-VERSION = "1"
+VERSION = "2"
+"""2: scored pass@1 (1 scored the fraction of tests passed)."""
 _TESTS = 6
 _MAX_DRAWS = 40
 
@@ -237,12 +238,14 @@ def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
         "Use only the Python standard library. Reply with the complete function in a single "
         "```python code block."
     )
+    scorer = unit_test_scorer(task.name, _tests(task, rng))
     return Item(
         id=gen_id("shape", VERSION, index),
         prompt=prompt,
         reference=_reply(task.reference),
         near_miss=_reply(task.buggy),
-        score=unit_test_scorer(task.name, _tests(task, rng)),
+        score=scorer,
+        assess=scorer.assess,
         bank=GEN_BANK,
         bank_version=VERSION,
         family=f"shape-g{VERSION}:{task.family}",

@@ -19,10 +19,11 @@ from mapelite.banks.common import (
     pick,
 )
 from mapelite.harnesses.base import Item, Scorer
-from mapelite.harnesses.scoring import exact_number, exact_text, question_prompt
+from mapelite.harnesses.scoring import exact_number, exact_numbers, question_prompt
 from mapelite.harnesses.store import HARNESS as CORE
 
-VERSION = "1"
+VERSION = "2"
+"""2: both values of a two-value key are read as a set (any separator, nothing extra)."""
 DEFAULT_CONTEXT_TOKENS = 4_000
 MIN_CONTEXT_TOKENS = 300
 _INTRO = "Below is a long logbook. Read all of it, then answer the question at the end."
@@ -103,8 +104,7 @@ def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
         question = f"What are the two special magic numbers for {keys[0]}?"
         a, b = values[0], values[1]
         answer, wrong = f"{a}, {b}", str(a)
-        forms = [f"{x}{sep}{y}" for x, y in ((a, b), (b, a)) for sep in (", ", " and ", " ")]
-        score, hint = exact_text(*forms), "both numbers, comma-separated"
+        score, hint = exact_numbers(a, b), "both numbers, comma-separated"
     frame = question_prompt(_INTRO, "", question, hint)
     budget_chars = tokens * 4 - len(frame)
     prompt = question_prompt(_INTRO, _haystack(rng, needles, budget_chars), question, hint)

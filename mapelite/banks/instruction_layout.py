@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 
 from mapelite.banks.instruction_base import Instruction, bullets, sentences
+from mapelite.harnesses.content import distinct_and_substantive
 
 
 def _bullet_list(rng: random.Random) -> Instruction:
@@ -24,7 +25,7 @@ def _bullet_list(rng: random.Random) -> Instruction:
     return Instruction(
         "bullet_list",
         f'Your answer must contain exactly {count} bullet points, each starting with "- ".',
-        lambda t: len(bullets(t)) == count,
+        lambda t: len(bullets(t)) == count and distinct_and_substantive(bullets(t), 2),
         apply,
         lambda t: t + "\n- And one more thing.",
         "layout",

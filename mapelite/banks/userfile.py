@@ -184,6 +184,7 @@ def _item(
         bank=bank,
         bank_version=version,
         family=_text(row.get("family")).strip() or None,
+        assess=getattr(score, "assess", None),  # SHAPE's tests passed, as diagnostics
     )
 
 

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 Scorer = Callable[[str], float]
 """Scores an answer in [0, 1]; deterministic, never raises on any string."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A scored answer with what the scorer read (``extracted``: the final answer, the code,
+    the JSON fields) and details that are not the score (``diagnostics``: tests passed)."""
+
+    score: float
+    extracted: str | None = None
+    diagnostics: dict[str, Any] | None = None
+
+
+Assessor = Callable[[str], Assessment]
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,16 @@ class Item:
     bank_version: str = "1"
     family: str | None = None
     """Items sharing a template or passage share a family (clustered intervals); None: own."""
+    assess: Assessor | None = field(default=None, compare=False, repr=False)
+    """Score, extracted answer and diagnostics in one pass; None: ``score`` plus the shared
+    final-answer reading."""
+
+    def assessed(self, answer: str) -> Assessment:
+        if self.assess is not None:
+            return self.assess(answer)
+        from mapelite.harnesses.grammar import read_answer  # the one shared reading
+
+        return Assessment(self.score(answer), extracted=read_answer(answer))
 
 
 @dataclass(frozen=True)
@@ -48,6 +72,14 @@ class Harness:
             if candidate.id == item_id:
                 return candidate
         raise KeyError(f"harness {self.name} has no item {item_id!r}")
+
+    def extract(self, item: Item, answer: str) -> str | None:
+        """The answer the scorer read in ``answer`` (recorded beside the score)."""
+        return item.assessed(answer).extracted
+
+    def assess(self, item: Item, answer: str) -> Assessment:
+        """Score, extracted answer and diagnostics of ``answer`` to ``item``."""
+        return item.assessed(answer)
 
     def prompt_tokens(self) -> int:
         """Rough prompt size in tokens (4 characters a token), for cost estimates."""

@@ -1,17 +1,21 @@
 """Harness 3, DELIVER: instruction following, scored by IFEval-style programmatic checks.
 
 Score of an item = fraction of its checks passed. A reply that is one fenced block is read as
-its body (models often fence plain output); nothing else is forgiven. A reply that does not
+its body (models often fence plain output); nothing else is forgiven. Every check is one of
+the prompt's stated rules; content rules check what the words say (a distinct, real benefit
+per bullet, a named game with a summary), so placeholder text fails them. A reply that does not
 attempt the task (a refusal, or text about something else) scores 0: rules such as "no
 exclamation marks" must not be met by saying nothing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 
 from mapelite.harnesses.base import Harness, Item, Scorer
+from mapelite.harnesses.content import distinct_and_substantive, substantive
 from mapelite.harnesses.refusal import opens_with_refusal
 from mapelite.harnesses.scoring import (
     contains_word,
@@ -22,7 +26,7 @@ from mapelite.harnesses.scoring import (
 )
 
 Check = Callable[[str], bool]
-_BULLET = re.compile(r"^\s*[-*•]\s+\S")
+_BULLET = re.compile(r"^\s*-\s+\S")  # the prompts ask for lines starting with "- "
 
 
 def checks_scorer(checks: Sequence[Check], *, attempt: Check | None = None) -> Scorer:
@@ -101,22 +105,14 @@ def _bullets_short(text: str) -> bool:
 
 
 def _bullets_are_distinct_benefits(text: str) -> bool:
-    """Each line states something: two or more real words, and no line repeats another."""
-    items = [re.sub(r"^\s*[-*•]\s+", "", line).strip().lower() for line in _bullets(text)]
-    real_words = [[w for w in re.findall(r"[^\W\d_]{2,}", item)] for item in items]
-    return (
-        bool(items)
-        and all(len(words) >= 2 for words in real_words)
-        and (len(set(items)) == len(items))
-    )
+    """Each line states a benefit: two or more meaningful words (placeholders such as
+    "Benefit one" are none), and no line says what another says."""
+    items = [re.sub(r"^\s*-\s+", "", line) for line in _bullets(text)]
+    return distinct_and_substantive(items, 2)
 
 
 # deliver-02: JSON with given keys
 _GAME_KEYS = {"name", "players", "minutes", "summary"}
-
-
-def _is_json_object(text: str) -> bool:
-    return extract_json_object(text) is not None
 
 
 def _has_exact_keys(text: str) -> bool:
@@ -137,14 +133,19 @@ def _text_fields(text: str) -> bool:
     name, summary = value.get("name"), value.get("summary")
     return (
         isinstance(name, str)
-        and count_words(name) > 0
+        and substantive(name)
         and isinstance(summary, str)
-        and 0 < count_words(summary) <= 20
+        and substantive(summary, 3)
+        and count_words(summary) <= 20
     )
 
 
 def _only_json(text: str) -> bool:
-    return text.startswith("{") and text.endswith("}")
+    """The whole reply is one JSON object (two objects where one is asked is no answer)."""
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 # deliver-03: an all-caps slogan
@@ -258,7 +259,11 @@ _ATTEMPTS: dict[str, Check] = {
         "water", "hydrat", "drink", "sip", "refill", "bottle", "thirst", "planet", "plastic",
         "earth", "reus", "eco", "h2o", "quench", "waste", "ocean", "green", "cool", "fresh",
     ),
-    "deliver-04": _about("moon", "lunar"),
+    "deliver-04": lambda text: _about("moon", "lunar")(text)
+    and distinct_and_substantive(_sentences(text), 2),
+    "deliver-01": lambda text: substantive(text, 3),
+    "deliver-02": lambda text: _text_fields(text),
+    "deliver-06": _about("thank", "water", "plant", "tomato"),
 }  # fmt: skip
 
 
@@ -294,7 +299,6 @@ ITEMS: tuple[Item, ...] = (
         'Here is the game:\n{\n  "name": "Lantern Harbor",\n  "players": "2-4",\n'
         '  "playtime": 45,\n  "summary": "Players guide fishing boats home by placing '
         'lanterns along a foggy coastline."\n}',
-        _is_json_object,
         _has_exact_keys,
         _integer_fields,
         _text_fields,
@@ -363,4 +367,5 @@ HARNESS = Harness(
     max_tokens=384,
     expected_completion_tokens=90,
     system="Follow the formatting instructions exactly.",
+    scorer_version="2",  # the shared answer grammar (issue 25)
 )

@@ -1,11 +1,14 @@
 """Reading the final answer of a reply the way a careful human grader does.
 
-A reply commits to its final answer on its ``ANSWER:`` line(s); without one, on a ``\\boxed{}``,
-an "the answer is ..." lead-in, the bold text of its last paragraph or its last line. The grader
-then reads that answer:
+The rules are named and listed, with labelled examples, in ``grammar``; this module carries
+them out. A reply (in plain form, ``forms``) commits to its final answer on its ``ANSWER:``
+line(s); without one, on a ``\\boxed{}``, an "the answer is ..." lead-in, the bold text of its
+last paragraph or its last line. The grader then reads that answer:
 
 - a hedge ("16 or 17", "chef, cook, or waiter") is right only when every alternative is right;
-- a retraction ("17 ... actually 16") and two final answers that disagree are wrong;
+- a correction ("17 ... actually 16", "ANSWER: Keva ... wait, ANSWER: Sora") is read by the
+  value it ends on; a retraction that names no new value ("... actually I'm not sure") and two
+  final answers that disagree with no correction between them are wrong;
 - working on the answer line ("ceil(100/6) = 17") counts for its final value;
 - a parenthetical aside is ignored unless it offers another answer;
 - number words ("sixteen"), thousands separators ("13,670", "13 670") and a short sentence
@@ -21,12 +24,14 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from mapelite.harnesses import forms
 from mapelite.harnesses.numbers import (
     CLOCK,
     TIME,
+    Quantity,
     clock_minutes,
     numbers_in,
-    unit_kinds_in,
+    quantities_in,
     words_to_digits,
 )
 
@@ -34,7 +39,6 @@ _MARKDOWN = re.compile(r"[*_`#>~]+")
 _BULLET = re.compile(r"^\s*(?:[-•]\s+|\d+[.)]\s+)")
 _ANSWER_LINE = re.compile(r"^(?:final\s+)?answer\s*[:：=]\s*(.*)$", re.I)
 _PLACEHOLDER = re.compile(r"^<[^<>]*>$")
-_BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*|__([^_\n]+?)__")
 _LEAD_IN = re.compile(
     r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|would\s+be|should\s+be|:|=)\s*", re.I
@@ -46,8 +50,10 @@ _LEAD_IN_START = re.compile(
 )
 _PAREN = re.compile(r"\(([^()]*)\)")
 RETRACTION = re.compile(
-    r"\b(?:actually|wait|correction|i\s+mean|scratch\s+that|make\s+that|on\s+second\s+thought|"
-    r"or\s+rather|oops|i\s+made\s+a\s+mistake|no,\s+it(?:'s|\s+is))\b",
+    r"\b(?:actually|wait|correction|i\s+mean|i\s+meant|scratch\s+that|make\s+that|"
+    r"on\s+second\s+thought|or\s+rather|oops|sorry|my\s+mistake|let\s+me\s+(?:correct|fix|"
+    r"recheck|re-?check|redo)|correcting|i\s+made\s+a\s+(?:mistake|typo|error)|"
+    r"no,\s+it(?:'s|\s+is)|hold\s+on)\b",
     re.I,
 )
 HEDGE = re.compile(
@@ -64,26 +70,16 @@ _NEGATED_NUMBER = re.compile(
 )
 _APPROXIMATE = re.compile(r"\bor\s+(?:so|thereabouts)\b|\bgive\s+or\s+take\b", re.I)
 _HYPHENED_DIGITS = re.compile(r"(?<![\w.-])\d(?:-\d){2,}(?![\w-])")
-_SUBORDINATE = re.compile(
-    r"\b(?:because|since|as|while|whereas|although|though|instead\s+of|rather\s+than)\b", re.I
-)
-_LIST_JOIN = re.compile(r"\s(?:and|&)\s", re.I)
 _ALTERNATIVE_SPLIT = re.compile(
     r",|;|\s/\s|\bor\b|\beither\b|\bmaybe\b|\bpossibly\b|\bperhaps\b|\bprobably\b|\band\b|"
     r"\bdepending\b.*$|\bbetween\b",
     re.I,
 )
 _WORKING = re.compile(
-    r"=|≈|→|=>|\bso\b|\btherefore\b|\bthus\b|\bhence\b|\bgives\b|\bgiving\b|\bequals\b|"
+    r"=|:\s|≈|→|=>|\bso\b|\btherefore\b|\bthus\b|\bhence\b|\bgives\b|\bgiving\b|\bequals\b|"
     r"\bwhich\s+is\b|\bthat\s+is\b|\bthat's\b",
     re.I,
 )
-_NEGATION_BEFORE = re.compile(
-    r"(?:\bnot|n't|\bnever|\binstead\s+of|\brather\s+than|\bno|\bwithout|\bexcept)\s*[,:]?\s*$",
-    re.I,
-)
-_LATER_ANSWER = re.compile(r"\banswer\b|\bshould\s+be\b|\bit(?:'s|\s+is)\b|\binstead\b", re.I)
-SHORT_SENTENCE_WORDS = 16
 
 
 def clean(text: str) -> str:
@@ -96,16 +92,37 @@ def clean(text: str) -> str:
 
 @dataclass(frozen=True)
 class FinalAnswer:
-    """What a reply commits to: each final answer it states, and any text after the last one."""
+    """What a reply commits to: each final answer it states (after corrections), and whether a
+    later retraction took the answer back without giving another."""
 
     finals: tuple[str, ...]
     after: str = ""
+    retracted: bool = False
 
     @property
     def retracted_later(self) -> bool:
-        """Text after the answer line takes it back ("Wait, ... actually ANSWER: Sora")."""
-        marker = RETRACTION.search(self.after)
-        return marker is not None and _LATER_ANSWER.search(self.after[marker.start() :]) is not None
+        """Text after the answer line takes it back and names no new value."""
+        return self.retracted
+
+    @property
+    def committed(self) -> str | None:
+        """The one answer the reply ends on (the last final), or None when it has none."""
+        return self.finals[-1] if self.finals and not self.retracted else None
+
+
+_GIVE_UP = re.compile(
+    r"\b(?:not\s+sure|unsure|no\s+idea|(?:that|this|it)(?:'s|\s+is)\s+(?:wrong|incorrect)|"
+    r"i\s+was\s+wrong|ignore\s+(?:that|this|the\s+above)|disregard|can(?:'t|not)\s+(?:tell|"
+    r"say|be\s+sure)|don't\s+know)\b",
+    re.I,
+)
+
+
+_NEW_VALUE = re.compile(
+    r"(?:\banswer\b(?:\s+is|\s+should\s+be|\s+would\s+be)?\s*[:：=]?|\bshould\s+be\b|"
+    r"\bit(?:'s|\s+is)\b|\bis\s+really\b|\binstead\b\s*[:,]?|\bmake\s+that\b|\bi\s+mean\b)\s*",
+    re.I,
+)
 
 
 def is_answer_line(line: str) -> bool:
@@ -113,8 +130,46 @@ def is_answer_line(line: str) -> bool:
     return _ANSWER_LINE.match(line) is not None
 
 
+def _correction_after(text: str) -> tuple[str | None, bool]:
+    """Prose after an answer line: the new value a correction in it gives, and whether it
+    took the answer back (a correction without a new value)."""
+    marker = _last(RETRACTION, text)
+    if marker is None:
+        return None, False
+    tail = text[marker.start() :]
+    news = list(_NEW_VALUE.finditer(tail))
+    if news:
+        value = re.split(r"(?<=[^\d])[.!?](?:\s|$)|\n", tail[news[-1].end() :], maxsplit=1)[0]
+        value = value.strip(" .")
+        if value and not _GIVE_UP.search(value):
+            return value, False
+    return None, _GIVE_UP.search(tail) is not None
+
+
+_LISTED = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def _value_below(raw_lines: list[str], lines: list[str], index: int) -> str:
+    """The value under an empty answer line: the next line, or the list that follows it
+    ("ANSWER:" then "- 4417" and "- 8812" is "4417; 8812")."""
+    below = [
+        (raw, line) for raw, line in zip(raw_lines[index + 1 :], lines[index + 1 :], strict=True)
+    ]
+    below = [(raw, line) for raw, line in below if line][:12]
+    if not below:
+        return ""
+    listed = []
+    for raw, line in below:
+        if not _LISTED.match(raw):
+            break
+        listed.append(line)
+    return "; ".join(listed) if len(listed) > 1 else below[0][1]
+
+
 def read_final(text: str) -> FinalAnswer:
     """The committed final answer(s) of a reply (see the module docstring for the order)."""
+    boxed = forms.boxed_values(text)  # before ``plain`` typesets the boxes away
+    text = forms.plain(text)
     raw_lines = [line for line in text.splitlines() if not line.strip().startswith("```")]
     lines = [clean(line) for line in raw_lines]
     finals: list[str] = []
@@ -125,14 +180,19 @@ def read_final(text: str) -> FinalAnswer:
             continue
         value = match.group(1).strip()
         if not value:
-            value = next((later for later in lines[index + 1 :] if later), "")
+            value = _value_below(raw_lines, lines, index)
         if value and not _PLACEHOLDER.match(value):
+            between = " ".join(lines[last_index + 1 : index]) if finals else ""
+            if finals and RETRACTION.search(between):
+                finals = []  # "ANSWER: Keva ... wait, ... ANSWER: Sora": the correction stands
             finals.append(value)
             last_index = index
     if finals:
         after = " ".join(line for line in lines[last_index + 1 :] if line)
-        return FinalAnswer(tuple(finals), after)
-    boxed = _BOXED.findall(unicodedata.normalize("NFKC", text))
+        corrected, retracted = _correction_after(after)
+        if corrected is not None:
+            return FinalAnswer((corrected,), after)
+        return FinalAnswer(tuple(finals), after, retracted)
     if boxed:
         return FinalAnswer(tuple(clean(value) for value in boxed))
     flat = "\n".join(lines)
@@ -148,6 +208,24 @@ def read_final(text: str) -> FinalAnswer:
             return FinalAnswer((clean(bold[-1]),))
     nonempty = [line for line in lines if line]
     return FinalAnswer((nonempty[-1],) if nonempty else ())
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    found = list(pattern.finditer(text))
+    return found[-1] if found else None
+
+
+def corrected(segment: str) -> str | None:
+    """A final-answer segment after its last self-correction ("17, actually 16" -> "16");
+    None when the correction takes the answer back without a new one."""
+    marker = _last(RETRACTION, segment)
+    if marker is None:
+        return segment
+    tail = segment[marker.end() :].strip(" ,;:.-–—…")
+    tail = _NEW_VALUE.sub("", tail, count=1) if _NEW_VALUE.match(tail) else tail
+    if not tail or _GIVE_UP.search(tail):
+        return None
+    return tail
 
 
 def strip_lead_in(segment: str) -> str:
@@ -167,9 +245,30 @@ def drop_asides(segment: str) -> tuple[str, bool]:
     return " ".join(_PAREN.sub(replace, segment).split()), offers_other
 
 
+_OFFERS = re.compile(
+    r"\bor\b|\bmaybe\b|\bperhaps\b|\bpossibly\b|\beither\b|\bnot\s+sure\b|\bunsure\b|"
+    r"\bmight\s+be\b|\bcould\s+be\b|\balternatively\b",
+    re.I,
+)
+"""Words that offer another answer beside a single value ("12 or maybe something else")."""
+_LIST_LEAD = re.compile(r"\b(?:are|were|is|was)\b|:\s", re.I)
+_RELATIVE = re.compile(r",\s*(?:which|that)\s*$", re.I)
+
+
 def final_value_part(segment: str, has_value: Callable[[str], bool]) -> str:
     """After working ("a = b = 17", "16.67, so 17"), the part that states the final value."""
-    cuts = [match.end() for match in _WORKING.finditer(segment)]
+    cuts, colons = [], 0
+    for match in _WORKING.finditer(segment):
+        if match.group(0).startswith(":"):
+            colons += 1
+            if colons > 1:  # "Sam: 16, Lee: 12" labels values; only a first colon leads in
+                continue
+        elif (
+            _RELATIVE.search(segment[: match.start()])
+            and len(numbers_in(segment[: match.start()])) == 1
+        ):
+            continue  # "17 boxes, which gives 102 muffins": a remark on the answer, not working
+        cuts.append(match.end())
     for cut in reversed(cuts):
         tail = segment[cut:]
         if has_value(tail):
@@ -187,25 +286,52 @@ def alternatives(segment: str) -> list[str]:
 
 
 def committed_number(segment: str, *, unit: str | None = None) -> float | None:
-    """The single number a final-answer segment commits to, or None (none, several, retracted,
-    or a unit other than ``unit``)."""
+    """The single number a final-answer segment commits to, in the asked ``unit`` (a value in
+    another unit of the same kind is converted: "2 kg" where grams are asked is 2000); None
+    when it commits to none, to several, takes itself back, or is another kind of quantity."""
     segment, offers_other = drop_asides(strip_lead_in(words_to_digits(segment)))
     if offers_other or _APPROXIMATE.search(segment):
         return None
-    marker = RETRACTION.search(segment)
-    if marker and numbers_in(segment[: marker.start()]) and numbers_in(segment[marker.end() :]):
+    fixed = corrected(segment)
+    if fixed is None or not numbers_in(fixed) or _OFFERS.search(fixed):
         return None
-    segment = _HYPHENED_DIGITS.sub(lambda m: m.group(0).replace("-", ""), segment)
+    segment = _HYPHENED_DIGITS.sub(lambda m: m.group(0).replace("-", ""), fixed)
     segment = _NEGATED_NUMBER.sub(" ", CLOCK.sub(" ", segment))
     part = final_value_part(segment, lambda tail: bool(numbers_in(tail)))
-    if len({round(value, 9) for value in numbers_in(part)}) > 1:
+    if len(_distinct(quantities_in(part), unit)) > 1:
         part = _main_clause(part) or ""
-    values = numbers_in(part)
-    if len({round(value, 9) for value in values}) != 1:
+    values = _distinct(quantities_in(part), unit)
+    if len(values) != 1 or None in values:
         return None
-    if unit is not None and any(kind != unit for kind in unit_kinds_in(part)):
+    return values.pop()
+
+
+def _distinct(quantities: list[Quantity], unit: str | None) -> set[float | None]:
+    values = (quantity.in_unit(unit) for quantity in quantities)
+    return {None if value is None else round(value, 9) for value in values}
+
+
+def committed_numbers(segment: str, *, unit: str | None = None) -> list[float] | None:
+    """Every value of a final answer that lists several ("4417; 8812", "4417 & 8812",
+    "4417,8812"), in the asked unit; None when a hedge or a retraction makes it no list."""
+    segment, offers_other = drop_asides(strip_lead_in(words_to_digits(segment)))
+    fixed = corrected(segment)
+    if fixed is None or offers_other:
         return None
-    return values[0]
+    tail = _LIST_LEAD.split(fixed)[-1]  # "The two numbers are 4417 and 8812"
+    fixed = tail if numbers_in(tail) else fixed
+    if HEDGE.search(fixed.replace(" and ", " & ").replace(" / ", " & ")):
+        return None
+    values = [quantity.in_unit(unit) for quantity in quantities_in(_list_separators(fixed))]
+    if not values or any(value is None for value in values):
+        return None
+    return [float(value) for value in values if value is not None]
+
+
+def _list_separators(text: str) -> str:
+    """Separators between listed values read as a comma and a space ("1,2" in a list of
+    seven-digit codes is two values, not one thousand and two)."""
+    return re.sub(r"\s*[;&/|,+]\s*|\s+and\s+", " , ", text)
 
 
 def _words(text: str) -> set[str]:
@@ -231,7 +357,7 @@ def _main_clause(part: str) -> str | None:
 
 def number_matches(text: str, expected: float, *, unit: str | None = None) -> bool:
     reading = read_final(text)
-    if not reading.finals or reading.retracted_later:
+    if not reading.finals or reading.retracted:
         return False
     tolerance = 1e-9 * max(1.0, abs(expected))
     for segment in reading.finals:
@@ -241,99 +367,33 @@ def number_matches(text: str, expected: float, *, unit: str | None = None) -> bo
     return True
 
 
+def numbers_match(text: str, expected: Iterable[float], *, unit: str | None = None) -> bool:
+    """The final answer lists exactly the ``expected`` values, in any order, nothing more."""
+    wanted = sorted(round(value, 9) for value in expected)
+    reading = read_final(text)
+    if not reading.finals or reading.retracted:
+        return False
+    for segment in reading.finals:
+        values = committed_numbers(segment, unit=unit)
+        if values is None or sorted(round(value, 9) for value in values) != wanted:
+            return False
+    return True
+
+
 def time_matches(text: str, expected_minutes: int) -> bool:
     """The committed clock time equals ``expected_minutes`` after midnight (am/pm honoured)."""
     reading = read_final(text)
-    if not reading.finals or reading.retracted_later:
+    if not reading.finals or reading.retracted:
         return False
     for segment in reading.finals:
         segment, offers_other = drop_asides(strip_lead_in(segment))
-        if offers_other or _APPROXIMATE.search(segment):
+        fixed = corrected(segment)
+        if offers_other or fixed is None or _APPROXIMATE.search(fixed):
             return False
+        segment = fixed
         segment = _NEGATED_NUMBER.sub(" ", segment)
         part = final_value_part(segment, lambda tail: TIME.search(tail) is not None)
         times = {clock_minutes(match) for match in TIME.finditer(part)}
         if times != {expected_minutes}:
             return False
     return True
-
-
-# ---- text ------------------------------------------------------------------------------------
-
-
-def normalize(text: str) -> str:
-    """Lower case, no markdown, quotes, lead-in, article or trailing punctuation."""
-    text = strip_lead_in(clean(text)).lower()
-    text = text.strip(" \t\"'“”.,;:!?")
-    text = re.sub(r"^(?:the|a|an)\s+", "", text)
-    return " ".join(text.split())
-
-
-def _mentions(segment: str, form: str, case_sensitive: bool, as_answer: bool = False) -> bool:
-    """``form`` occurs as a whole phrase, not right after a negation ("not Sora"); with
-    ``as_answer``, a possessive ("Leo's deputy") names someone else, not the answer."""
-    flags = 0 if case_sensitive else re.I
-    possessive = r"(?!'s\b)" if as_answer else ""
-    pattern = r"(?<![\w-])" + re.escape(form) + r"(?:s)?(?![\w-])" + possessive
-    for match in re.finditer(pattern, segment, flags):
-        if not _NEGATION_BEFORE.search(segment[: match.start()]):
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class TextRule:
-    """How a text answer is accepted: its forms, distractors, and whether case matters."""
-
-    accepted: tuple[str, ...]
-    rivals: tuple[str, ...] = ()
-    case_sensitive: bool = False
-
-    def _equal(self, candidate: str) -> bool:
-        if self.case_sensitive:
-            stripped = clean(candidate).strip(" \t\"'“”.,;:!?")
-            return stripped in self.accepted
-        accepted = {normalize(form) for form in self.accepted}
-        reordered = re.fullmatch(r"([^\W\d_]+),\s*([^\W\d_]+)", normalize(candidate))
-        if reordered:  # "Ortega, Marisol" is the name Marisol Ortega
-            return f"{reordered.group(2)} {reordered.group(1)}" in accepted
-        return normalize(candidate) in accepted
-
-    def _in_sentence(self, segment: str) -> bool:
-        if len(segment.split()) > SHORT_SENTENCE_WORDS:
-            return False
-        forms = self.accepted if self.case_sensitive else [normalize(f) for f in self.accepted]
-        if not any(_mentions(segment, form, self.case_sensitive) for form in forms):
-            return False
-        # a distractor named in a reason ("... because Leo is on holiday") is not offered
-        main = _SUBORDINATE.split(segment, maxsplit=1)[0]
-        return not any(_mentions(main, rival, False, as_answer=True) for rival in self.rivals)
-
-    def segment_matches(self, segment: str) -> bool:
-        segment, offers_other = drop_asides(clean(segment))
-        if offers_other or RETRACTION.search(segment):
-            return False
-        if self._equal(segment):
-            return True
-        if HEDGE.search(segment):
-            options = alternatives(strip_lead_in(segment))
-            return bool(options) and all(self._equal(option) for option in options)
-        listed = [part for part in _LIST_JOIN.split(strip_lead_in(segment).rstrip(". "))]
-        if len(listed) > 1 and all(len(part.split()) <= 2 for part in listed):
-            return all(self._equal(part) for part in listed)  # "green and yellow" is a list
-        return self._in_sentence(strip_lead_in(segment))
-
-    def matches(self, text: str) -> bool:
-        reading = read_final(text)
-        if not reading.finals or reading.retracted_later:
-            return False
-        return all(self.segment_matches(segment) for segment in reading.finals)
-
-
-def text_matches(text: str, accepted: Iterable[str], rivals: Iterable[str] = ()) -> bool:
-    return TextRule(tuple(accepted), tuple(rivals)).matches(text)
-
-
-def quote_matches(text: str, value: str) -> bool:
-    """The reply quotes ``value`` exactly (case and form), as its one final answer."""
-    return TextRule((value,), case_sensitive=True).matches(text)

@@ -119,4 +119,5 @@ HARNESS = Harness(
     max_tokens=384,
     expected_completion_tokens=120,
     system="You combine several sources carefully and show brief working.",
+    scorer_version="2",  # the shared answer grammar (issue 25)
 )

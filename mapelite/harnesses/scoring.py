@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from mapelite.harnesses import extraction
+from mapelite.harnesses import extraction, text_answers
 from mapelite.harnesses.base import Scorer
 from mapelite.harnesses.numbers import numbers_in, parse_clock
 
@@ -77,12 +77,12 @@ def final_answer(text: str) -> str:
 
 def normalize_text(text: str) -> str:
     """Lower case, no markdown, no quotes, no lead-in, no article, no trailing punctuation."""
-    return extraction.normalize(text)
+    return text_answers.normalize(text)
 
 
 def text_matches(answer: str, expected: Iterable[str], rivals: Iterable[str] = ()) -> bool:
     """A careful grader's reading: the final answer is one of the accepted forms."""
-    return extraction.text_matches(answer, expected, rivals)
+    return text_answers.text_matches(answer, expected, rivals)
 
 
 def parse_numbers(text: str) -> list[float]:
@@ -111,7 +111,7 @@ def exact_text(*accepted: str, rivals: Iterable[str] = ()) -> Scorer:
     """
     if not accepted:
         raise ValueError("exact_text needs at least one accepted form")
-    rule = extraction.TextRule(tuple(accepted), tuple(rivals))
+    rule = text_answers.TextRule(tuple(accepted), tuple(rivals))
     return safe_scorer(lambda answer: 1.0 if rule.matches(answer) else 0.0)
 
 
@@ -124,6 +124,14 @@ def exact_number(expected: float, *, unit: str | None = None) -> Scorer:
     return safe_scorer(lambda answer: 1.0 if number_matches(answer, expected, unit=unit) else 0.0)
 
 
+def exact_numbers(*expected: float, unit: str | None = None) -> Scorer:
+    """Scorer: 1.0 when the final answer lists exactly the ``expected`` values, in any order
+    and joined any way ("a, b", "a;b", "a & b", "a and b"); an extra value is wrong."""
+    return safe_scorer(
+        lambda answer: 1.0 if extraction.numbers_match(answer, expected, unit=unit) else 0.0
+    )
+
+
 def exact_time(expected: str) -> Scorer:
     """Scorer: 1.0 when the final answer is the clock time ``expected`` ("HH:MM"); "12:25pm"
     is 12:25, "10:05 pm" is 22:05."""
@@ -134,7 +142,7 @@ def exact_time(expected: str) -> Scorer:
 def exact_quote(value: str) -> Scorer:
     """Scorer: 1.0 when the final answer quotes ``value`` exactly, case and form (codes,
     passwords): "Sunflower-88" is not "sunflower-88", "04471" is not "4471"."""
-    return safe_scorer(lambda answer: 1.0 if extraction.quote_matches(answer, value) else 0.0)
+    return safe_scorer(lambda answer: 1.0 if text_answers.quote_matches(answer, value) else 0.0)
 
 
 def fenced_blocks(text: str) -> list[tuple[str, str]]:

@@ -104,4 +104,5 @@ HARNESS = Harness(
     max_tokens=256,
     expected_completion_tokens=60,
     system="You answer questions about a given text precisely and briefly.",
+    scorer_version="2",  # the shared answer grammar (issue 25)
 )

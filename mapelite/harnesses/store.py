@@ -196,4 +196,5 @@ HARNESS = Harness(
     max_tokens=128,
     expected_completion_tokens=30,
     system="You answer from the given context only, quoting values exactly.",
+    scorer_version="2",  # the shared answer grammar (issue 25)
 )

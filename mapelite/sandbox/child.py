@@ -63,13 +63,21 @@ def encode(value: Any, depth: int = 0) -> list[Any]:
 
 
 class Opaque:
-    """A value of a type the codec does not carry: equal to nothing, not even another one."""
+    """A value of a type the codec does not carry: equal to nothing, not even another one,
+    and unequal to nothing either; its truth is no answer (a test's ``assert candidate(x)``
+    or ``!=`` must not pass on an object that is not a plain value)."""
 
     def __init__(self, type_name: str) -> None:
         self.type_name = type_name
 
     def __eq__(self, other: object) -> bool:
         return False
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"a {self.type_name} object is not a plain value")
 
     def __hash__(self) -> int:
         return id(self)
