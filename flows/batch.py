@@ -150,7 +150,14 @@ async def batch_flow(
         )
     result = BatchResult(
         **outcome(
-            run_id, runner, started, request.estimate, budget, request.models, found.values()
+            run_id,
+            runner,
+            started,
+            request.estimate,
+            budget,
+            request.models,
+            found.values(),
+            reused_items=executor.reused_items,
         ),
         tier=tier,
         models=request.models,

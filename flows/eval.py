@@ -105,7 +105,16 @@ async def eval_flow(
     value = fitness(scores, weights) if complete else None
     low, high = fitness_interval(intervals, weights.weights) if complete else (None, None)
     result = EvalResult(
-        **outcome(run_id, runner, started, estimate, budget, [model], found.values()),
+        **outcome(
+            run_id,
+            runner,
+            started,
+            estimate,
+            budget,
+            [model],
+            found.values(),
+            reused_items=executor.reused_items,
+        ),
         model=model,
         scores=scores,
         intervals=intervals,
