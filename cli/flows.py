@@ -7,6 +7,7 @@ flows.swarm|batch|eval`` run the same commands alone (`swarm_main`, `batch_main`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from cli.options import (
     cost_gate,
     item_sample,
     note_capped_sample,
+    refuse_unconfirmed,
     run_defaults,
     use_cache,
 )
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
     from mapelite.catalog.cost import CostEstimate
     from mapelite.config.settings import Settings
     from mapelite.schemas import ItemSample
-    from mapelite.swarm.plan import BatchResult, EvalResult, RunOutcome, SwarmResult
+    from mapelite.swarm.plan import BatchResult, EvalResult, RunOutcome, RunPlan, SwarmResult
 
 T = TypeVar("T")
 R = TypeVar("R", bound="RunOutcome")
@@ -171,18 +173,31 @@ class RunChoice:
 
 
 async def _start_run(
-    options: RunChoice, models: list[str], estimate: CostEstimate, settings: Settings
+    options: RunChoice,
+    models: list[str],
+    estimate: CostEstimate,
+    settings: Settings,
+    plans: Callable[[str], list[RunPlan]],
 ) -> str:
     """Everything a run checks before its first call, before it prints anything: the runner's
     server, the pre-run check (the ledger verifies and takes appends, every endpoint answers and
-    takes its key). Then it prints the run id (to resume with) and the estimate, and passes
-    the cost gate; returns the run id. The flow is then started with ``preflight=False``: the
-    endpoints are asked once per run."""
+    takes its key), a given run id resumes this very run (``plans``: the runs a run id stands
+    for), and the cost gate's refusal. Then it prints the run id (to resume with) and the
+    estimate (and asks on a terminal); returns the run id. So a refusal is a command's only
+    line. The flow is then started with ``preflight=False``: the endpoints are asked once per
+    run."""
+    from mapelite.ledger.chain import Ledger
     from mapelite.ledger.runid import new_run_id
-    from mapelite.prerun import pre_run_check
+    from mapelite.prerun import check_resume, pre_run_check
+    from mapelite.schemas import HarnessRunnerOptions
 
     _check_runner(options.runner)
     await pre_run_check(models, settings)
+    if options.run_id is not None:
+        sample = HarnessRunnerOptions(**options.sample.fields())
+        ledger = Ledger(settings.ledger)
+        await asyncio.to_thread(check_resume, ledger, plans(options.run_id), sample)
+    refuse_unconfirmed(estimate, options.yes)
     run_id = options.run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
     say(console, f"run id {run_id}")
@@ -257,7 +272,13 @@ async def _swarm(
             runs=options.runs,
             options=HarnessRunnerOptions(**options.sample.fields()),
         )
-    base = await _start_run(options, request.agent_models, estimate, settings)
+    base = await _start_run(
+        options,
+        request.agent_models,
+        estimate,
+        settings,
+        lambda base: [request.run_plan(run_id) for run_id in _run_ids(base, options.runs)],
+    )
     chosen = request.models if models is not None else None
     results = []
     for repeat, run_id in enumerate(_run_ids(base, options.runs)):
@@ -342,7 +363,9 @@ async def _batch(
     settings = get_settings()
     request = resolve_batch(tier, harness, options.runs, settings, options.sample, models=models)
     note_capped_sample(options.sample, request.harness_ids)
-    run_id = await _start_run(options, request.models, request.estimate, settings)
+    run_id = await _start_run(
+        options, request.models, request.estimate, settings, lambda base: [request.run_plan(base)]
+    )
     chosen = request.models if models is not None else None
     return await _run_flow(
         partial(
@@ -400,7 +423,7 @@ def batch_command(
 
 
 async def _eval(model: str, harness: str, options: RunChoice) -> list[EvalResult]:
-    from flows.eval import eval_flow
+    from flows.eval import eval_flow, eval_plan
     from mapelite.catalog.cost import estimate_batch
     from mapelite.catalog.models import load_catalog
     from mapelite.config.settings import get_settings
@@ -420,7 +443,13 @@ async def _eval(model: str, harness: str, options: RunChoice) -> list[EvalResult
         warn_usd=settings.warn_usd,
         options=HarnessRunnerOptions(**options.sample.fields()),
     )
-    base = await _start_run(options, [model], estimate, settings)
+    base = await _start_run(
+        options,
+        [model],
+        estimate,
+        settings,
+        lambda base: [eval_plan(r, model, harness_ids) for r in _run_ids(base, options.runs)],
+    )
     results = []
     for repeat, run_id in enumerate(_run_ids(base, options.runs)):
         result = await _run_flow(

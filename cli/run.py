@@ -37,6 +37,7 @@ from cli.options import (
     cost_gate,
     item_sample,
     note_capped_sample,
+    refuse_unconfirmed,
     run_defaults,
     use_cache,
 )
@@ -94,6 +95,7 @@ def check_cost(
         warn_usd=settings.warn_usd,
         options=options,
     )
+    refuse_unconfirmed(estimate, yes)  # a refusal is the only line printed
     print_estimate(estimate, make_console())
     cost_gate(estimate, yes)
 

@@ -9,6 +9,7 @@ scored: a fitness over some of them is not comparable with one over all.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from functools import partial
 
 from flows.common import StageUnits, new_run_id, outcome, runner_options, unit_session
@@ -40,6 +41,12 @@ from mapelite.stats.score_intervals import fitness_interval
 from mapelite.swarm.plan import EvalResult, RunPlan, unit_key
 
 
+def eval_plan(run_id: str, model: str, harness_ids: Iterable[int]) -> RunPlan:
+    """The units an eval plans: one per harness, agent 0 of stage 0."""
+    models = {unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids}
+    return RunPlan(run_id=run_id, kind="eval", pattern=None, models=models)
+
+
 @flow(name="eval", persist_result=False, log_prints=False)
 async def eval_flow(
     model: str,
@@ -69,12 +76,7 @@ async def eval_flow(
     log_run(estimate_line(estimate))
     started = time.monotonic()
     found: dict[int, HarnessResult] = {}
-    plan = RunPlan(
-        run_id=run_id,
-        kind="eval",
-        pattern=None,
-        models={unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids},
-    )
+    plan = eval_plan(run_id, model, harness_ids)
     async with unit_session(
         plan,
         [model],
