@@ -7,6 +7,7 @@ flows.swarm|batch|eval`` run the same commands alone (`swarm_main`, `batch_main`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
@@ -25,6 +26,7 @@ from cli.options import (
     TIER_HELP,
     cost_gate,
     note_capped_sample,
+    refuse_unconfirmed,
     takes_run_options,
 )
 from cli.output import (
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from cli.summaries import Entries
     from mapelite.catalog.cost import CostEstimate
     from mapelite.config.settings import Settings
-    from mapelite.swarm.plan import BatchResult, EvalResult, RunOutcome, SwarmResult
+    from mapelite.swarm.plan import BatchResult, EvalResult, RunOutcome, RunPlan, SwarmResult
 
 T = TypeVar("T")
 R = TypeVar("R", bound="RunOutcome")
@@ -110,18 +112,31 @@ def _flow_arguments(options: RunOptions) -> dict[str, Any]:
 
 
 async def _start_run(
-    options: RunOptions, models: list[str], estimate: CostEstimate, settings: Settings
+    options: RunOptions,
+    models: list[str],
+    estimate: CostEstimate,
+    settings: Settings,
+    plans: Callable[[str], list[RunPlan]],
 ) -> str:
     """Everything a run checks before its first call, before it prints anything: the runner's
     server, the pre-run check (the ledger verifies and takes appends, every endpoint answers and
-    takes its key). Then it prints the run id (to resume with) and the estimate, and passes
-    the cost gate; returns the run id. The flow is then started with ``preflight=False``: the
-    endpoints are asked once per run."""
+    takes its key), a given run id resumes this very run (``plans``: the runs a run id stands
+    for), and the cost gate's refusal. Then it prints the run id (to resume with) and the
+    estimate (and asks on a terminal); returns the run id. So a refusal is a command's only
+    line. The flow is then started with ``preflight=False``: the endpoints are asked once per
+    run."""
+    from mapelite.ledger.chain import Ledger
     from mapelite.ledger.runid import new_run_id
-    from mapelite.prerun import pre_run_check
+    from mapelite.prerun import check_resume, pre_run_check
+    from mapelite.schemas import HarnessRunnerOptions
 
     _check_runner(options.runner)
     await pre_run_check(models, settings)
+    if options.run_id is not None:
+        sample = HarnessRunnerOptions(**options.sample.fields())
+        ledger = Ledger(settings.ledger)
+        await asyncio.to_thread(check_resume, ledger, plans(options.run_id), sample)
+    refuse_unconfirmed(estimate, options.yes)
     run_id = options.run_id or new_run_id()
     note_run_started(run_id)  # an interrupted run prints how to resume it
     say(console, f"run id {run_id}")
@@ -183,7 +198,13 @@ async def _swarm(
     request = resolve_swarm(pattern, tier, harness, lead, settings, options, models=models)
     options = request.options
     note_capped_sample(options.sample, request.harness_ids)
-    base = await _start_run(options, request.agent_models, request.estimate, settings)
+    base = await _start_run(
+        options,
+        request.agent_models,
+        request.estimate,
+        settings,
+        lambda base: [request.run_plan(run_id) for run_id in _run_ids(base, options.runs or 1)],
+    )
     chosen = request.models if models is not None else None
     results = []
     for repeat, run_id in enumerate(_run_ids(base, options.runs or 1)):
@@ -252,7 +273,9 @@ async def _batch(
     request = resolve_batch(tier, harness, settings, options, models=models)
     options = request.options
     note_capped_sample(options.sample, request.harness_ids)
-    run_id = await _start_run(options, request.models, request.estimate, settings)
+    run_id = await _start_run(
+        options, request.models, request.estimate, settings, lambda base: [request.run_plan(base)]
+    )
     chosen = request.models if models is not None else None
     return await _run_flow(
         partial(
@@ -292,7 +315,7 @@ def batch_command(
 
 
 async def _eval(model: str, harness: str, options: RunOptions) -> list[EvalResult]:
-    from flows.eval import eval_flow, resolve_eval
+    from flows.eval import eval_flow, eval_plan, resolve_eval
     from mapelite.config.settings import get_settings
     from mapelite.swarm.plan import EvalResult
 
@@ -300,7 +323,16 @@ async def _eval(model: str, harness: str, options: RunOptions) -> list[EvalResul
     request = resolve_eval(model, harness, settings, options)
     options = request.options
     note_capped_sample(options.sample, request.harness_ids)
-    base = await _start_run(options, [model], request.estimate, settings)
+    harness_ids = request.harness_ids
+    base = await _start_run(
+        options,
+        [model],
+        request.estimate,
+        settings,
+        lambda base: [
+            eval_plan(r, request.model, harness_ids) for r in _run_ids(base, options.runs or 1)
+        ],
+    )
     results = []
     for repeat, run_id in enumerate(_run_ids(base, options.runs or 1)):
         result = await _run_flow(

@@ -77,6 +77,15 @@ class EstimateNotAccepted(MapEliteError):
     exit_code = EXIT_ESTIMATE_NOT_ACCEPTED
 
 
+def refuse_unconfirmed(estimate: CostEstimate, yes: bool) -> None:
+    """The cost gate's refusal, made before a command prints anything (its line names the
+    estimate): an estimate above MAPELITE_WARN_USD without ``--yes`` and no terminal to confirm
+    at. On a terminal `cost_gate` asks after the estimate is shown."""
+    if yes or estimate.warning is None or (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    raise EstimateNotAccepted(estimate.warning)
+
+
 def cost_gate(estimate: CostEstimate, yes: bool) -> None:
     """Every command that spends passes here before its first call. An estimate that carries a
     warning (above MAPELITE_WARN_USD) needs ``--yes``; on a terminal the user may confirm

@@ -23,6 +23,7 @@ from cli.options import (
     SELECT_TIER_OPTION,
     cost_gate,
     note_capped_sample,
+    refuse_unconfirmed,
     resolve_run_options,
     takes_run_options,
 )
@@ -88,6 +89,7 @@ def check_cost(
         warn_usd=settings.warn_usd,
         options=options,
     )
+    refuse_unconfirmed(estimate, yes)  # a refusal is the only line printed
     print_estimate(estimate, make_console())
     cost_gate(estimate, yes)
 

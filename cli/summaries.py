@@ -86,6 +86,12 @@ def _print_tail(console: Console, result: RunOutcome, entries: Entries) -> None:
             f"cached: {result.cached_items} items answered from the response cache "
             "(cost 0, not fresh measurements)",
         )
+    if result.reused_items:
+        say(
+            console,
+            f"reused: {result.reused_items} scored items from this run id's ledger entries "
+            "(not paid again)",
+        )
     for line in error_report_lines(entries.values()):
         say(console, f"errors: {line}")
     say(console, f"run id {result.run_id} (re-run with --run-id {result.run_id} to resume)")

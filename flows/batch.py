@@ -156,6 +156,7 @@ async def batch_flow(
             budget,
             request.models,
             found.values(),
+            reused_items=executor.reused_items,
         ),
         tier=tier,
         models=request.models,

@@ -34,7 +34,14 @@ from mapelite.ledger.runid import new_run_id
 from mapelite.providers import provider_of
 from mapelite.providers.preflight import preflight_endpoints
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
-from mapelite.swarm.plan import RunCost, RunPlan, check_run_id_reuse, reusable
+from mapelite.swarm.plan import (
+    RunCost,
+    RunPlan,
+    check_run_id_reuse,
+    paid_usd,
+    reusable,
+    reusable_items,
+)
 from runners.base import UnitRequest
 from tasks.budget import Budget
 from tasks.harness import failed_result, run_units_task
@@ -135,6 +142,9 @@ class UnitExecutor:
     options: HarnessRunnerOptions
     progress: RunProgress
     bound: int
+    reused_items: int = 0
+    """Scored items this run took from the ledger instead of paying for them again: those of
+    the done units it reused whole, and those its re-run units took over."""
 
     @property
     def budget(self) -> Budget:
@@ -154,6 +164,7 @@ class UnitExecutor:
         done = reusable(self.session.recorded.get(key), model)
         if done is not None:
             stage.reused[key] = done
+            self.reused_items += sum(1 for item in done.metadata.items if item.scored)
             self.progress.advance(self.budget.spent_usd, error=has_errors(done), reused=True)
             return
         stage.pending.append(self.unit(harness_id, model, context(), seed))
@@ -167,12 +178,14 @@ class UnitExecutor:
         self, harness_id: int, model: str, context: AgentContext, seed: int | None = None
     ) -> UnitRequest:
         previous = self.session.recorded.get(context.unit_key)
+        run_seed = self.options.seed if seed is None else seed
         if previous is not None and previous.hash is not None and has_errors(previous):
-            context = context.model_copy(update={"supersedes": previous.hash})
-        update: dict[str, object] = {"context": context}
-        if seed is not None:
-            update["seed"] = seed
-        options = self.options.model_copy(update=update)
+            # A re-run pays only for what its recorded entry is missing (any runner: the items
+            # travel with the request, so a remote worker needs no ledger).
+            reuse = reusable_items(previous, model, run_seed)
+            self.reused_items += len(reuse)
+            context = context.model_copy(update={"supersedes": previous.hash, "reuse": reuse})
+        options = self.options.model_copy(update={"context": context, "seed": run_seed})
         return UnitRequest(harness_id=harness_id, model=model, options=options)
 
     async def run_stage(self, units: Sequence[UnitRequest], label: str) -> dict[str, HarnessResult]:
@@ -300,7 +313,7 @@ async def unit_session(
     check_recorded_sample(plan.run_id, recorded, options)
     budget = Budget(
         limit_usd=settings.budget_usd if budget_usd is None else budget_usd,
-        spent_usd=sum(r.metadata.cost_usd for r in recorded.values()),
+        spent_usd=sum(paid_usd(r) for r in recorded.values()),
     )
     global_limits = global_limits_enabled(settings)
     if global_limits:
@@ -337,10 +350,12 @@ def outcome(
     budget: Budget,
     models: Iterable[str],
     results: Iterable[HarnessResult] = (),
+    reused_items: int = 0,
 ) -> dict[str, Any]:
     """The fields every run's result shares (`mapelite.swarm.plan.RunOutcome`): ``started`` is the
     run's `time.monotonic()` at its start; simulated when any of ``models`` is, as the catalog
-    says; ``results`` (the run's) count its items answered from the response cache."""
+    says; ``results`` (the run's) count its items answered from the response cache;
+    ``reused_items``: `UnitExecutor.reused_items`."""
     catalog = load_catalog()
     return {
         "run_id": run_id,
@@ -351,6 +366,7 @@ def outcome(
         "complete": budget.stopped_reason is None,
         "stopped_reason": budget.stopped_reason,
         "cached_items": sum(i.cached for r in results for i in r.metadata.items),
+        "reused_items": reused_items,
     }
 
 

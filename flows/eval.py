@@ -9,6 +9,7 @@ scored: a fitness over some of them is not comparable with one over all.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -72,6 +73,12 @@ def resolve_eval(
     return EvalRequest(model, harness_ids, estimate, resolved)
 
 
+def eval_plan(run_id: str, model: str, harness_ids: Iterable[int]) -> RunPlan:
+    """The units an eval plans: one per harness, agent 0 of stage 0."""
+    models = {unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids}
+    return RunPlan(run_id=run_id, kind="eval", pattern=None, models=models)
+
+
 @flow(name="eval", persist_result=False, log_prints=False)
 async def eval_flow(
     model: str,
@@ -89,12 +96,7 @@ async def eval_flow(
     log_run(estimate_line(estimate))
     started = time.monotonic()
     found: dict[int, HarnessResult] = {}
-    plan = RunPlan(
-        run_id=run_id,
-        kind="eval",
-        pattern=None,
-        models={unit_key(run_id, 0, 0, harness_id): model for harness_id in harness_ids},
-    )
+    plan = eval_plan(run_id, model, harness_ids)
     async with unit_session(
         plan,
         [model],
@@ -125,7 +127,16 @@ async def eval_flow(
     value = fitness(scores, weights) if complete else None
     low, high = fitness_interval(intervals, weights.weights) if complete else (None, None)
     result = EvalResult(
-        **outcome(run_id, options.runner, started, estimate, budget, [model], found.values()),
+        **outcome(
+            run_id,
+            options.runner,
+            started,
+            estimate,
+            budget,
+            [model],
+            found.values(),
+            reused_items=executor.reused_items,
+        ),
         model=model,
         scores=scores,
         intervals=intervals,

@@ -197,6 +197,7 @@ async def swarm_flow(
             budget,
             request.agent_models,
             results.values(),
+            reused_items=executor.reused_items,
         ),
         pattern=request.pattern.code,
         pattern_name=request.pattern.name,

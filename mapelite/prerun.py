@@ -6,12 +6,15 @@ and its confirmation are the command line's part. Nothing is written, nothing is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from mapelite.banks import check_recorded_sample
 from mapelite.config.settings import Settings
 from mapelite.ledger.chain import Ledger
 from mapelite.ledger.checkpoint import check_before_run
 from mapelite.providers.preflight import preflight_endpoints
+from mapelite.schemas import HarnessRunnerOptions
+from mapelite.swarm.plan import RunPlan, check_run_id_reuse
 
 
 async def pre_run_check(models: Iterable[str], settings: Settings) -> int:
@@ -30,3 +33,14 @@ def pre_run_check_sync(models: Iterable[str], settings: Settings) -> int:
     import asyncio
 
     return asyncio.run(pre_run_check(list(models), settings))
+
+
+def check_resume(ledger: Ledger, plans: Sequence[RunPlan], options: HarnessRunnerOptions) -> None:
+    """A run id given again resumes only the very run it names: the same kind, pattern and
+    models per unit (`check_run_id_reuse`) and the same item sample (`check_recorded_sample`).
+    The command line asks before it prints anything, so a refusal is its only line; the flows
+    ask again (they may be started without the command line)."""
+    for plan in plans:
+        recorded = ledger.results_for_run(plan.run_id)
+        check_run_id_reuse(plan, recorded)
+        check_recorded_sample(plan.run_id, recorded, options)

@@ -140,6 +140,12 @@ class ItemOutcome(BaseModel):
     original_cost_usd: float | None = Field(
         default=None, ge=0, description="what the original call cost (cached answers cost 0)"
     )
+    reused_from: str | None = Field(
+        default=None,
+        pattern=HEX64,
+        description="hash of the ledger entry whose paid answer a resumed run took over (its "
+        "cost fields are that call's; the entry's own cost leaves them out)",
+    )
     # What a real model's reply says beyond its text (DESIGN.md "Setups and real-model
     # behaviour"). All optional: entries written before them read as None.
     thinking: str | None = Field(
@@ -165,6 +171,11 @@ class ItemOutcome(BaseModel):
     def scored(self) -> bool:
         """True when the item was answered and scored (errors are not scores)."""
         return self.error is None
+
+    @property
+    def reused(self) -> bool:
+        """Taken over from an earlier entry of the same unit: paid once, by that entry."""
+        return self.reused_from is not None
 
     @property
     def cluster(self) -> str:
@@ -195,6 +206,11 @@ class AgentContext(BaseModel):
         pattern=HEX64,
         description="hash of the recorded entry with errors that this run replaces: a re-run is "
         "a new submission to engines that deduplicate by unit (Temporal, NATS)",
+    )
+    reuse: list[ItemOutcome] = Field(
+        default_factory=list,
+        description="scored items of the replaced entry, each marked with the entry it came "
+        "from: the runner (local or a remote worker) takes them over instead of calling the model",
     )
 
 

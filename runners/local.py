@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,27 @@ from runners.scoring import ScoreCache, extracted_answer, outcome_for
 
 __all__ = ["LocalHarnessRunner", "ScoreCache", "estimated_cost", "outcome_for"]
 
+ItemKey = tuple[str, str, str]
+"""(bank, bank version, item id): item ids are unique within a bank version only."""
+AnswerHook = Callable[[ItemOutcome], Awaitable[None]]
+
+
+def item_key(item: Item | ItemOutcome) -> ItemKey:
+    if isinstance(item, ItemOutcome):
+        return (item.bank, item.bank_version, item.item_id)
+    return (item.bank, item.bank_version, item.id)
+
+
+def taken_over(
+    context: AgentContext, recovered: Iterable[ItemOutcome] = ()
+) -> dict[ItemKey, ItemOutcome]:
+    """Answers a harness run takes over instead of calling the model: the scored items its
+    recorded entry already holds (``context.reuse``, marked with that entry), then answers a
+    killed delivery of this very request paid for (``recovered``: fresh, this run's spend)."""
+    found = {item_key(item): item for item in context.reuse if item.scored}
+    found.update((item_key(item), item) for item in recovered if item.scored)
+    return found
+
 
 @dataclass
 class HarnessRun:
@@ -77,6 +98,11 @@ class HarnessRun:
     windows: tuple[RequestWindow, ...] = ()
     stats: dict[str, CallStats] = field(default_factory=dict)
     started: float = 0.0  # time.monotonic() when the run starts its calls
+    answered: dict[ItemKey, ItemOutcome] = field(default_factory=dict)
+    """Items answered before this run started, taken over without a call (`taken_over`)."""
+    on_answer: AnswerHook | None = None
+    """Awaited with each item this run paid for, before the run returns (a NATS worker
+    records it so that a redelivery after a kill does not pay for it again)."""
 
 
 class LocalHarnessRunner(ClosingRunner):
@@ -186,9 +212,11 @@ class LocalHarnessRunner(ClosingRunner):
         options: HarnessRunnerOptions,
         *,
         catalog: Catalog | None = None,
+        recovered: Iterable[ItemOutcome] = (),
+        on_answer: AnswerHook | None = None,
     ) -> HarnessResult:
         """One harness run. ``catalog`` (prices, hash) defaults to the catalog in use; a batch
-        reads it once for all its runs."""
+        reads it once for all its runs. ``recovered`` and ``on_answer``: see `HarnessRun`."""
         self._bind_to_running_loop()
         harness = harness_for(harness_id, options)
         self.api_for(model)
@@ -197,7 +225,10 @@ class LocalHarnessRunner(ClosingRunner):
             run_id=run_id, unit_key=unit_key(run_id, 0, 0, harness_id)
         )
         catalog = catalog if catalog is not None else load_catalog()
-        return await self._run(self.harness_run(harness, model, options, context, catalog))
+        run = self.harness_run(harness, model, options, context, catalog)
+        run.answered = taken_over(context, recovered)
+        run.on_answer = on_answer
+        return await self._run(run)
 
     async def run_batch(
         self, harness_id: int, models: Sequence[str], options: HarnessRunnerOptions
@@ -230,7 +261,7 @@ class LocalHarnessRunner(ClosingRunner):
         options = run.options
         items = list(run.harness.items[: options.item_limit])
         run.stats = {item.id: CallStats() for item in items}
-        tasks = [asyncio.create_task(self._run_item(run, item)) for item in items]
+        tasks = [asyncio.create_task(self._item_outcome(run, item)) for item in items]
         try:
             async with asyncio.timeout(options.timeout_s):
                 await asyncio.gather(*tasks)
@@ -257,6 +288,17 @@ class LocalHarnessRunner(ClosingRunner):
                 outcome = task.result()
             outcomes.append(outcome)
         return self._result(run, outcomes)
+
+    async def _item_outcome(self, run: HarnessRun, item: Item) -> ItemOutcome:
+        """The item's answer taken over when the run has one, else the model's (reported to
+        ``run.on_answer`` when it was paid for and scored)."""
+        answered = run.answered.get(item_key(item))
+        if answered is not None:
+            return answered
+        outcome = await self._run_item(run, item)
+        if run.on_answer is not None and outcome.scored:
+            await run.on_answer(outcome)
+        return outcome
 
     async def _run_item(self, run: HarnessRun, item: Item) -> ItemOutcome:
         harness, model, api, options = run.harness, run.model, run.api, run.options
@@ -379,10 +421,13 @@ class LocalHarnessRunner(ClosingRunner):
                 f"{first.error} (item {first.item_id} after {first.attempts} attempts; "
                 f"{len(failed)} of {len(outcomes)} items failed; {attempts} attempts in all)"
             )
-        tokens_in = sum(o.tokens_in for o in outcomes)
-        tokens_out = sum(o.tokens_out for o in outcomes)
+        # Items taken over from an earlier entry were paid there: this entry's spend (and the
+        # tokens it is estimated from) leave them out, so no sum counts them twice.
+        fresh = [o for o in outcomes if not o.reused]
+        tokens_in = sum(o.tokens_in for o in fresh)
+        tokens_out = sum(o.tokens_out for o in fresh)
         simulated = catalog.is_simulated(model)
-        answered = [o for o in outcomes if o.error is None]
+        answered = [o for o in fresh if o.error is None]
         provider_priced = bool(answered) and all(stats[o.item_id].provider_cost for o in answered)
         cost_source: CostSource = (
             "simulated" if simulated else "provider" if provider_priced else "estimated"
@@ -401,7 +446,7 @@ class LocalHarnessRunner(ClosingRunner):
             latency_s=time.monotonic() - run.started,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
-            cost_usd=sum(o.cost_usd for o in outcomes),
+            cost_usd=sum(o.cost_usd for o in fresh),
             cost_estimated_usd=estimated_cost(model, tokens_in, tokens_out, catalog),
             cost_source=cost_source,
             attempts=attempts,

@@ -3,7 +3,8 @@
 Each of ``concurrency`` slots fetches one request at a time; in-flight concurrency per worker
 matters more than the number of workers (see the notes). A request is acked only after its
 result is published, so a worker killed mid-run leaves the request to be redelivered to another
-worker after the consumer's ack wait.
+worker after the consumer's ack wait; each answer is recorded as soon as it is scored
+(`runners.nats_answers`), so the redelivery pays only for the items nobody answered.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
+from typing import TYPE_CHECKING
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -19,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mapelite.config.settings import Settings
 from mapelite.errors import MapEliteError
-from mapelite.schemas import HarnessResult, utc_now_iso
+from mapelite.schemas import HarnessResult, ItemOutcome, utc_now_iso
 from runners._remote import failed_result, with_engine, worker_identity
 from runners.base import UnitRequest
+from runners.nats_answers import AnswerStore, open_bucket
 from runners.nats_topology import (
     CONSUMER,
     MSG_ID,
@@ -31,6 +35,9 @@ from runners.nats_topology import (
     ensure_topology,
     result_subject,
 )
+
+if TYPE_CHECKING:
+    from runners.local import AnswerHook
 
 log = logging.getLogger(__name__)
 FETCH_WAIT_S = 2.0
@@ -54,6 +61,7 @@ class NatsWorker:
         self.topology = topology
         self.identity = worker_identity()
         self.runner = LocalHarnessRunner(settings)
+        self.answers: AnswerStore | None = None
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -64,6 +72,7 @@ class NatsWorker:
         nc = await connect(self.settings)
         js = nc.jetstream()
         await ensure_topology(js, self.topology)
+        self.answers = AnswerStore(await open_bucket(js, self.topology))
         subscription = await js.pull_subscribe_bind(durable=CONSUMER, stream=REQUEST_STREAM)
         info = await subscription.consumer_info()
         ack_wait = info.config.ack_wait or self.topology.ack_wait_s
@@ -126,8 +135,11 @@ class NatsWorker:
 
     async def _execute(self, request: NatsRequest, message: Msg) -> HarnessResult:
         unit = request.unit
+        recovered, record = await self._answers_of(request, message)
         try:
-            result: HarnessResult = await self.runner.run(unit.harness_id, unit.model, unit.options)
+            result: HarnessResult = await self.runner.run(
+                unit.harness_id, unit.model, unit.options, recovered=recovered, on_answer=record
+            )
         except MapEliteError as exc:  # permanent (missing key, bad request): retrying cannot help
             result = failed_result(
                 unit,
@@ -144,6 +156,25 @@ class NatsWorker:
                 "delivery": str(message.metadata.num_delivered),
             },
         )
+
+    async def _answers_of(
+        self, request: NatsRequest, message: Msg
+    ) -> tuple[list[ItemOutcome], AnswerHook | None]:
+        """What a delivery takes over (a redelivery: the answers an earlier delivery recorded)
+        and how it records its own answers (`runners.nats_answers`)."""
+        store = self.answers
+        if store is None:
+            return [], None
+        recovered: list[ItemOutcome] = []
+        if message.metadata.num_delivered > 1:
+            recovered = await store.recorded(request.request_id, request.unit)
+            if recovered:
+                log.info(
+                    "request %s: %d answers recorded by an earlier delivery are not paid again",
+                    request.request_id,
+                    len(recovered),
+                )
+        return recovered, partial(store.record, request.request_id)
 
 
 async def _extend_while_running(message: Msg, interval_s: float) -> None:

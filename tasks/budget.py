@@ -68,7 +68,10 @@ def unit_cost(unit: UnitRequest, catalog: Catalog | None = None) -> UnitCost:
     role = context.role if context is not None else "single"
     max_tokens = unit.options.max_tokens or harness.max_tokens
     tokens_in = items = 0
+    taken = {(i.bank, i.bank_version, i.item_id) for i in context.reuse} if context else set()
     for item in harness.items[: unit.options.item_limit]:
+        if (item.bank, item.bank_version, item.id) in taken:
+            continue  # answered by an earlier entry: the re-run takes it over, unpaid
         upstream = tuple(context.upstream_answers.get(item.id, ())) if context else ()
         messages = build_messages(harness, item, role, upstream)
         tokens_in += sum(estimate_tokens(message.content) for message in messages)

@@ -144,8 +144,13 @@ async def _lease_sizes(names: list[str], demand: Mapping[str, int]) -> dict[str,
     """Slots to take per provider: the demand, capped by the limit and by what is free now."""
     from prefect.client.orchestration import get_client
 
+    from tasks.leases import release_dead_holders
+
     sizes: dict[str, int] = {}
     async with get_client() as client:
+        # First give back what dead processes of this machine held: counted as taken, their
+        # slots would shrink this lease (a resume right after a kill ran one call at a time).
+        await release_dead_holders(client, str(client.api_url))
         for name in names:
             limit = await client.read_global_concurrency_limit_by_name(name)
             free = max(1, limit.limit - limit.active_slots)

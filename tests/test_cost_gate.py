@@ -44,7 +44,8 @@ def test_estimate_above_the_warning_without_yes_exits_before_any_request(model_s
     )
     assert done.returncode != 0
     assert "--yes" in done.stderr and "MAPELITE_WARN_USD" in done.stderr
-    assert "cost estimate" in done.stdout, "the estimate is printed before the refusal"
+    assert "estimated cost" in done.stderr, "the refusal names the estimate"
+    assert done.stdout == "", "a refusal is the only line: no run id, no estimate before it"
     assert model_server.total_stats().requests == 0
     assert not get_settings().ledger.exists()
     assert TEST_KEY not in done.stdout + done.stderr

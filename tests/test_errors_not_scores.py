@@ -98,8 +98,10 @@ async def test_batch_where_a_third_of_calls_fail_scores_the_rest_and_resume_reru
     second = await batch_flow(
         "tier1", harness="0", options=RunOptions(run_id="third", retries=0, bank="core")
     )
-    # The fault sequence is spent: every unit runs again (each had errors) and is now whole.
-    assert model_server.total_stats().requests - calls_before == first.units * ITEMS
+    # The fault sequence is spent: every unit runs again (each had errors) and is now whole,
+    # paying only for its failed items (its scored ones are taken over from the ledger).
+    assert model_server.total_stats().requests - calls_before == first.units * failing
+    assert second.reused_items == first.units * (ITEMS - failing)
     assert second.failed == 0 and second.reused == 0
     latest = ledger.results_for_run("third")
     assert all(coverage(r).fraction == 1.0 for r in latest.values()), "the new entry supersedes"
@@ -109,4 +111,4 @@ async def test_batch_where_a_third_of_calls_fail_scores_the_rest_and_resume_reru
         "tier1", harness="0", options=RunOptions(run_id="third", retries=0, bank="core")
     )
     assert third.reused == first.units, "complete units are not run a third time"
-    assert model_server.total_stats().requests - calls_before == first.units * ITEMS
+    assert model_server.total_stats().requests - calls_before == first.units * failing

@@ -16,10 +16,11 @@ import pytest
 from mapelite.config.settings import get_settings
 from mapelite.harnesses import get_harness
 from mapelite.ledger.chain import Ledger
+from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import ModelScript
 from tasks.leases import short_lease
 from tests.flow_helpers import PYTHON, subprocess_env
-from tests.test_resume import UNITS, ledger_lines, start_swarm
+from tests.test_resume import ledger_lines, start_swarm
 
 pytestmark = pytest.mark.prefect
 SLOTS = 4
@@ -92,28 +93,58 @@ async def test_a_killed_holders_slots_come_back_at_once_on_the_same_machine(pref
 async def test_a_swarm_killed_mid_stage_resumes_at_full_concurrency_with_global_limits(
     prefect_api, model_server
 ):
-    # The fault: the killed process kept its slots of the `openrouter` limit, so the resume waited
-    # for them (307 s) and then ran stage 1 one call at a time. Here the test API never expires a
-    # lease: a resume that waited for the dead process's slots would never finish.
-    model_server.script("*", ModelScript(latency_s=0.15))
-    first = start_swarm("lease-swarm", model_server.base_url, prefect_api, global_limits=True)
+    # The fault: the killed process kept its slots of the `openrouter` limit, and the resume
+    # sized its lease by the slots free before it released them: its first stage ran one call
+    # at a time. Here the test API never expires a lease, and :10's second stage has fewer
+    # calls than the limit: only the resumed first stage can reach it.
+    model_server.script("*", ModelScript(latency_s=0.3))
+    limit = 8
+    first = start_swarm(
+        "lease-swarm", model_server.base_url, prefect_api, global_limits=True, pattern=":10"
+    )
     deadline = time.monotonic() + 120
-    while ledger_lines() < 3 and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    first.kill()  # SIGKILL while it holds the stage's lease
+    while ledger_lines() < 2 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first.kill()  # SIGKILL while it holds the first stage's lease
     first.wait(timeout=30)
     assert first.returncode == -9, "killed mid-run, not finished"
     recorded = Ledger(get_settings().ledger).results_for_run("lease-swarm")
-    assert 3 <= len(recorded) < UNITS
-    assert await active_slots("openrouter") > 0, "the dead process still holds its slots"
+    assert 2 <= len(recorded) < 8, "killed in the first stage"
+    assert await configured_limit("openrouter") == limit
+    assert await active_slots("openrouter") == limit, "the dead process still holds its slots"
+    time.sleep(0.6)  # the killed process's calls in flight end at the server
     model_server.reset_stats()
 
-    second = start_swarm("lease-swarm", model_server.base_url, prefect_api, global_limits=True)
+    second = start_swarm(
+        "lease-swarm", model_server.base_url, prefect_api, global_limits=True, pattern=":10"
+    )
+    seconds_to_full = seconds_until_in_flight(model_server, limit, second)
     output, _ = second.communicate(timeout=300)
 
     assert second.returncode == 0, output
     assert "Traceback" not in output
     items = len(get_harness(0).items)
-    assert model_server.total_stats().requests == (UNITS - len(recorded)) * items, "none twice"
-    assert model_server.total_stats().max_in_flight > 1, "not one call at a time"
+    assert model_server.total_stats().requests == (9 - len(recorded)) * items, "none twice"
+    assert seconds_to_full is not None, f"never {limit} calls at once at the model server"
+    assert seconds_to_full < 5, f"{seconds_to_full:.1f} s from the first call to full concurrency"
     assert await active_slots("openrouter") == 0, "the resume gave back what it took"
+
+
+async def configured_limit(name: str) -> int:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        return int((await client.read_global_concurrency_limit_by_name(name)).limit)
+
+
+def seconds_until_in_flight(
+    server: ModelServer, wanted: int, process: subprocess.Popen[str]
+) -> float | None:
+    """Seconds from the first model call the server received to the first moment it had
+    ``wanted`` calls in flight at once (polled every 5 ms while ``process`` runs)."""
+    while process.poll() is None:
+        stats = server.total_stats()
+        if stats.first_arrival_s is not None and stats.in_flight >= wanted:
+            return time.monotonic() - stats.first_arrival_s
+        time.sleep(0.005)
+    return None

@@ -4,6 +4,7 @@ appended since its checkpoint (real files; sha256 of the ledger before and after
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -57,27 +58,57 @@ def test_a_byte_edited_in_the_middle_is_refused_naming_its_index(tmp_path: Path)
     assert ledger.verify().first_corrupt == 500
 
 
-def test_the_check_records_a_checkpoint_and_then_reads_only_what_follows(tmp_path: Path):
+def test_the_check_records_a_checkpoint_that_the_ledgers_own_appends_carry_forward(
+    tmp_path: Path,
+):
     ledger = filled(tmp_path / "ledger.jsonl", 100)
     assert require_verified(ledger) == 100
     first = read_checkpoint(ledger.path)
     assert first is not None
     assert (first.offset, first.entries) == (ledger.path.stat().st_size, 100)
     assert first.hash == ledger.tail_hash()
+    assert first.proof_sha256 == sha256(ledger.path), "the proof covers the whole file"
 
     ledger.append_many([result(n) for n in range(100, 150)])
-    # An edit BEFORE the checkpoint that leaves the checkpoint's line intact is outside what
-    # the run-time check reads (the trust model); `verify` reads everything and finds it.
-    edit_line(ledger.path, 10)
+    moved = read_checkpoint(ledger.path)
+    assert moved is not None
+    assert (moved.offset, moved.entries) == (ledger.path.stat().st_size, 150)
+    assert moved.hash == ledger.tail_hash() and moved.proof_offset == first.offset
     assert require_verified(ledger) == 150
-    assert ledger.verify().first_corrupt == 10
 
-    # An edit AFTER the checkpoint (now at entry 150) is always found, at its index.
-    ledger.append_many([result(n) for n in range(150, 200)])
-    edit_line(ledger.path, 180)
+
+def test_an_edit_before_the_checkpoint_is_found_at_its_line(tmp_path: Path):
+    ledger = filled(tmp_path / "ledger.jsonl", 100)
+    require_verified(ledger)
+    ledger.append_many([result(n) for n in range(100, 150)])  # the checkpoint moves to 150
+    edit_line(ledger.path, 10)
     with pytest.raises(LedgerCorruptError) as caught:
         require_verified(ledger)
-    assert caught.value.index == 180
+    assert caught.value.index == 10
+
+
+def test_an_edit_that_restores_size_and_mtime_is_still_found(tmp_path: Path):
+    ledger = filled(tmp_path / "ledger.jsonl", 100)
+    require_verified(ledger)
+    stat = ledger.path.stat()
+    edit_line(ledger.path, 3)  # same size: one byte changed
+    os.utime(ledger.path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(LedgerCorruptError) as caught:
+        require_verified(ledger)
+    assert caught.value.index == 3
+
+
+def test_an_outside_append_is_verified_after_the_proven_prefix(tmp_path: Path):
+    ledger = filled(tmp_path / "ledger.jsonl", 100)
+    require_verified(ledger)
+    record = checkpoint_path(ledger.path)
+    saved = record.read_bytes()
+    ledger.append(result(100))
+    record.write_bytes(saved)  # as if a writer that does not carry the checkpoint appended
+    assert require_verified(ledger) == 101
+    after = read_checkpoint(ledger.path)
+    assert after is not None and after.entries == 101
+    assert after.proof_sha256 == sha256(ledger.path)
 
 
 def test_an_edited_checkpoint_line_or_a_truncation_falls_back_to_a_full_verify(tmp_path: Path):

@@ -30,9 +30,14 @@ def test_design_table_codes_parse_to_their_stages_and_names(code, stages, name):
     assert format_pattern(pattern) == code
 
 
-def test_leading_colon_is_optional_and_canonical_form_has_it():
-    assert parse_pattern("10") == parse_pattern(":10") == Pattern(":10", (8, 1))
-    assert str(parse_pattern(" 10 ")) == ":10"
+def test_a_code_without_its_colon_is_refused_naming_the_fix():
+    assert parse_pattern(" :10 ") == Pattern(":10", (8, 1))
+    for text, fix in [("10", "':10'"), (" 1010 ", "':1010'")]:
+        with pytest.raises(InvalidInputError) as caught:
+            parse_pattern(text)
+        message = str(caught.value)
+        assert "does not start with ':'" in message and f"did you mean {fix}?" in message
+        assert VALID_EXAMPLES in message and "\n" not in message
 
 
 @pytest.mark.parametrize(
@@ -43,7 +48,7 @@ def test_leading_colon_is_optional_and_canonical_form_has_it():
         (":9", "digit 9"),
         (":4", "digit 4"),
         (":1a", "only digits"),
-        ("abc", "only digits"),
+        ("abc", "does not start with ':'"),
         (":-1", "only digits"),
         (": 10", "only digits"),
         (":٣", "only digits"),  # a non-ASCII digit
@@ -81,9 +86,9 @@ def test_roles_follow_the_width_changes():
 
 
 @settings(max_examples=200, deadline=None)
-@given(digits=st.text(alphabet="0123", min_size=1, max_size=8), colon=st.booleans())
-def test_parse_then_format_returns_the_canonical_code(digits, colon):
-    pattern = parse_pattern((":" if colon else "") + digits, max_agents=8 * 512)
+@given(digits=st.text(alphabet="0123", min_size=1, max_size=8))
+def test_parse_then_format_returns_the_canonical_code(digits):
+    pattern = parse_pattern(":" + digits, max_agents=8 * 512)
     assert format_pattern(pattern) == ":" + digits
     assert parse_pattern(format_pattern(pattern), max_agents=8 * 512) == pattern
     assert pattern.stages == tuple(8 ** int(d) for d in digits)

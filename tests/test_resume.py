@@ -22,7 +22,12 @@ UNITS = 8 + 1 + 8 + 1  # :1010 on one harness
 
 
 def start_swarm(
-    run_id: str, server_url: str, prefect_api: str, *, global_limits: bool = False
+    run_id: str,
+    server_url: str,
+    prefect_api: str,
+    *,
+    global_limits: bool = False,
+    pattern: str = ":1010",
 ) -> subprocess.Popen[str]:
     env = subprocess_env(
         PREFECT_API_URL=prefect_api,
@@ -30,7 +35,7 @@ def start_swarm(
         MAPELITE_OPENROUTER_API_KEY=TEST_KEY,
         MAPELITE_PREFECT_GLOBAL_LIMITS="true" if global_limits else "false",
     )
-    command = [PYTHON, "-m", "flows.swarm", ":1010", "--tier", "tier1", "--harness", "0"]
+    command = [PYTHON, "-m", "flows.swarm", pattern, "--tier", "tier1", "--harness", "0"]
     command += ["--bank", "core"]
     return subprocess.Popen(
         [*command, "--run-id", run_id, "--yes"],

@@ -5,7 +5,8 @@ The line format (and its hash) is `mapelite.ledger.format`; `verify` works on ra
 Appends from several processes are serialised with ``flock`` on the ledger itself; each append
 is one ``write`` of whole lines followed by flush and ``fsync``. Old lines are never rewritten.
 Right after, under the same lock, the derived summary index (`mapelite.ledger.summary`) gets one
-row per new entry, so roll-ups need not parse the per-item answers.
+row per new entry, so roll-ups need not parse the per-item answers, and the checkpoint
+(`mapelite.ledger.proof`) moves past the new lines when nothing else touched the file since.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mapelite.ledger.format import (
     stored_hash,
     write_all,
 )
+from mapelite.ledger.proof import extend_after_append
 from mapelite.ledger.summary import append_summary
 from mapelite.schemas import HarnessResult
 
@@ -88,7 +90,8 @@ class Ledger:
                 stored.append(HarnessResult.model_validate_json(line))
                 summarised.append((fields, entry_hash))
                 prev_hash = entry_hash
-            size_before = os.fstat(fd).st_size
+            stat_before = os.fstat(fd)
+            size_before = stat_before.st_size
             try:
                 write_all(fd, b"".join(lines))
                 os.fsync(fd)
@@ -105,6 +108,8 @@ class Ledger:
             append_summary(
                 self.path, None if first_prev == GENESIS_HASH else first_prev, summarised
             )
+            # Our own lines need no re-reading: the next pre-run check starts after them.
+            extend_after_append(self.path, stat_before, os.fstat(fd), len(lines), prev_hash)
         finally:
             os.close(fd)  # closing releases the flock
         if created:

@@ -1,80 +1,58 @@
-"""The pre-run ledger check: nothing is appended to a ledger that does not verify, at a cost
-proportional to what was appended since the last verified point.
+"""The pre-run check: nothing is appended to a ledger that does not verify, from its first byte
+to its last, at a cost far below a full verification.
 
-A small checkpoint file beside the ledger (``ledger.jsonl.checkpoint``, JSON) records the last
-verified point: byte ``offset`` (the end of a whole line), ``entries`` before it, and the
-``hash`` of the entry that ends there. The check (`verify_since_checkpoint`):
+The check (`verify_since_checkpoint`), with the record it reads (`mapelite.ledger.proof`):
 
 1. takes a shared lock on the ledger (appends take it exclusively), so the file is stable;
-2. trusts the prefix when the file is at least ``offset`` bytes long and the line ending at
-   ``offset`` is intact and has the recorded hash; otherwise it verifies from the start;
-3. verifies every line after that point, chained to the recorded hash;
-4. when everything verified, records the new end as the checkpoint.
+2. when the file's stamp (device, inode, size, mtime, ctime) is the one the checkpoint recorded
+   and the line ending at its offset is intact, the ledger is as the last check (or the
+   ledger's own appends since) left it: valid, nothing else is read;
+3. otherwise something else wrote or touched the file: the prefix the checkpoint proves is
+   re-hashed in large blocks and must give the recorded sha256, and only the lines after it are
+   verified one by one, chained to the recorded hash. A prefix that hashes differently (an edit,
+   a truncation, a replaced file) means a full verification, which names the first bad line;
+4. when everything verified, the checkpoint records the new end, its stamp and the proof of the
+   whole file.
 
-Trust model. The run-time check catches any damage after the checkpoint, a truncation, and
-any edit of the checkpoint's own line. It does NOT catch an edit of a line *before* the
-checkpoint that leaves that line intact (for that it would have to read the whole prefix,
-which is the cost it exists to avoid): `map-elite verify` (`Ledger.verify`) reads every byte
-and finds such an edit at its index. Deleting or corrupting the checkpoint file only costs one
-full verification. The checkpoint is an optimisation, never a source of truth: a checkpoint
-that cannot be written (read-only directory) is skipped.
+So damage anywhere (before or after the checkpoint) stops a run before it pays. What an edit
+costs to hide: restoring the ctime, which needs the system clock changed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import json
+import hashlib
 import os
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from mapelite.errors import LedgerCorruptError
 from mapelite.ledger.chain import Ledger, VerifyReport
 from mapelite.ledger.format import GENESIS_HASH, check_line, stored_hash, stored_prev_hash
+from mapelite.ledger.proof import (
+    CHECKPOINT_SUFFIX,
+    Checkpoint,
+    FileStamp,
+    checkpoint_path,
+    read_checkpoint,
+    write_checkpoint,
+)
 
-CHECKPOINT_SUFFIX = ".checkpoint"
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
+__all__ = [
+    "CHECKPOINT_SUFFIX",
+    "Checkpoint",
+    "check_before_run",
+    "checkpoint_path",
+    "read_checkpoint",
+    "require_verified",
+    "verify_since_checkpoint",
+    "write_checkpoint",
+]
+
 _BACK_CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    offset: int
-    entries: int
-    hash: str
-
-
-def checkpoint_path(ledger_path: Path) -> Path:
-    return ledger_path.with_name(ledger_path.name + CHECKPOINT_SUFFIX)
-
-
-def read_checkpoint(ledger_path: Path) -> Checkpoint | None:
-    """The recorded checkpoint, or None when there is none or it does not parse."""
-    try:
-        data = json.loads(checkpoint_path(ledger_path).read_bytes())
-        checkpoint = Checkpoint(int(data["offset"]), int(data["entries"]), str(data["hash"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if checkpoint.offset < 0 or checkpoint.entries < 0 or len(checkpoint.hash) != 64:
-        return None
-    return checkpoint
-
-
-def write_checkpoint(ledger_path: Path, checkpoint: Checkpoint) -> None:
-    """Record ``checkpoint`` atomically (write a temporary file, then rename it)."""
-    target = checkpoint_path(ledger_path)
-    payload = json.dumps(checkpoint.__dict__, separators=(",", ":")).encode()
-    with contextlib.suppress(OSError):
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-            os.replace(temporary, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+_HASH_BLOCK = 4 << 20
 
 
 def _line_ending_at(handle: BinaryIO, offset: int) -> bytes | None:
@@ -93,21 +71,49 @@ def _line_ending_at(handle: BinaryIO, offset: int) -> bytes | None:
         chunk = min(offset, chunk * 4)
 
 
-def _prefix_unchanged(handle: BinaryIO, size: int, checkpoint: Checkpoint) -> bool:
-    if checkpoint.offset > size:
-        return False  # truncated (or replaced) since the checkpoint
+def _unchanged(handle: BinaryIO, stat: os.stat_result, checkpoint: Checkpoint) -> bool:
+    """The file is as the checkpoint recorded it, and the line it points at is intact."""
+    if checkpoint.stamp != FileStamp.of(stat) or checkpoint.offset != stat.st_size:
+        return False
     if checkpoint.offset == 0:
         return checkpoint.entries == 0 and checkpoint.hash == GENESIS_HASH
     line = _line_ending_at(handle, checkpoint.offset)
     if line is None or stored_hash(line) != checkpoint.hash.encode():
         return False
-    return check_line(line, stored_prev_hash(line)) is None  # the line itself is intact
+    return check_line(line, stored_prev_hash(line)) is None
+
+
+def _proven_start(
+    handle: BinaryIO, size: int, checkpoint: Checkpoint | None
+) -> tuple[int, int, str, _Hash]:
+    """Where line-by-line verification must start: after the checkpoint's proven prefix when
+    its bytes still hash the same, else at the first byte. Returns (offset, entries, hash of
+    the entry before, the sha256 of the bytes before offset, to continue)."""
+    if (
+        checkpoint is not None
+        and checkpoint.proof_sha256 is not None
+        and checkpoint.proof_hash is not None
+        and 0 < checkpoint.proof_offset <= size
+    ):
+        digest = hashlib.sha256()
+        handle.seek(0)
+        left = checkpoint.proof_offset
+        while left > 0:
+            block = handle.read(min(_HASH_BLOCK, left))
+            if not block:
+                break
+            digest.update(block)
+            left -= len(block)
+        if left == 0 and digest.hexdigest() == checkpoint.proof_sha256:
+            return checkpoint.proof_offset, checkpoint.proof_entries, checkpoint.proof_hash, digest
+    return 0, 0, GENESIS_HASH, hashlib.sha256()
 
 
 def _verify_from(
-    handle: BinaryIO, offset: int, entries: int, last_hash: str
+    handle: BinaryIO, offset: int, entries: int, last_hash: str, digest: _Hash
 ) -> tuple[VerifyReport, str]:
-    """Verify the lines from ``offset`` on, chained to ``last_hash``; (report, last hash)."""
+    """Verify the lines from ``offset`` on, chained to ``last_hash``, adding them to ``digest``;
+    (report, last hash)."""
     handle.seek(offset)
     expected = last_hash.encode()
     index = entries
@@ -118,27 +124,38 @@ def _verify_from(
         problem = check_line(line, expected)
         if problem is not None:
             return VerifyReport(False, index, index, problem), expected.decode()
+        digest.update(line)
         expected = stored_hash(line)
         index += 1
     return VerifyReport(True, index), expected.decode()
 
 
 def verify_since_checkpoint(ledger: Ledger) -> VerifyReport:
-    """Verify what was appended since the last verified point (everything when there is no
-    usable checkpoint); record the new checkpoint when it all verified."""
+    """Verify the whole ledger as cheaply as its checkpoint allows (the module's steps); record
+    the new checkpoint when it all verified."""
     path = ledger.path
     if not path.exists():
         return VerifyReport(valid=True, entries=0)
     with path.open("rb", buffering=1 << 20) as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
-        size = os.fstat(handle.fileno()).st_size
+        stat = os.fstat(handle.fileno())
         checkpoint = read_checkpoint(path)
-        start = Checkpoint(0, 0, GENESIS_HASH)
-        if checkpoint is not None and _prefix_unchanged(handle, size, checkpoint):
-            start = checkpoint
-        report, last_hash = _verify_from(handle, start.offset, start.entries, start.hash)
-        if report.valid and (start.offset, start.entries) != (size, report.entries):
-            write_checkpoint(path, Checkpoint(size, report.entries, last_hash))
+        if checkpoint is not None and _unchanged(handle, stat, checkpoint):
+            return VerifyReport(valid=True, entries=checkpoint.entries)
+        offset, entries, last, digest = _proven_start(handle, stat.st_size, checkpoint)
+        report, last_hash = _verify_from(handle, offset, entries, last, digest)
+        if report.valid:
+            recorded = Checkpoint(
+                offset=stat.st_size,
+                entries=report.entries,
+                hash=last_hash,
+                stamp=FileStamp.of(stat),
+                proof_offset=stat.st_size,
+                proof_entries=report.entries,
+                proof_hash=last_hash,
+                proof_sha256=digest.hexdigest(),
+            )
+            write_checkpoint(path, recorded)
     return report
 
 

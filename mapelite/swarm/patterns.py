@@ -58,12 +58,17 @@ def _reject(text: str, why: str) -> InvalidInputError:
 
 
 def parse_pattern(text: str, max_agents: int | None = None) -> Pattern:
-    """Parse ``":10"`` or ``"10"``; rejects anything else with a message listing valid codes.
+    """Parse ``":10"``; rejects anything else with a message listing valid codes.
 
+    The colon is required: ``10`` alone is refused with the fix (``:10``), so a number typed
+    where a pattern belongs (or a pattern missing its colon) never starts a swarm by accident.
     ``max_agents`` caps the total agents; ``None`` means ``settings.max_agents``.
     """
     raw = text.strip()
-    digits = raw[1:] if raw.startswith(":") else raw
+    if raw and not raw.startswith(":"):
+        fix = f"; did you mean ':{raw}'?" if raw.isascii() and raw.isdigit() else ""
+        raise _reject(text, f"it does not start with ':'{fix}")
+    digits = raw[1:]
     if not digits:
         raise _reject(text, "it is empty")
     if not digits.isascii() or not digits.isdigit():
