@@ -53,16 +53,18 @@ def select_entries(ledger_path: Path, runs: list[str] | None = None) -> tuple[li
                 if found := _RUN_ID.search(line):
                     seen_runs.append(found[1].decode("utf-8", "replace"))
                 continue
-            entry = HarnessResult.model_validate_json(line)
-            if wanted is not None and entry.metadata.run_id not in wanted:
-                seen_runs.append(entry.metadata.run_id)
-                continue
-            answers += len(entry.metadata.items)
+            # Counted on the bytes before parsing, so that a selection too big fails fast.
+            answers += line.count(b'"item_id":')
             if answers > MAX_ANSWERS:
                 raise InvalidInputError(
                     f"the selection has more than {MAX_ANSWERS:,} item answers, too many for one "
                     "viewer file; choose runs with --run ID"
                 )
+            entry = HarnessResult.model_validate_json(line)
+            if wanted is not None and entry.metadata.run_id not in wanted:
+                answers -= len(entry.metadata.items)
+                seen_runs.append(entry.metadata.run_id)
+                continue
             chosen.append(entry)
     if wanted is not None:
         missing = sorted(wanted - {e.metadata.run_id for e in chosen})

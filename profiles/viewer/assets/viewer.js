@@ -385,7 +385,8 @@ function viewFrontier(main) {
   const xs = pts.map((p) => p.cost_per_item_usd), positive = xs.filter((x) => x > 0);
   const floor = positive.length ? Math.min(...positive) / 10 : 1e-6;
   const log = positive.length > 0 && (positive.length < xs.length || Math.max(...positive) > 10 * Math.min(...positive));
-  const X0 = log ? Math.log10(floor / 2) : 0, X1 = log ? Math.log10(Math.max(...xs, floor) * 2) : Math.max(...xs) * 1.1 || 1;
+  const low = positive.length < xs.length ? floor : Math.min(...positive);
+  const X0 = log ? Math.log10(low / 2) : 0, X1 = log ? Math.log10(Math.max(...xs, floor) * 2) : Math.max(...xs) * 1.1 || 1;
   const sx = (x) => L + ((log ? Math.log10(Math.max(x, floor)) : x) - X0) / (X1 - X0) * (W - L - R);
   const sy = (y) => T + (1 - y) * (H - T - B);
   const NS = "http://www.w3.org/2000/svg";
