@@ -32,7 +32,9 @@ def view_command(
     if run and all_runs:
         raise InvalidInputError("give --run ID or --all, not both")
     if out.exists() and out.is_dir():
-        raise InvalidInputError(f"--out {out} is a directory; give a file name, e.g. {out}/viewer.html")
+        raise InvalidInputError(
+            f"--out {out} is a directory; give a file name, e.g. {out}/viewer.html"
+        )
     from profiles.viewer.page import write_viewer
 
     written = write_viewer(ledger_path(ledger), out, runs=run or None)

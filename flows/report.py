@@ -113,7 +113,9 @@ def viewer(ledger_path: Path, out_dir: Path, run_id: str | None) -> str | None:
     """The viewer file (`map-elite view`) beside the exports, of the report's run or of every
     run; None (and a log line) when the selection is too big for one file."""
     try:
-        written = write_viewer(ledger_path, out_dir / VIEWER_FILE_NAME, [run_id] if run_id else None)
+        written = write_viewer(
+            ledger_path, out_dir / VIEWER_FILE_NAME, [run_id] if run_id else None
+        )
     except InvalidInputError as exc:
         get_run_logger().warning("no viewer file: %s", exc)
         return None

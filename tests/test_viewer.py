@@ -40,7 +40,15 @@ def cell(data: dict[str, Any], name: str, harness: int) -> dict[str, Any]:
 
 def test_grid_rows_are_setups_then_swarm_runs(data: dict[str, Any]) -> None:
     names = [row["name"] for row in data["rows"]]
-    assert names == [ATLAS, BIRCH, LLAMA, NANO, "swarm :10 · s1", "swarm :10 · s2", "swarm :01 · s3"]
+    assert names == [
+        ATLAS,
+        BIRCH,
+        LLAMA,
+        NANO,
+        "swarm :10 · s1",
+        "swarm :10 · s2",
+        "swarm :01 · s3",
+    ]
 
 
 def test_a_cell_pools_solo_answers_with_the_stats_interval_and_errors_apart(
@@ -48,7 +56,12 @@ def test_a_cell_pools_solo_answers_with_the_stats_interval_and_errors_apart(
 ) -> None:
     # birch on DECIDE: d1 all four items errors (a failed run), d2 1110.
     decide = cell(data, BIRCH, 7)
-    assert (decide["n"], decide["answers"], decide["errors"], decide["failed_entries"]) == (4, 8, 4, 1)
+    assert (decide["n"], decide["answers"], decide["errors"], decide["failed_entries"]) == (
+        4,
+        8,
+        4,
+        1,
+    )
     entries = [e for e in scenario_results() if e.model == BIRCH and e.harness_id == 7]
     expected = outcome_interval(o for e in entries for o in e.metadata.items)
     assert decide["value"] == round(expected.mean, 4) == 0.75
@@ -133,7 +146,9 @@ def test_real_model_fields_and_search_records_are_carried_when_present(tmp_path:
 
 
 def unpacked(html: str) -> dict[str, Any]:
-    found = re.search(r'<script id="viewer-data" type="application/octet-stream">([^<]*)</script>', html)
+    found = re.search(
+        r'<script id="viewer-data" type="application/octet-stream">([^<]*)</script>', html
+    )
     assert found is not None
     return json.loads(gzip.decompress(base64.b64decode(found[1])))
 
@@ -163,7 +178,11 @@ def test_view_writes_one_file_with_the_data_inside_and_nothing_to_fetch(
     ],
 )
 def test_view_bad_input_is_one_line(
-    argv: list[str], code: int, message: str, mapelite_home: Path, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    code: int,
+    message: str,
+    mapelite_home: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     Ledger(mapelite_home / "ledger.jsonl").append_many(scenario_results()[:2])
     assert run_app(build_app(), argv) == code
@@ -183,4 +202,3 @@ def test_view_of_a_missing_or_corrupt_ledger_is_one_line_exit_1(
     assert run_app(build_app(), ["view"]) == 1
     err = capsys.readouterr().err
     assert "corrupt at entry 1" in err and err.count("\n") == 1
-

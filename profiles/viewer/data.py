@@ -32,7 +32,13 @@ from typing import Any
 
 from mapelite.schemas import HARNESS_NAMES, HarnessResult, ItemOutcome
 from mapelite.stats.compare import ItemKey, item_scores, last_stage
-from mapelite.stats.core import Interval, holm, outcome_interval, paired_difference, weighted_interval
+from mapelite.stats.core import (
+    Interval,
+    holm,
+    outcome_interval,
+    paired_difference,
+    weighted_interval,
+)
 from profiles.viewer.prompts import item_text
 from profiles.viewer.swarms import swarm_item_outcomes
 
@@ -55,7 +61,7 @@ def is_solo(entry: HarnessResult) -> bool:
 
 def run_kind(run: Sequence[HarnessResult]) -> str:
     """search, swarm, eval (one model, all 8 harnesses) or batch: what produced the run."""
-    if any(isinstance(e.metadata.model_extra or {}, dict) and "search" in (e.metadata.model_extra or {}) for e in run):
+    if any(_search_fields(e) is not None for e in run):
         return "search"
     if any(e.metadata.pattern is not None for e in run):
         return "swarm"
@@ -150,13 +156,6 @@ class ViewerDataBuilder:
                 swarm_row[i] = row
         return solo_row, swarm_row
 
-    def _row_outcomes(self, row: int) -> list[tuple[HarnessResult, ItemOutcome]]:
-        return [
-            (self.entries[i], outcome)
-            for i in self.row_entries[row]
-            for outcome in self.entries[i].metadata.items
-        ]
-
     # -- cells and frontier --------------------------------------------------------------------
 
     def _cells(self) -> tuple[list[dict[str, Any]], dict[int, dict[int, Interval]]]:
@@ -189,11 +188,12 @@ class ViewerDataBuilder:
             parts = intervals.get(row, {})
             if not parts:
                 continue
-            answered = len({(self.entries[i].harness_id, o.bank, o.item_id)
-                            for i in self.row_entries[row]
-                            for o in self.entries[i].metadata.items if o.scored}
-                           ) if self.rows[row]["kind"] == "swarm" else sum(
-                p.n for p in parts.values())  # fmt: skip
+            # A swarm answers an item once however many agents its last stage has.
+            answered = (
+                len(item_scores(self.entries[i] for i in self.row_entries[row]))
+                if self.rows[row]["kind"] == "swarm"
+                else sum(p.n for p in parts.values())
+            )
             cost = sum(self.entries[i].metadata.cost_usd for i in self.row_cost_entries[row])
             value, low, high = weighted_interval([(1.0, p) for p in parts.values()])
             points.append({
@@ -330,7 +330,11 @@ class ViewerDataBuilder:
 
 
 def _pair(
-    a: int, b: int, scores_a: dict[ItemKey, Any], scores_b: dict[ItemKey, Any], shared: list[ItemKey]
+    a: int,
+    b: int,
+    scores_a: dict[ItemKey, Any],
+    scores_b: dict[ItemKey, Any],
+    shared: list[ItemKey],
 ) -> dict[str, Any]:
     """Row ``a`` against row ``b`` on the items both answered (a - b)."""
 

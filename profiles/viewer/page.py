@@ -38,7 +38,9 @@ class ViewerFile:
     simulated: bool
 
 
-def select_entries(ledger_path: Path, runs: list[str] | None = None) -> tuple[list[HarnessResult], int]:
+def select_entries(
+    ledger_path: Path, runs: list[str] | None = None
+) -> tuple[list[HarnessResult], int]:
     """The entries of ``runs`` (every entry when None), after checking the hash chain; and the
     ledger's entry count. An unknown run id is an InvalidInputError naming the latest runs."""
     total = verified_entry_count(ledger_path)
@@ -104,9 +106,7 @@ def render_html(data: dict[str, Any], meta: dict[str, Any]) -> str:
     return page
 
 
-def write_viewer(
-    ledger_path: Path, out: Path, runs: list[str] | None = None
-) -> ViewerFile:
+def write_viewer(ledger_path: Path, out: Path, runs: list[str] | None = None) -> ViewerFile:
     """Write the viewer of ``runs`` (all when None) of the ledger at ``ledger_path`` to ``out``
     (a temporary file, then renamed: a reader never sees half a file)."""
     entries, total = select_entries(ledger_path, runs)
@@ -142,5 +142,3 @@ def write_viewer(
         answers=meta["answers"],
         simulated=meta["simulated"],
     )
-
-

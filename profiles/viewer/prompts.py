@@ -26,7 +26,9 @@ PROMPT_CHARS = 60_000
 would otherwise dominate the file); the cut says how much was left out."""
 
 # ``{prefix}-g{version}[-{knob letter}{value}]-{index}``: the knobs `mapelite.banks` writes.
-_GEN_ID = re.compile(r"^(?P<prefix>[a-z]+)-g(?P<version>[^-]+)(?:-(?P<knob>[a-z])(?P<value>\d+))?-(?P<index>\d+)$")
+_GEN_ID = re.compile(
+    r"^(?P<prefix>[a-z]+)-g(?P<version>[^-]+)(?:-(?P<knob>[a-z])(?P<value>\d+))?-(?P<index>\d+)$"
+)
 _KNOB_OF_LETTER = {"t": "context_tokens", "n": "instructions", "s": "steps"}
 
 
