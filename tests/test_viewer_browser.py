@@ -137,11 +137,18 @@ def test_two_setups_are_compared_item_by_item(demo_view: Path, page: OfflinePage
 
 
 def test_a_screenshot_of_the_viewer(demo_view: Path, page: OfflinePage, tmp_path: Path) -> None:
-    """The README's picture: the grid with one item open. Rewritten in docs/ only when
-    MAPELITE_UPDATE_SCREENSHOT=1 or when missing (a run's paths and times differ)."""
+    """The README's picture: the grid, a swarm cell's items and one item's stage tree.
+    Rewritten in docs/ only when MAPELITE_UPDATE_SCREENSHOT=1 or when missing (a run's paths
+    and times differ)."""
     view = page.open(demo_view)
-    view.click("#grid td.cell[data-row='0'][data-harness='7']")
-    view.keyboard.press("Enter")
+    view.set_viewport_size({"width": 1500, "height": 1000})
+    names = view.locator("#grid th.rowname").all_inner_texts()
+    swarm = next(i for i, name in enumerate(names) if "swarm" in name)
+    view.click(f"#grid td.cell[data-row='{swarm}'][data-harness='7']")
+    changed = view.locator("#item-list .row", has=view.locator(".tag.fixed, .tag.broke"))
+    (changed.first if changed.count() else view.locator("#item-list .row").first).click()
+    assert view.locator("#grid").is_visible() and view.locator("#detail .stage").count() == 4
+    view.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "viewer.png"
     view.screenshot(path=str(shot))
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and shot.stat().st_size > 20_000

@@ -82,10 +82,11 @@ function viewGrid(main) {
   add(main, h("h2", {}, "Setups × harnesses"),
     h("p", { class: "muted" }, "Mean of the scored items, 95% interval (Wilson for 0/1 scores, clustered by item family), n scored, coverage and errors. Errors are not scores. Click a cell to list its items."));
   if (!D.rows.length) { add(main, h("p", {}, "No results in this selection.")); return; }
-  const head = h("tr", {}, h("th", {}, "setup / swarm run"), D.harnesses.map((name, i) => h("th", {}, `${i} ${name}`)));
+  const used = [...new Set(D.cells.map((c) => c.harness))].sort((a, b) => a - b); // harnesses run
+  const head = h("tr", {}, h("th", {}, "setup / swarm run"), used.map((i) => h("th", {}, `${i} ${D.harnesses[i]}`)));
   const body = D.rows.map((row, r) => h("tr", {},
     h("th", { class: "rowname" }, rowLabel(r)),
-    D.harnesses.map((_, hid) => {
+    used.map((hid) => {
       const c = cellOf.get(r + ":" + hid);
       if (!c) return h("td", { class: "empty" }, "·");
       const errs = c.errors + c.failed_entries;
@@ -99,10 +100,12 @@ function viewGrid(main) {
         c.truncated ? h("div", { class: "muted" }, `${c.truncated} truncated`) : null);
     })));
   add(main, h("table", { class: "grid", id: "grid" }, h("thead", {}, head), h("tbody", {}, body)));
+  if (state.row !== null && state.harness !== null) viewItems(main); // the chosen cell's items
 }
 function openCell(r, hid) {
   Object.assign(state, { row: r, harness: hid, run: null, sel: -1 });
-  show("items");
+  show("grid");
+  document.getElementById("item-list").scrollIntoView({ block: "nearest" });
 }
 
 // -- item lists ----------------------------------------------------------------------------------
@@ -145,7 +148,7 @@ function viewItems(main) {
     onchange: (ev) => { state[key] = ev.target.checked; refill(); } }), label);
   const count = h("span", { id: "item-count", class: "muted" });
   const list = h("div", { class: "list", id: "item-list", tabindex: "0" });
-  add(main, h("h2", {}, "Items"),
+  add(main, h("h2", {}, state.tab === "grid" ? `Items of ${D.rows[state.row].name} on ${D.harnesses[state.harness]}` : "Items"),
     h("div", { class: "filters" }, setupSel, harnessSel, runSel, box("f-zero", "zero", "score 0"),
       box("f-errors", "errors", "errors"), box("f-truncated", "truncated", "truncated"), count),
     list);
@@ -436,7 +439,7 @@ document.addEventListener("keydown", (ev) => {
   if (key === "Escape") { closeDetail(); ev.preventDefault(); return; }
   const n = +key;
   if (n >= 1 && n <= TABS.length) { const t = TABS[n - 1][0]; if (t !== "search" || D.search.length) show(t); return; }
-  if (state.tab !== "items" || !state.list.length) return;
+  if (!document.getElementById("item-list") || !state.list.length) return;
   if (key === "j" || key === "ArrowDown") { state.sel = Math.min(state.list.length - 1, state.sel + 1); scrollToSel(); ev.preventDefault(); }
   else if (key === "k" || key === "ArrowUp") { state.sel = Math.max(0, state.sel - 1); scrollToSel(); ev.preventDefault(); }
   else if (key === "Enter" && state.sel >= 0) { openEntry(state.list[state.sel]); ev.preventDefault(); }
