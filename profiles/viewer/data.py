@@ -277,7 +277,9 @@ class ViewerDataBuilder:
                           latency_s=_r(outcome.latency_s, 3), served_by=outcome.served_by,
                           attempts=outcome.attempts, cached=outcome.cached)  # fmt: skip
         cells, intervals = self._cells()
-        swarm_items = _Columns("row", "harness", "prompt", "first", "last", "outcome")
+        swarm_items = _Columns(
+            "row", "harness", "prompt", "first", "last", "outcome", "errors", "truncated"
+        )
         for row, info in enumerate(self.rows):
             if info["kind"] != "swarm":
                 continue
@@ -287,7 +289,8 @@ class ViewerDataBuilder:
                                                 found.bank_version), -1)  # fmt: skip
                 swarm_items.add(row=row, harness=found.harness_id, prompt=prompt,
                                 first=_r(found.first_mean), last=_r(found.last_mean),
-                                outcome=found.outcome)  # fmt: skip
+                                outcome=found.outcome, errors=found.errors,
+                                truncated=found.truncated)  # fmt: skip
         return {
             "schema": VIEWER_SCHEMA,
             "harnesses": [HARNESS_NAMES[h] for h in sorted(HARNESS_NAMES)],

@@ -34,6 +34,10 @@ class SwarmItem(BaseModel):
     first_mean: float
     last_mean: float
     outcome: Outcome
+    errors: int = 0
+    """Answers of any stage to this item that failed (not scores)."""
+    truncated: int = 0
+    """Answers of any stage that stopped at the token budget."""
 
 
 def outcome_of(first_mean: float, last_mean: float) -> Outcome:
@@ -61,6 +65,13 @@ def swarm_item_outcomes(run: Sequence[HarnessResult]) -> list[SwarmItem]:
     first = _means(first_stage(run))
     last_entries = [e for e in last_stage(run) if (e.metadata.stage or 0) > 0]
     last = _means(last_entries)
+    errors: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    truncated: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    for entry in run:
+        for outcome in entry.metadata.items:
+            key = (entry.harness_id, outcome.bank, outcome.item_id, outcome.bank_version)
+            errors[key] += not outcome.scored
+            truncated[key] += outcome.truncated
     return [
         SwarmItem(
             harness_id=key[0],
@@ -70,6 +81,8 @@ def swarm_item_outcomes(run: Sequence[HarnessResult]) -> list[SwarmItem]:
             first_mean=first[key],
             last_mean=last[key],
             outcome=outcome_of(first[key], last[key]),
+            errors=errors[key],
+            truncated=truncated[key],
         )
         for key in sorted(set(first) & set(last))
     ]

@@ -118,7 +118,8 @@ function collect() {
     for (let s = 0; s < S.row.length; s++) {
       if (S.row[s] !== row || (state.harness !== null && S.harness[s] !== state.harness)) continue;
       if (state.zero && !(S.last[s] === 0)) continue;
-      if (state.errors || state.truncated) continue; // a swarm item has no single answer to filter on
+      if (state.errors && !S.errors[s]) continue; // any stage's answer failed
+      if (state.truncated && !S.truncated[s]) continue;
       out.push({ kind: "swarm", s });
     }
     return out;
@@ -406,11 +407,20 @@ function viewFrontier(main) {
     for (let k = 1; k < front.length; k++) d += `H${sx(front[k].cost_per_item_usd)}V${sy(front[k].value)}`;
     svg.append(s("path", { d, fill: "none", stroke: "#d92d20", "stroke-width": 2 }));
   }
+  // Labels at least 13 px apart vertically (pushed down past the one above), so none overprints.
+  const labelY = new Map();
+  let previous = -Infinity;
+  for (const p of [...pts].sort((a, b) => sy(a.value) - sy(b.value))) {
+    previous = Math.max(sy(p.value) + 4, previous + 13);
+    labelY.set(p, previous);
+  }
   for (const p of pts) {
-    const x = sx(p.cost_per_item_usd), row = D.rows[p.row], colour = row.kind === "swarm" ? "#7a5af8" : "#2459c7";
+    const x = sx(p.cost_per_item_usd), y = sy(p.value), row = D.rows[p.row], colour = row.kind === "swarm" ? "#7a5af8" : "#2459c7";
     svg.append(s("line", { x1: x, x2: x, y1: sy(p.ci_low), y2: sy(p.ci_high), stroke: colour }),
-      s("circle", { cx: x, cy: sy(p.value), r: 5, fill: p.complete ? colour : "#fff", stroke: colour, "stroke-width": 1.5 }));
-    svg.append(s("text", { x: x + 8, y: sy(p.value) + 4 }, row.name.replace(/^[^/]+\//, "") + (row.simulated ? " [SIM]" : "")));
+      s("circle", { cx: x, cy: y, r: 5, fill: p.complete ? colour : "#fff", stroke: colour, "stroke-width": 1.5 }));
+    const ly = labelY.get(p);
+    if (Math.abs(ly - 4 - y) > 2) svg.append(s("line", { x1: x + 5, y1: y, x2: x + 16, y2: ly - 4, stroke: "#98a2b3" }));
+    svg.append(s("text", { x: x + 18, y: ly }, row.name.replace(/^[^/]+\//, "") + (row.simulated ? " [SIM]" : "")));
   }
   add(main, svg);
   const head = h("tr", {}, ["setup / swarm run", "mean", "95% CI", "harnesses", "cost per item", "frontier"].map((t) => h("th", {}, t)));
