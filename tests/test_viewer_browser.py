@@ -23,8 +23,11 @@ SCREENSHOT = REPO / "docs" / "viewer.png"
 THINKING = "The ferry question: 389 / 26 is 14.96, so 15 crossings."
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One browser for these tests. Module-scoped, not session-scoped: while Playwright's sync
+    API is started, its event loop counts as running in this thread, and later tests that call
+    asyncio.run() would fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
