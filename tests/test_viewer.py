@@ -15,6 +15,7 @@ import pytest
 from cli.app import run_app
 from cli.main import build_app
 from mapelite.banks import GENERATORS, sample_items
+from mapelite.errors import InvalidInputError
 from mapelite.ledger.chain import Ledger
 from mapelite.stats.compare import compare
 from mapelite.stats.core import outcome_interval
@@ -202,3 +203,17 @@ def test_view_of_a_missing_or_corrupt_ledger_is_one_line_exit_1(
     assert run_app(build_app(), ["view"]) == 1
     err = capsys.readouterr().err
     assert "corrupt at entry 1" in err and err.count("\n") == 1
+
+
+def test_a_selection_too_big_for_one_file_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from profiles.viewer import page
+
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path).append_many(scenario_results())
+    monkeypatch.setattr(page, "MAX_ANSWERS", 10)
+    with pytest.raises(InvalidInputError, match=r"more than 10 item answers.*--run ID"):
+        page.select_entries(path)
+    entries, total = page.select_entries(path, ["c1"])  # a run small enough
+    assert (len(entries), total) == (2, len(scenario_results()))

@@ -50,7 +50,9 @@ def select_entries(
     seen_runs: list[str] = []
     answers = 0
     with ledger_path.open("rb") as handle:
-        for line in handle:
+        for index, line in enumerate(handle):
+            if index >= total:  # appended after the check: not verified, not shown
+                break
             if needles and not any(n in line for n in needles):  # cheap byte filter first
                 if found := _RUN_ID.search(line):
                     seen_runs.append(found[1].decode("utf-8", "replace"))
