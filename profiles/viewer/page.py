@@ -46,7 +46,7 @@ def select_entries(
     total = verified_entry_count(ledger_path)
     wanted = set(runs) if runs else None
     needles = [json.dumps(r).encode() for r in wanted] if wanted else []
-    chosen: list[HarnessResult] = []
+    lines: list[bytes] = []
     seen_runs: list[str] = []
     answers = 0
     with ledger_path.open("rb") as handle:
@@ -57,19 +57,21 @@ def select_entries(
                 if found := _RUN_ID.search(line):
                     seen_runs.append(found[1].decode("utf-8", "replace"))
                 continue
-            # Counted on the bytes before parsing, so that a selection too big fails fast.
+            # Counted on the bytes, nothing parsed yet: a selection too big fails fast.
             answers += line.count(b'"item_id":')
             if answers > MAX_ANSWERS:
                 raise InvalidInputError(
                     f"the selection has more than {MAX_ANSWERS:,} item answers, too many for one "
                     "viewer file; choose runs with --run ID"
                 )
-            entry = HarnessResult.model_validate_json(line)
-            if wanted is not None and entry.metadata.run_id not in wanted:
-                answers -= len(entry.metadata.items)
-                seen_runs.append(entry.metadata.run_id)
-                continue
-            chosen.append(entry)
+            lines.append(line)
+    chosen: list[HarnessResult] = []
+    for line in lines:
+        entry = HarnessResult.model_validate_json(line)
+        if wanted is not None and entry.metadata.run_id not in wanted:  # the id was in an answer
+            seen_runs.append(entry.metadata.run_id)
+            continue
+        chosen.append(entry)
     if wanted is not None:
         missing = sorted(wanted - {e.metadata.run_id for e in chosen})
         if missing:
