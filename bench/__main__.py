@@ -11,7 +11,9 @@ runs (bench.orchestration), ledger verify and append, and the ledger check at th
 run against an empty ledger's (bench.ledger), rollup (bench.rollup via bench.ledger), memory
 (peak RSS of C and of the roll-up), scale (a :30 swarm, a 64-model batch and memory against
 runs, bench.scale), sandbox (SHAPE problems/s under bubblewrap vs a plain subprocess,
-bench.sandbox), banks (items generated per second by each harness's generator, bench.banks).
+bench.sandbox), banks (items generated per second by each harness's generator, bench.banks),
+viewer (the 10,000-answer viewer file's size and its open time in headless chromium against an
+empty page, bench.viewer).
 The table is printed and written to bench/results/latest.md.
 """
 
@@ -40,6 +42,7 @@ VALID = [
     "scale",
     "sandbox",
     "banks",
+    "viewer",
 ]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
@@ -106,6 +109,13 @@ def run(selected: set[str], quick: bool) -> list[Row]:
 
         print("item banks: items generated per second ...", flush=True)
         rows += bank_rows(quick)
+    if "viewer" in selected:
+        from bench.viewer import viewer_rows
+
+        print(
+            "viewer: 10,000 answers, file size and open time in headless chromium ...", flush=True
+        )
+        rows += viewer_rows(reps)
     if "scale" in selected:
         from bench.scale import scale_rows
 

@@ -38,6 +38,7 @@ class Row:
     note: str = ""
     error: str | None = None
     shown: str | None = None  # what the wall column shows instead of seconds (e.g. "812 MB")
+    baseline_shown: str | None = None  # what the baseline column shows instead of seconds
 
     @property
     def ratio(self) -> float | None:
@@ -218,7 +219,9 @@ def format_table(rows: list[Row]) -> str:
     for row in rows:
         wall = row.shown or ("—" if row.wall_s is None else f"{row.wall_s:.2f} s")
         base = row.baseline
-        if row.baseline_s is not None and row.baseline.endswith("×"):  # a count, not seconds
+        if row.baseline_shown is not None:
+            base = f"{row.baseline} {row.baseline_shown}"
+        elif row.baseline_s is not None and row.baseline.endswith("×"):  # a count, not seconds
             base = f"{row.baseline} {row.baseline_s:g}"
         elif row.baseline_s is not None:
             base = f"{row.baseline} {row.baseline_s:.2f} s"

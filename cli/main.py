@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli import cache, catalog, compare, config, flows, profiles, rescore, run
+from cli import cache, catalog, compare, config, flows, profiles, rescore, run, view
 from cli.app import run_app
 
 PACKAGE = "map-elite"
@@ -71,6 +71,7 @@ def build_app() -> typer.Typer:
     config.register(app)
     compare.register(app)
     rescore.register(app)
+    view.register(app)
     return app
 
 

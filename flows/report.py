@@ -1,9 +1,12 @@
-"""The report flow: ledger -> polars roll-up -> JSON, Markdown, plots, and Prefect artifacts.
+"""The report flow: ledger -> polars roll-up -> JSON, Markdown, plots, the viewer file, and
+Prefect artifacts.
 
 ``map-elite report`` (or ``python -m flows.report``) runs it. The artifacts (a markdown artifact
 with the whole report, table artifacts of the model and pattern rows with numbers rounded to a
 readable width, and one markdown artifact per plot showing the image itself) make the profiles
-visible in the Prefect UI; the files land in ``--out`` (default ``$MAPELITE_HOME/reports``).
+visible in the Prefect UI, and a link artifact points at the viewer file (`profiles.viewer`:
+the items behind the numbers, of ``--run-id``'s run or of every run); the files land in
+``--out`` (default ``$MAPELITE_HOME/reports``).
 """
 
 from __future__ import annotations
@@ -13,19 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.logging import get_run_logger
 
 from flows.engine import flow
 from mapelite.config.settings import get_settings
+from mapelite.errors import InvalidInputError
 from profiles.export import model_row, pattern_row, to_markdown, write_exports
 from profiles.frame import EntryFilters, parse_filters
 from profiles.rollup import build_report
 from profiles.schema import Report
+from profiles.viewer.page import FILE_NAME as VIEWER_FILE_NAME
+from profiles.viewer.page import write_viewer
 
 MARKDOWN_ARTIFACT_KEY = "mapelite-profiles"
 MODEL_TABLE_ARTIFACT_KEY = "mapelite-model-profiles"
 PATTERN_TABLE_ARTIFACT_KEY = "mapelite-pattern-profiles"
 PLOT_ARTIFACT_PREFIX = "mapelite-plot-"
+VIEWER_ARTIFACT_KEY = "mapelite-viewer"
 
 
 def readable(row: dict[str, object]) -> dict[str, object]:
@@ -100,6 +108,35 @@ def publish_plots(files: list[str], simulated: bool) -> list[str]:
     return keys
 
 
+@task(name="write-viewer")
+def viewer(ledger_path: Path, out_dir: Path, run_id: str | None) -> str | None:
+    """The viewer file (`map-elite view`) beside the exports, of the report's run or of every
+    run; None (and a log line) when the selection is too big for one file."""
+    try:
+        written = write_viewer(
+            ledger_path, out_dir / VIEWER_FILE_NAME, [run_id] if run_id else None
+        )
+    except InvalidInputError as exc:
+        get_run_logger().warning("no viewer file: %s", exc)
+        return None
+    return str(written.path)
+
+
+@task(name="publish-viewer-link")
+def publish_viewer(path: str, simulated: bool) -> list[str]:
+    """A link artifact to the viewer file: the items behind the report's numbers."""
+    description = "MAP-ELITE viewer: runs, items, swarms" + (
+        " (includes SIMULATED models)" if simulated else ""
+    )
+    create_link_artifact(
+        key=VIEWER_ARTIFACT_KEY,
+        link=Path(path).resolve().as_uri(),
+        link_text=f"open the viewer ({Path(path).name})",
+        description=description,
+    )
+    return [VIEWER_ARTIFACT_KEY]
+
+
 @flow(name="report", log_prints=False)
 def report_flow(
     ledger_path: str | None = None,
@@ -121,6 +158,10 @@ def report_flow(
     report = roll_up(ledger, filters, use_summary=not from_ledger)
     files = export(report, out, plots)
     artifacts = publish(report) + publish_plots(files, report.simulated)
+    viewer_path = viewer(ledger, out, run_id)
+    if viewer_path is not None:
+        files.append(viewer_path)
+        artifacts += publish_viewer(viewer_path, report.simulated)
     return {
         "models": len(report.models),
         "patterns": len(report.patterns),

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from mapelite.schemas import HARNESS_NAMES
-from profiles.schema import ModelProfile, Report
+from profiles.schema import Estimate, ModelProfile, Report
 
 SCATTER_NAME = "fitness_vs_price"
 HEATMAP_NAME = "harness_heatmap"
@@ -186,15 +186,23 @@ def _label_points(
         )
 
 
+def heatmap_label(estimate: Estimate) -> str:
+    """A heat map cell: the score, then its sample size and the half-width of its interval."""
+    half = (estimate.ci_high - estimate.ci_low) / 2
+    return f"{estimate.value:.2f}\nn={estimate.n} ±{half:.2f}"
+
+
 def heatmap_figure(report: Report) -> Figure:
     models = report.models
-    height = max(3.0, 0.45 * len(models) + 1.8)
+    height = max(3.0, 0.6 * len(models) + 1.8)  # two text lines per cell
     figure, axes = plt.subplots(figsize=(10, height), dpi=110)
     grid = [[math.nan] * len(HARNESS_NAMES) for _ in models]
+    labels: dict[tuple[int, int], str] = {}
     for row, profile in enumerate(models):
         for harness in profile.harnesses:
             if harness.latest is not None:
                 grid[row][harness.harness_id] = harness.latest.value
+                labels[(row, harness.harness_id)] = heatmap_label(harness.latest)
     if models:
         image = axes.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
         figure.colorbar(image, ax=axes, label="latest normalized score")
@@ -205,17 +213,17 @@ def heatmap_figure(report: Report) -> Figure:
                     axes.text(
                         column,
                         row,
-                        f"{value:.2f}",
+                        labels[(row, column)],
                         ha="center",
                         va="center",
-                        fontsize=8,
+                        fontsize=7,
                         color=colour,
                     )
     else:
         axes.text(0.5, 0.5, "no results", transform=axes.transAxes, ha="center")
     axes.set_xticks(range(len(HARNESS_NAMES)), list(HARNESS_NAMES.values()))
     axes.set_yticks(range(len(models)), [short_label(m) for m in models])
-    title = "Latest score per harness (blank: not evaluated)"
+    title = "Latest score per harness, its n and ± half the width of its 95% interval (blank: none)"
     if report.simulated:
         title += " — [SIM] = SIMULATED"
     axes.set_title(title)

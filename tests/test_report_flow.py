@@ -15,6 +15,7 @@ from flows.report import (
     MARKDOWN_ARTIFACT_KEY,
     MODEL_TABLE_ARTIFACT_KEY,
     PATTERN_TABLE_ARTIFACT_KEY,
+    VIEWER_ARTIFACT_KEY,
     report_flow,
 )
 from tests.test_profiles import write_scenario_ledger
@@ -69,13 +70,15 @@ def test_report_flow_writes_exports_and_publishes_artifacts(
     assert summary["models"] == 4 and summary["patterns"] == 2 and summary["simulated"] is True
     assert sorted(Path(f).name for f in summary["files"]) == [
         "fitness_vs_price.png", "fitness_vs_price.svg", "harness_heatmap.png",
-        "harness_heatmap.svg", "profiles.json", "profiles.md",
+        "harness_heatmap.svg", "profiles.json", "profiles.md", "viewer.html",
     ]  # fmt: skip
     keys = [MARKDOWN_ARTIFACT_KEY, MODEL_TABLE_ARTIFACT_KEY, PATTERN_TABLE_ARTIFACT_KEY]
     plots = ["mapelite-plot-fitness-vs-price", "mapelite-plot-harness-heatmap"]
-    assert summary["artifacts"] == keys + plots
-    found = artifacts_by_key(keys)
-    assert set(found) == set(keys)
+    assert summary["artifacts"] == [*keys, *plots, VIEWER_ARTIFACT_KEY]
+    found = artifacts_by_key([*keys, VIEWER_ARTIFACT_KEY])
+    assert set(found) == {*keys, VIEWER_ARTIFACT_KEY}
+    link = found[VIEWER_ARTIFACT_KEY][0]  # Prefect stores a link artifact as markdown
+    assert (out / "viewer.html").resolve().as_uri() in str(link.data)  # type: ignore[attr-defined]
     markdown = found[MARKDOWN_ARTIFACT_KEY][0]
     assert markdown.type == "markdown"  # type: ignore[attr-defined]
     assert markdown.data == (out / "profiles.md").read_text()  # type: ignore[attr-defined]
