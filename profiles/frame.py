@@ -31,7 +31,7 @@ from profiles.item_columns import (
     SETUP_COLUMNS,
     item_statistics,
     latest_scoring,
-    setup_fields,
+    setup_column_exprs,
     setup_statistics,
 )
 
@@ -300,7 +300,7 @@ def _ledger_columns(path: Path) -> pl.LazyFrame:
             meta.field("simulated"),
             meta.field("tier"),
             *ITEM_COLUMNS,
-            *setup_fields(),
+            *setup_column_exprs(),
             pl.col("hash"),
         )
         .sort("seq")
@@ -417,7 +417,7 @@ def _summary_rows(scan: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("item_clusters").fill_null(0),
             pl.col("item_binary").fill_null(True),
             "item_sample",
-            *setup_fields(),
+            *setup_column_exprs(),
             pl.col("seq"),
             pl.col("hash"),
         )

@@ -128,7 +128,7 @@ def _joined(values: pl.Expr) -> pl.Expr:
     return pl.when(distinct == "").then(None).otherwise(distinct)
 
 
-def setup_fields() -> list[pl.Expr]:
+def setup_column_exprs() -> list[pl.Expr]:
     """The `SETUP_COLUMNS` of a ledger scan joined with its `setup_statistics`, in order."""
     meta = pl.col("metadata").struct
     return [

@@ -23,7 +23,7 @@ from mapelite.catalog.cost import estimate_batch, estimate_swarm
 from mapelite.catalog.models import load_catalog
 from mapelite.errors import InvalidInputError
 from mapelite.harnesses import HARNESSES, get_harness
-from mapelite.schemas import HarnessRunnerOptions
+from mapelite.schemas import HarnessRunnerOptions, ReasoningSetting
 from mapelite.swarm.patterns import parse_pattern
 
 CORE_IDS = {
@@ -138,4 +138,10 @@ def test_default_sample_keeps_a_tier1_batch_of_all_harnesses_within_fifty_cents(
         models, list(range(8)), 1, tier="tier1", options=options, catalog=catalog
     )
     assert estimate.total_calls == len(models) * 8 * DEFAULT_ITEMS
-    assert estimate.worst_case_cost <= 0.50
+    assert estimate.estimated_cost <= 0.50
+    # The worst case of the answers alone; each reasoning model's budget comes on top.
+    no_reasoning = options.model_copy(update={"reasoning": ReasoningSetting.parse("off")})
+    answers_only = estimate_batch(
+        models, list(range(8)), 1, tier="tier1", options=no_reasoning, catalog=catalog
+    )
+    assert answers_only.worst_case_cost <= 0.50 < estimate.worst_case_cost

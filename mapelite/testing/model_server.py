@@ -30,7 +30,6 @@ import json
 import math
 import threading
 import time
-from collections import deque
 from dataclasses import replace
 from typing import Any
 
@@ -45,7 +44,7 @@ from mapelite.testing.replies import (
     openai_body,
 )
 from mapelite.testing.scripts import AnswerRequest, Fault, ModelScript
-from mapelite.testing.server_stats import ModelStats, RequestLog
+from mapelite.testing.server_stats import ModelStats, RateWindows, RequestLog
 
 __all__ = ["ModelServer", "ModelStats", "RequestLog"]
 
@@ -78,7 +77,7 @@ class ModelServer:
         self._stats: dict[str, ModelStats] = {}
         self._total = ModelStats()  # every model together (log not kept)
         self._checks: dict[str, int] = {}  # GET path -> requests (not model calls)
-        self._windows: dict[str, deque[float]] = {}  # rate group -> accepted arrival times
+        self._windows = RateWindows()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -229,20 +228,15 @@ class ModelServer:
             self._total.billed_usd += entry.billed_usd
 
     def _over_rate(self, model: str, script: ModelScript, arrival_s: float) -> float | None:
-        """Seconds until the model's rate window has room, when this request is one too many
-        (it is then refused, not counted); None when it is accepted."""
+        """Seconds until the model's rate window has room when this request is one too many
+        (refused, not counted); None when it is accepted."""
         if script.rate_limit is None:
             return None
-        requests, window_s = script.rate_limit
         with self._lock:
-            accepted = self._windows.setdefault(script.rate_group or model, deque())
-            while accepted and arrival_s - accepted[0] >= window_s:
-                accepted.popleft()
-            if len(accepted) >= requests:
+            wait = self._windows.admit(script.rate_group or model, *script.rate_limit, arrival_s)
+            if wait is not None:
                 self._stats[model].rate_limited += 1
-                return accepted[0] + window_s - arrival_s
-            accepted.append(arrival_s)
-            return None
+            return wait
 
     async def _handle(self, request: web.Request, *, ollama: bool) -> web.StreamResponse:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,3 +47,24 @@ class ModelStats:
                 start += 1
             most = max(most, end - start + 1)
         return most
+
+
+class RateWindows:
+    """Accepted arrival times per rate group (the caller holds the server's lock)."""
+
+    def __init__(self) -> None:
+        self._accepted: dict[str, deque[float]] = {}
+
+    def admit(self, group: str, requests: int, window_s: float, arrival_s: float) -> float | None:
+        """None when a request arriving at ``arrival_s`` fits ``requests`` per ``window_s``
+        (it is then counted), else the seconds until it would."""
+        accepted = self._accepted.setdefault(group, deque())
+        while accepted and arrival_s - accepted[0] >= window_s:
+            accepted.popleft()
+        if len(accepted) >= requests:
+            return accepted[0] + window_s - arrival_s
+        accepted.append(arrival_s)
+        return None
+
+    def clear(self) -> None:
+        self._accepted.clear()
