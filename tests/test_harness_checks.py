@@ -47,7 +47,8 @@ def test_json_item_gives_partial_credit_per_broken_rule():
     item = _item(DELIVER, "deliver-02")
     exact = '{"name": "Tide", "players": 2, "minutes": 30, "summary": "Race the tide home."}'
     assert item.score(exact) == 1.0
-    assert item.score(exact.replace('"players": 2', '"players": true')) == pytest.approx(0.8)
+    # four stated rules: exact keys, integer fields, named game with a short summary, only JSON
+    assert item.score(exact.replace('"players": 2', '"players": true')) == pytest.approx(0.75)
     assert item.score("not json at all") == pytest.approx(0.0)
 
 

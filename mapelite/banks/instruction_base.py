@@ -34,4 +34,4 @@ def lines(text: str) -> list[str]:
 
 
 def bullets(text: str) -> list[str]:
-    return [line for line in lines(text) if re.match(r"^-\s+\S", line)]  # asked: "- "
+    return [line for line in lines(text) if re.match(r"^[-*]\s+\S", line)]

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mapelite.harnesses.grammar import read_answer  # the one shared reading
+
 Scorer = Callable[[str], float]
 """Scores an answer in [0, 1]; deterministic, never raises on any string."""
 
@@ -49,8 +51,6 @@ class Item:
     def assessed(self, answer: str) -> Assessment:
         if self.assess is not None:
             return self.assess(answer)
-        from mapelite.harnesses.grammar import read_answer  # the one shared reading
-
         return Assessment(self.score(answer), extracted=read_answer(answer))
 
 
