@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from mapelite.swarm.plan import unit_key
 from runners.base import ClosingRunner, UnitRequest
 from runners.calls import CallStats, ProviderSlots, call_with_retries
 from runners.prompts import build_messages
+from runners.takeover import AnswerHook, ItemKey, item_key, taken_over
 
 
 def estimated_cost(
@@ -55,26 +56,6 @@ def estimated_cost(
 
 
 ScoreKey = tuple[int, str, str, str, str]
-ItemKey = tuple[str, str, str]
-"""(bank, bank version, item id): item ids are unique within a bank version only."""
-AnswerHook = Callable[[ItemOutcome], Awaitable[None]]
-
-
-def item_key(item: Item | ItemOutcome) -> ItemKey:
-    if isinstance(item, ItemOutcome):
-        return (item.bank, item.bank_version, item.item_id)
-    return (item.bank, item.bank_version, item.id)
-
-
-def taken_over(
-    context: AgentContext, recovered: Iterable[ItemOutcome] = ()
-) -> dict[ItemKey, ItemOutcome]:
-    """Answers a harness run takes over instead of calling the model: the scored items its
-    recorded entry already holds (``context.reuse``, marked with that entry), then answers a
-    killed delivery of this very request paid for (``recovered``: fresh, this run's spend)."""
-    found = {item_key(item): item for item in context.reuse if item.scored}
-    found.update((item_key(item), item) for item in recovered if item.scored)
-    return found
 
 
 def outcome_for(item: Item, **fields: Any) -> ItemOutcome:
