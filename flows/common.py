@@ -29,19 +29,12 @@ from mapelite.config.settings import Settings
 from mapelite.errors import InvalidInputError, MapEliteError
 from mapelite.ledger.chain import Ledger
 from mapelite.ledger.checkpoint import check_before_run
-from mapelite.ledger.outcomes import has_errors
+from mapelite.ledger.outcomes import has_errors, paid_usd, reusable_items
 from mapelite.ledger.runid import new_run_id
 from mapelite.providers import provider_of
 from mapelite.providers.preflight import preflight_endpoints
 from mapelite.schemas import AgentContext, HarnessResult, HarnessRunnerOptions
-from mapelite.swarm.plan import (
-    RunCost,
-    RunPlan,
-    check_run_id_reuse,
-    paid_usd,
-    reusable,
-    reusable_items,
-)
+from mapelite.swarm.plan import RunCost, RunPlan, check_run_id_reuse, reusable
 from runners.base import UnitRequest
 from tasks.budget import Budget
 from tasks.harness import failed_result, run_units_task

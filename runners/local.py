@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,29 +54,9 @@ from runners.calls import (
 from runners.costs import billed_cost, cost_source, estimated_cost, refused_cost
 from runners.prompts import build_messages
 from runners.scoring import ScoreCache, extracted_answer, outcome_for
+from runners.takeover import AnswerHook, ItemKey, item_key, taken_over
 
 __all__ = ["LocalHarnessRunner", "ScoreCache", "estimated_cost", "outcome_for"]
-
-ItemKey = tuple[str, str, str]
-"""(bank, bank version, item id): item ids are unique within a bank version only."""
-AnswerHook = Callable[[ItemOutcome], Awaitable[None]]
-
-
-def item_key(item: Item | ItemOutcome) -> ItemKey:
-    if isinstance(item, ItemOutcome):
-        return (item.bank, item.bank_version, item.item_id)
-    return (item.bank, item.bank_version, item.id)
-
-
-def taken_over(
-    context: AgentContext, recovered: Iterable[ItemOutcome] = ()
-) -> dict[ItemKey, ItemOutcome]:
-    """Answers a harness run takes over instead of calling the model: the scored items its
-    recorded entry already holds (``context.reuse``, marked with that entry), then answers a
-    killed delivery of this very request paid for (``recovered``: fresh, this run's spend)."""
-    found = {item_key(item): item for item in context.reuse if item.scored}
-    found.update((item_key(item), item) for item in recovered if item.scored)
-    return found
 
 
 @dataclass

@@ -37,7 +37,7 @@ from runners.nats_topology import (
 )
 
 if TYPE_CHECKING:
-    from runners.local import AnswerHook
+    from runners.takeover import AnswerHook
 
 log = logging.getLogger(__name__)
 FETCH_WAIT_S = 2.0

@@ -44,6 +44,7 @@ from mapelite.harnesses.base import estimate_tokens
 from mapelite.providers.reasoning import reasoning_budget
 from runners.base import UnitRequest
 from runners.prompts import build_messages
+from runners.takeover import item_key, taken_over
 
 
 def usd(value: float) -> str:
@@ -68,9 +69,9 @@ def unit_cost(unit: UnitRequest, catalog: Catalog | None = None) -> UnitCost:
     role = context.role if context is not None else "single"
     max_tokens = unit.options.max_tokens or harness.max_tokens
     tokens_in = items = 0
-    taken = {(i.bank, i.bank_version, i.item_id) for i in context.reuse} if context else set()
+    taken = taken_over(context) if context else {}
     for item in harness.items[: unit.options.item_limit]:
-        if (item.bank, item.bank_version, item.id) in taken:
+        if item_key(item) in taken:
             continue  # answered by an earlier entry: the re-run takes it over, unpaid
         upstream = tuple(context.upstream_answers.get(item.id, ())) if context else ()
         messages = build_messages(harness, item, role, upstream)

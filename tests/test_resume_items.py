@@ -11,8 +11,7 @@ from mapelite.config.settings import get_settings
 from mapelite.errors import EXIT_COMPLETED_WITH_ERRORS, EXIT_OK
 from mapelite.harnesses import get_harness
 from mapelite.ledger.chain import Ledger
-from mapelite.ledger.outcomes import coverage
-from mapelite.swarm.plan import paid_usd
+from mapelite.ledger.outcomes import coverage, paid_usd
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript
 from tests.flow_helpers import map_elite

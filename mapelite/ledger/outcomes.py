@@ -2,7 +2,8 @@
 
 An item whose call failed (``ItemOutcome.error``) was never answered: it is excluded from the
 score means and counted as missing coverage. This module is the one place that turns a run's
-item outcomes into its ``scores`` and says whether a stored run is complete.
+item outcomes into its ``scores``, says whether a stored run is complete, and what of it a
+re-run takes over (`reusable_items`) and has paid (`paid_usd`).
 
 ``scores`` of a harness run:
 
@@ -109,3 +110,28 @@ def mean_scored(results: Iterable[HarnessResult]) -> float | None:
     """Mean of the runs' scored means; runs with nothing scored are left out (None if none)."""
     means = [m for m in (scored_mean(r) for r in results) if m is not None]
     return sum(means) / len(means) if means else None
+
+
+def reusable_items(result: HarnessResult | None, model: str, seed: int) -> list[ItemOutcome]:
+    """The scored items of a recorded unit with errors that its re-run takes over instead of
+    paying for them again: only for the very model and seed the run plans, each marked with
+    the entry it came from (an item carried over twice keeps its first origin). Failed items
+    are not reused: they are what the re-run is for."""
+    if result is None or result.hash is None or result.model != model:
+        return []
+    if result.metadata.seed is not None and result.metadata.seed != seed:
+        return []
+    origin = result.hash
+    return [
+        item if item.reused_from else item.model_copy(update={"reused_from": origin})
+        for item in result.metadata.items
+        if item.scored
+    ]
+
+
+def paid_usd(result: HarnessResult) -> float:
+    """What the answers a stored unit holds cost when they were paid: its own calls plus the
+    items it took over (`reusable_items`), whose entry it supersedes. Summed over a run's
+    latest entries, it counts every paid answer once."""
+    carried = sum(item.cost_usd for item in result.metadata.items if item.reused)
+    return result.metadata.cost_usd + carried

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mapelite.errors import InvalidInputError
 from mapelite.ledger.outcomes import has_errors, mean_scored
-from mapelite.schemas import AgentContext, HarnessResult, ItemOutcome, Role
+from mapelite.schemas import AgentContext, HarnessResult, Role
 from mapelite.stats.core import Interval
 from mapelite.stats.score_intervals import ScoreInterval, pooled_interval
 from mapelite.stats.verdicts import SwarmVerdicts, best_single_member
@@ -202,31 +202,6 @@ def reusable(result: HarnessResult | None, setup: str) -> HarnessResult | None:
     """``result`` when it is a done unit of ``setup``: a recorded unit is reused only for the
     very setup (model and reasoning setting) the run plans for it."""
     return result if is_done(result) and result is not None and result.setup == setup else None
-
-
-def reusable_items(result: HarnessResult | None, model: str, seed: int) -> list[ItemOutcome]:
-    """The scored items of a recorded unit with errors that its re-run takes over instead of
-    paying for them again: only for the very model and seed the run plans, each marked with
-    the entry it came from (an item carried over twice keeps its first origin). Failed items
-    are not reused: they are what the re-run is for."""
-    if result is None or result.hash is None or result.model != model:
-        return []
-    if result.metadata.seed is not None and result.metadata.seed != seed:
-        return []
-    origin = result.hash
-    return [
-        item if item.reused_from else item.model_copy(update={"reused_from": origin})
-        for item in result.metadata.items
-        if item.scored
-    ]
-
-
-def paid_usd(result: HarnessResult) -> float:
-    """What the answers a stored unit holds cost when they were paid: its own calls plus the
-    items it took over (`reusable_items`), whose entry it supersedes. Summed over a run's
-    latest entries, it counts every paid answer once."""
-    carried = sum(item.cost_usd for item in result.metadata.items if item.reused)
-    return result.metadata.cost_usd + carried
 
 
 RunKind = Literal["swarm", "batch", "eval"]
