@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from flows.batch import batch_flow
+from mapelite.config.run_options import RunOptions
 from mapelite.config.settings import get_settings
 from mapelite.harnesses import HARNESSES
 from mapelite.ledger.chain import Ledger
-from mapelite.schemas import ItemOutcome, ItemSample
+from mapelite.schemas import ItemOutcome
 from mapelite.testing.model_server import ModelServer
 from mapelite.testing.scripts import Fault, ModelScript
 from tests.flow_helpers import ledger_entries, use_model_server
@@ -61,7 +62,9 @@ async def test_a_reasoning_model_at_default_settings_answers_every_harness_once_
         SERVED_NANO,
         ModelScript(reasons=True, prices_per_m=NANO_PRICES, providers=("OpenAI", "Azure")),
     )
-    result = await batch_flow(models=[NANO], harness="all", run_id="reasoner-default")
+    result = await batch_flow(
+        models=[NANO], harness="all", options=RunOptions(run_id="reasoner-default", bank="core")
+    )
 
     items = _items()
     stats = server.stats(SERVED_NANO)
@@ -91,7 +94,9 @@ async def test_paid_attempts_refused_as_empty_are_counted_in_the_spend_and_the_b
         SERVED_NANO,
         ModelScript(reasons=True, prices_per_m=NANO_PRICES, fault_sequence=refused),
     )
-    result = await batch_flow(models=[NANO], harness="0,7", run_id="reasoner-refused")
+    result = await batch_flow(
+        models=[NANO], harness="0,7", options=RunOptions(run_id="reasoner-refused", bank="core")
+    )
 
     stats = server.stats(SERVED_NANO)
     assert stats.requests == 12 + 3 and all(i.error is None for i in _items())
@@ -110,7 +115,9 @@ async def test_a_reasoning_budget_too_small_records_truncated_answers_each_paid_
         SERVED_NANO,
         ModelScript(reasons=True, prices_per_m=NANO_PRICES, reasoning_tokens=verbose),
     )
-    result = await batch_flow(models=[NANO], harness="all", run_id="reasoner-truncated")
+    result = await batch_flow(
+        models=[NANO], harness="all", options=RunOptions(run_id="reasoner-truncated", bank="core")
+    )
 
     items = _items()
     stats = server.stats(SERVED_NANO)
@@ -132,7 +139,9 @@ async def test_a_configured_reasoning_setting_and_provider_pin_are_sent_and_reco
         SERVED_NANO,
         ModelScript(reasons=True, prices_per_m=NANO_PRICES, providers=("OpenAI", "Azure")),
     )
-    await batch_flow(models=[NANO], harness="0,7", run_id="reasoner-configured")
+    await batch_flow(
+        models=[NANO], harness="0,7", options=RunOptions(run_id="reasoner-configured", bank="core")
+    )
 
     log = server.stats(SERVED_NANO).log
     assert len(log) == 12
@@ -150,8 +159,9 @@ async def test_a_free_model_is_paced_to_its_request_window_and_never_refused(
 ) -> None:
     openrouter(f'[models."{FREE}"]\nrate_limit = {{ requests = 20, window_s = 1.0 }}\n')
     server.script(SERVED_FREE, ModelScript(rate_limit=(20, 1.0), rate_group="free"))
-    sample = ItemSample(bank="gen", items=120)
-    await batch_flow(models=[FREE], harness="7", sample=sample, run_id="free-paced")
+    await batch_flow(
+        models=[FREE], harness="7", options=RunOptions(run_id="free-paced", bank="gen", items=120)
+    )
 
     stats = server.stats(SERVED_FREE)
     items = _items()

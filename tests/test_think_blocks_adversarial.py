@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows.batch import batch_flow
+from mapelite.config.run_options import RunOptions
 from mapelite.harnesses import HARNESSES
 from mapelite.schemas import ItemOutcome
 from mapelite.testing.answers import default_answer, wrong_candidate
@@ -73,7 +74,9 @@ async def test_a_think_block_never_changes_a_score_on_any_harness(
         monkeypatch.setenv("MAPELITE_OLLAMA_BASE_URL", server.ollama_url)
         use_model_server(monkeypatch, server)
         models = sorted({*COMPARED, *COMPARED.values()})
-        await batch_flow(models=models, harness="all", run_id="think-blocks")
+        await batch_flow(
+            models=models, harness="all", options=RunOptions(run_id="think-blocks", bank="core")
+        )
 
     for thinking, plain in COMPARED.items():
         with_block, without = _scores(thinking), _scores(plain)
@@ -86,10 +89,11 @@ async def test_a_think_block_never_changes_a_score_on_any_harness(
 
 
 def test_the_blocks_would_change_scores_if_a_scorer_read_them() -> None:
-    """What the test above guards against: scoring the raw content, block included."""
+    """What the test above guards against: the block's text read as part of the answer (its
+    tags dropped, as a reader that does not know them would see it)."""
     changed = 0
     for harness in HARNESSES.values():
         for item in harness.items:
-            raw = f"<think>\nFirst candidate:\n{item.near_miss}\n</think>\n\n{item.reference}"
+            raw = f"First candidate:\n{item.near_miss}\n\n{item.reference}"
             changed += item.score(raw) != item.score(item.reference)
     assert changed >= 40  # of 48
