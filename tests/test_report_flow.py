@@ -20,12 +20,15 @@ from tests.test_profiles import write_scenario_ledger
 
 
 def artifacts_by_key(keys: list[str]) -> dict[str, list[object]]:
+    """Each key's artifacts, newest first (the session's Prefect API keeps earlier reports')."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)),
+            sort=ArtifactSort.CREATED_DESC,
         )
     grouped: dict[str, list[object]] = {}
     for artifact in found:
