@@ -28,9 +28,13 @@ system-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "could not install chromium (apt-get)"; exit 1; }; }
 
-# The main job: a :10 swarm on the offline demo tier, Prefect embedded, local runner.
+# The main job: a :10 swarm on the offline demo tier, Prefect embedded, local runner. Its ledger
+# and Prefect history go to a home of its own in the checkout, never the user's ~/.mapelite.
+DEMO_HOME ?= $(CURDIR)/.demo-home
+
 demo: setup
-	$(BIN)/map-elite swarm :10 --tier demo --harness all --yes
+	MAPELITE_HOME=$(DEMO_HOME) $(BIN)/map-elite swarm :10 --tier demo --harness all --yes
+	@echo "demo ledger and Prefect history: $(DEMO_HOME) (see them: MAPELITE_HOME=$(DEMO_HOME) $(BIN)/map-elite report)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check cli mapelite runners tasks flows profiles tests bench
@@ -50,4 +54,4 @@ validity: $(STAMP)
 	$(BIN)/python -m bench.validity
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .demo-home

@@ -38,9 +38,23 @@ def test_a_thousand_generated_items_are_distinct_questions(generated, harness_id
     assert len({item.id for item in items}) == COUNT
 
 
+SANDBOXED_PER_FAMILY = 30
+"""SHAPE's scorer runs each answer in the sandbox (a process each): its 1,000 items are 8
+templates (families) with drawn parameters, so 30 items of each family stand for the bank."""
+
+
+def scored_items(items: list[Item], harness_id: int) -> list[Item]:
+    if harness_id != 2:
+        return items
+    by_family: dict[str | None, list[Item]] = {}
+    for item in items:
+        by_family.setdefault(item.family, []).append(item)
+    return [item for family in by_family.values() for item in family[:SANDBOXED_PER_FAMILY]]
+
+
 @pytest.mark.parametrize("harness_id", sorted(HARNESSES))
 def test_every_reference_scores_one_and_every_near_miss_below_one(generated, harness_id):
-    items = generated[harness_id]
+    items = scored_items(generated[harness_id], harness_id)
     # SHAPE's scorer runs each answer in a subprocess: run several at once.
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(_scores, items))

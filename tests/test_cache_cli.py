@@ -41,12 +41,16 @@ def test_a_second_eval_with_cache_makes_no_calls_and_its_entries_point_at_the_or
     cli_env, model_server
 ) -> None:
     model = "openai/cache-cli"
-    first = map_elite(cli_env, "eval", model, "-H", "0,7", "--run-id", "c-1", "--cache", "--yes")
+    first = map_elite(
+        cli_env, "eval", model, "-H", "0,7", "--bank", "core", "--run-id", "c-1", "--cache", "--yes"
+    )
     calls = model_server.stats("cache-cli").requests
     assert calls > 0 and "cached:" not in first.stdout
     originals = {e.harness_id: e for e in ledger_entries() if e.metadata.run_id == "c-1"}
 
-    second = map_elite(cli_env, "eval", model, "-H", "0,7", "--run-id", "c-2", "--cache", "--yes")
+    second = map_elite(
+        cli_env, "eval", model, "-H", "0,7", "--bank", "core", "--run-id", "c-2", "--cache", "--yes"
+    )
     assert model_server.stats("cache-cli").requests == calls, "every answer from the cache"
     items = sum(len(e.metadata.items) for e in originals.values())
     assert f"cached: {items} items answered from the response cache" in second.stdout
@@ -59,7 +63,7 @@ def test_a_second_eval_with_cache_makes_no_calls_and_its_entries_point_at_the_or
             assert item.cached and item.cached_from == original.hash
             assert item.original_cost_usd == pytest.approx(first_item.cost_usd)
 
-    map_elite(cli_env, "eval", model, "-H", "0,7", "--run-id", "c-3", "--yes")
+    map_elite(cli_env, "eval", model, "-H", "0,7", "--bank", "core", "--run-id", "c-3", "--yes")
     assert model_server.stats("cache-cli").requests == 2 * calls, "without --cache: every call"
     fresh = [e for e in ledger_entries() if e.metadata.run_id == "c-3"]
     assert fresh and not any(i.cached for e in fresh for i in e.metadata.items)
@@ -78,18 +82,18 @@ def test_run_uses_the_config_default_shows_cached_rows_and_cache_clear_empties_i
     cli_env, model_server, tmp_path: Path
 ) -> None:
     model = "openai/cache-run"
-    map_elite(cli_env, "run", "0", model, "--cache")
+    map_elite(cli_env, "run", "0", model, "--cache", "--bank", "core")
     calls = model_server.stats("cache-run").requests
     assert calls > 0
 
     config = tmp_path / "config.toml"
     config.write_text("[defaults]\ncache = true\n", encoding="utf-8")
     with_default = {**cli_env, "MAPELITE_CONFIG": str(config)}
-    again = map_elite(with_default, "run", "0", model)
+    again = map_elite(with_default, "run", "0", model, "--bank", "core")
     assert model_server.stats("cache-run").requests == calls, "[defaults] cache = true"
     assert "cached)" in again.stdout, again.stdout
 
-    map_elite(with_default, "run", "0", model, "--no-cache")
+    map_elite(with_default, "run", "0", model, "--no-cache", "--bank", "core")
     assert model_server.stats("cache-run").requests == 2 * calls, "--no-cache wins"
 
     stats = map_elite(cli_env, "cache", "stats")

@@ -69,7 +69,7 @@ def test_a_ledger_path_that_is_a_directory_exits_1_in_one_line_before_any_call(t
     directory.mkdir()
     with ModelServer() as server:
         env = {"MAPELITE_OPENAI_BASE_URL": server.base_url, "MAPELITE_LEDGER_PATH": str(directory)}
-        done = map_elite("run", "SENSE", "openai/a", "openai/b", **env)
+        done = map_elite("run", "SENSE", "openai/a", "openai/b", "--bank", "core", **env)
         assert server.total_stats().requests == 0, "no model call paid"
         assert server.check_requests() == 0, "the ledger is checked before the endpoints"
     assert done.returncode == EXIT_LEDGER
@@ -85,7 +85,9 @@ def test_a_read_only_ledger_exits_1_in_one_line_before_any_call(mapelite_home: P
     ledger.write_bytes(b"")
     ledger.chmod(0o444)
     with ModelServer() as server:
-        done = map_elite("run", "SENSE", "openai/a", MAPELITE_OPENAI_BASE_URL=server.base_url)
+        done = map_elite(
+            "run", "SENSE", "openai/a", "--bank", "core", MAPELITE_OPENAI_BASE_URL=server.base_url
+        )
         assert server.total_stats().requests == 0
     assert done.returncode == EXIT_LEDGER
     assert "cannot write the ledger" in one_error_line(done)

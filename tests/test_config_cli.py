@@ -312,7 +312,17 @@ def test_a_bad_config_file_is_one_line_exit_2_and_no_model_call(
     path = tmp_path / "bad.toml"
     path.write_text(BAD_CONFIGS[problem].format(url=model_server.base_url))
     code, out, err = cli(
-        capsys, "--config", str(path), "batch", "--models", "lab/x", "-H", "0", "--yes"
+        capsys,
+        "--config",
+        str(path),
+        "batch",
+        "--models",
+        "lab/x",
+        "-H",
+        "0",
+        "--yes",
+        "--bank",
+        "core",
     )
     assert code == 2
     assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -60,7 +60,7 @@ def map_elite(server: ModelServer, api_url: str, *args: str) -> subprocess.Compl
 def test_the_estimate_counts_the_calls_and_upstream_answers_the_runner_sends(
     model_server: ModelServer, prefect_api: str, pattern: str
 ) -> None:
-    selection = ("--tier", "tier1", "--harness", "0")
+    selection = ("--tier", "tier1", "--harness", "0", "--bank", "core")
     estimated = map_elite(model_server, prefect_api, "cost-estimate", pattern, *selection)
     assert estimated.returncode == 0, estimated.stderr
     found = re.search(r"calls (\d+)  upstream answers (\d+)", estimated.stdout)

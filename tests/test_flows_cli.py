@@ -3,19 +3,47 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
-from mapelite.config.settings import get_settings
 from mapelite.ledger.chain import Ledger
-from tests.flow_helpers import PYTHON, subprocess_env
+from tests.flow_helpers import PYTHON, REPO, subprocess_env
 
 
-def test_readme_main_command_runs_offline_and_says_simulated(tmp_path) -> None:
-    # No PREFECT_API_URL: the embedded default, its database in a fresh Prefect home.
-    env = subprocess_env(PREFECT_HOME=str(tmp_path / "prefect-home"))
-    env.pop("PREFECT_API_URL", None)
-    env.pop("PREFECT_LOGGING_LEVEL", None)
+def demo_command(demo_home: Path | None = None) -> str:
+    """The command `make demo` runs (its recipe line, as make expands it), with this test's
+    interpreter; ``demo_home`` instead of the checkout's when given."""
+    where = [] if demo_home is None else [f"DEMO_HOME={demo_home}"]
     done = subprocess.run(
-        [PYTHON, "-m", "cli", "swarm", ":10", "--tier", "demo", "--harness", "all", "--yes"],
+        ["make", "-s", "-n", "demo", *where, f"BIN={Path(PYTHON).parent}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return next(line for line in done.stdout.splitlines() if "map-elite swarm" in line)
+
+
+def test_make_demo_keeps_its_home_in_the_checkout() -> None:
+    assert f"MAPELITE_HOME={REPO}/.demo-home " in demo_command()
+    assert ".demo-home/" in (REPO / ".gitignore").read_text().splitlines()
+
+
+def test_make_demo_runs_offline_says_simulated_and_leaves_the_users_ledger_alone(
+    tmp_path: Path,
+) -> None:
+    # No PREFECT_API_URL: the embedded default, its database in the demo's home; no
+    # MAPELITE_HOME: the user's would be $HOME/.mapelite.
+    user_home, demo_home = tmp_path / "user", tmp_path / "demo-home"
+    user_home.mkdir()
+    env = subprocess_env(HOME=str(user_home))
+    for name in ("PREFECT_API_URL", "PREFECT_LOGGING_LEVEL", "PREFECT_HOME", "MAPELITE_HOME"):
+        env.pop(name, None)
+    env.pop("MAPELITE_LEDGER_PATH", None)
+    done = subprocess.run(
+        demo_command(demo_home),
+        shell=True,
+        cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
@@ -33,8 +61,9 @@ def test_readme_main_command_runs_offline_and_says_simulated(tmp_path) -> None:
     ):
         assert noise not in output
     assert "EventsWorker" not in output and "WARNING" not in output, output
-    report = Ledger(get_settings().ledger).verify()
+    report = Ledger(demo_home / "ledger.jsonl").verify()
     assert report.valid and report.entries == 9 * 8
+    assert not (user_home / ".mapelite").exists()
 
 
 def test_each_flow_command_has_help_with_an_example() -> None:

@@ -1,4 +1,5 @@
-"""README's Layout section names the project's top-level folders, and only folders that exist."""
+"""The layout guide (docs/layout.md) names the project's top-level folders, and only folders
+that exist."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def layout_block() -> str:
-    text = (REPO / "README.md").read_text()
-    section = text.split("\n## Layout\n", 1)[1]
-    return section.split("```", 2)[1]
+    text = (REPO / "docs" / "layout.md").read_text()
+    return text.split("```", 2)[1]
 
 
 def named_folders() -> set[str]:

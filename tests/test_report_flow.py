@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,27 +20,16 @@ from flows.report import (
 from tests.test_profiles import write_scenario_ledger
 
 
-@pytest.fixture(scope="session")
-def prefect_api(request: pytest.FixtureRequest) -> Iterator[None]:
-    """The shared harness fixture when tests/support provides it, else one of our own."""
-    try:
-        request.getfixturevalue("prefect_test_harness")
-    except pytest.FixtureLookupError:
-        from prefect.testing.utilities import prefect_test_harness
-
-        with prefect_test_harness():
-            yield
-        return
-    yield
-
-
 def artifacts_by_key(keys: list[str]) -> dict[str, list[object]]:
+    """Each key's artifacts, newest first (the session's Prefect API keeps earlier reports')."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)),
+            sort=ArtifactSort.CREATED_DESC,
         )
     grouped: dict[str, list[object]] = {}
     for artifact in found:
@@ -62,7 +50,7 @@ def fresh_app() -> typer.Typer:
 
 @pytest.mark.prefect
 def test_report_flow_writes_exports_and_publishes_artifacts(
-    prefect_api: None, tmp_path: Path
+    prefect_api: str, tmp_path: Path
 ) -> None:
     ledger = write_scenario_ledger(tmp_path / "ledger.jsonl")
     out = tmp_path / "report"
@@ -91,7 +79,7 @@ def test_report_flow_writes_exports_and_publishes_artifacts(
 
 @pytest.mark.prefect
 def test_report_command_runs_the_flow_and_says_simulated(
-    prefect_api: None, mapelite_home: Path, capsys: pytest.CaptureFixture[str]
+    prefect_api: str, mapelite_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_scenario_ledger(mapelite_home / "ledger.jsonl")
     code = run_app(fresh_app(), ["report", "--no-plots", "--tier", "demo"])
