@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli import cache, catalog, compare, config, flows, profiles, run
+from cli import cache, catalog, compare, config, flows, profiles, run, search
 from cli.app import run_app
 
 PACKAGE = "map-elite"
@@ -70,6 +70,7 @@ def build_app() -> typer.Typer:
     cache.register(app)
     config.register(app)
     compare.register(app)
+    search.register(app)
     return app
 
 

@@ -270,6 +270,7 @@ class LocalHarnessRunner(ClosingRunner):
             max_tokens=options.max_tokens or harness.max_tokens,
             temperature=options.temperature,
             timeout_s=options.per_call_timeout_s,
+            reasoning=options.reasoning,
             hint=SimulationHint(
                 harness_id=harness.id,
                 item_id=item.id,

@@ -30,6 +30,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from statistics import NormalDist
 
 from mapelite.schemas import HARNESS_NAMES, ReasoningSetting
@@ -217,13 +218,13 @@ class Simulator:
         return profile.latency_s * jitter + tokens_out / profile.tokens_per_s
 
 
-def aggregation_margin(aggregation: float, right: int, shown: int, own: bool) -> float:
+def aggregation_margin(aggregation: float, right: Any, shown: int, own: Any) -> Any:
     """The probit margin of an aggregator's right answer (see the module doc): the share of
     right answers weighed by its aggregation skill, a bonus for recognising a right answer
-    when one is shown, and its own reading of the item."""
-    evidence = (2 * right / shown - 1) if shown else 0.0
-    recognised = RECOGNITION if right > 0 else 0.0
-    return aggregation * evidence + recognised + JUDGEMENT * (1 if own else -1)
+    when one is shown, and its own reading of the item. Plain arithmetic, so ``right`` and
+    ``own`` may be numbers or numpy arrays."""
+    evidence = (2 * right / shown - 1) if shown else 0 * right
+    return aggregation * evidence + RECOGNITION * (right > 0) + JUDGEMENT * (2 * own - 1)
 
 
 def label(setting: ReasoningSetting | None) -> str:

@@ -110,6 +110,22 @@ class Statement(BaseModel):
 CostOf = Callable[[Setup], SetupCost]
 
 
+def paired_test(a: Sequence[ItemResult], b: Sequence[ItemResult]) -> tuple[float, float, int]:
+    """(mean a - b, two-sided p-value, n) on the items both answered (`paired_difference`:
+    exact McNemar for 0/1 scores, which is computed here without the interval it adds)."""
+    scores_b = {r.key: r.score for r in b}
+    pairs = [(r.score, scores_b[r.key]) for r in a if r.key in scores_b]
+    if not pairs:
+        return 0.0, 1.0, 0
+    difference = sum(x - y for x, y in pairs) / len(pairs)
+    if all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
+        a_only = sum(1 for x, y in pairs if x > y)
+        b_only = sum(1 for x, y in pairs if y > x)
+        return difference, exact_mcnemar(a_only, b_only), len(pairs)
+    result = paired_difference([x for x, _ in pairs], [y for _, y in pairs])
+    return result.difference, result.p_value, result.n
+
+
 @dataclass
 class Gate:
     """The hard budget inside a generation: a setup's item runs only if its worst case fits."""
@@ -149,6 +165,7 @@ class Race:
     finished: bool = False
     confirmed: tuple[str, ...] = ()
     _mutants_pending: bool = False
+    _reserve: tuple[float, int] = (0.0, 0)
     _stats: dict[str, tuple[int, SetupStats]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -204,7 +221,13 @@ class Race:
             reserve_usd, reserve_calls = self._expected(
                 self._to_confirm(names), config.confirm_items * len(config.harness_ids)
             )
-            if names and self._fits(usd + reserve_usd, calls + reserve_calls):
+            fits = self._fits(usd + reserve_usd, calls + reserve_calls)
+            # The first generation runs even when it does not all fit: the hard gate stops it
+            # at the budget, and what it answered is the search's first look.
+            if names and (fits or self.generation == 0):
+                self._reserve = (reserve_usd, reserve_calls) if fits else (0.0, 0)
+                if not fits:
+                    self.stopped_reason = "the budget (during generation 0)"
                 return GenerationPlan(self.generation, tuple(self.candidates[n] for n in names))
             self.stopped_reason = (
                 "the budget" if names else "every cell is decided"
@@ -246,12 +269,24 @@ class Race:
         if self.generation < self.config.generations:
             self._mutate()
         live_cells = {self.cells[n] for n in self.alive}
-        if len(live_cells) == len(self.alive) and not self._mutants_pending:
+        if (
+            self.stopped_reason is None
+            and len(live_cells) == len(self.alive)
+            and not self._mutants_pending
+        ):
             self.stopped_reason = f"every cell is decided (after {self.generation} generation(s))"
 
-    def gate(self) -> Gate:
-        """The hard budget for the next generation's items."""
-        return Gate(self.config.budget_usd, self.config.max_calls, self.spent_usd, self.calls)
+    def gate(self, plan: GenerationPlan) -> Gate:
+        """The hard budget for ``plan``'s items: a race generation leaves the confirmation's
+        reserve untouched."""
+        usd, calls = (0.0, 0) if plan.confirmation else self._reserve
+        budget, max_calls = self.config.budget_usd, self.config.max_calls
+        return Gate(
+            None if budget is None else budget - usd,
+            None if max_calls is None else max_calls - calls,
+            self.spent_usd,
+            self.calls,
+        )
 
     def _eliminate(self) -> None:
         level = self.config.alpha / self.config.generations
@@ -281,23 +316,10 @@ class Race:
                 self._add(mutant)
                 self._mutants_pending = True
 
-    @staticmethod
     def _paired(
-        a: str, b: str, data: Mapping[str, Sequence[ItemResult]]
+        self, a: str, b: str, data: Mapping[str, Sequence[ItemResult]]
     ) -> tuple[float, float, int]:
-        """(mean a - b, p-value, n) on the items both answered."""
-        scores_b = {r.key: r.score for r in data.get(b, ())}
-        pairs = [(r.score, scores_b[r.key]) for r in data.get(a, ()) if r.key in scores_b]
-        if not pairs:
-            return 0.0, 1.0, 0
-        difference = sum(x - y for x, y in pairs) / len(pairs)
-        if all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
-            # What `paired_difference` returns for 0/1 scores, without its interval.
-            a_only = sum(1 for x, y in pairs if x > y)
-            b_only = sum(1 for x, y in pairs if y > x)
-            return difference, exact_mcnemar(a_only, b_only), len(pairs)
-        result = paired_difference([x for x, _ in pairs], [y for _, y in pairs])
-        return result.difference, result.p_value, result.n
+        return paired_test(data.get(a, ()), data.get(b, ()))
 
     # ------------------------------------------------------------------ reading
 
@@ -351,7 +373,9 @@ class Race:
         ]
 
     def full_grid_usd(self) -> float:
-        """What every setup the race covered would have cost on every item it raced on
-        (its measured cost per item; the race's generations, not the confirmation)."""
+        """What every setup the race covered would have cost on every item the search asked
+        (its measured cost per item; the race's generations and the confirmation)."""
         items = self.generation * self.config.items_per_generation
+        if self.confirmed:
+            items += self.config.confirm_items * len(self.config.harness_ids)
         return sum(self.stats(n).cost_per_item * items for n, d in self.data.items() if d)

@@ -16,9 +16,9 @@ name and formatting it again gives the canonical name, which keys the ledger and
 from __future__ import annotations
 
 import hashlib
-import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from mapelite.errors import InvalidInputError
@@ -74,7 +74,7 @@ class Setup:
     k: int = 1
     pattern: str | None = None
 
-    @property
+    @cached_property
     def name(self) -> str:
         first = self.workers[0]
         if self.structure == "single":
@@ -100,6 +100,9 @@ class Setup:
 
     def stages(self) -> list[list[StageAgent]]:
         """The setup's calls per item, stage by stage."""
+        return _stages(self)
+
+    def _build_stages(self) -> list[list[StageAgent]]:
         first = self.workers[0]
         if self.structure == "single":
             return [[StageAgent(first, "single", ())]]
@@ -120,6 +123,11 @@ class Setup:
     @property
     def calls_per_item(self) -> int:
         return sum(len(stage) for stage in self.stages())
+
+
+@lru_cache(maxsize=4096)
+def _stages(setup: Setup) -> list[list[StageAgent]]:
+    return setup._build_stages()
 
 
 def single(agent: Agent) -> Setup:
@@ -184,17 +192,17 @@ class SetupSpace:
         return [Agent(m, s) for m in self.models for s in self.settings]
 
     def setups(self) -> list[Setup]:
-        """Every setup of the space, in a fixed order: singles at every setting; votes and
-        self-MoA of every model at its plain setting (the aggregator is each model once);
-        each pattern with the whole pool as workers and each model as lead."""
+        """Every setup of the space, in a fixed order: singles, votes and self-MoA (the model
+        aggregating its own answers) of every model at every setting; each pattern with the
+        whole pool as workers and each model as lead."""
         plain = [Agent(m) for m in self.models]
         found: list[Setup] = []
         if "single" in self.structures:
             found += [single(a) for a in self.agents()]
         if "vote" in self.structures:
-            found += [vote(a, k) for a in plain for k in self.vote_ks]
+            found += [vote(a, k) for a in self.agents() for k in self.vote_ks]
         if "self-moa" in self.structures:
-            found += [self_moa(a, k, a) for a in plain for k in self.moa_ks]
+            found += [self_moa(a, k, a) for a in self.agents() for k in self.moa_ks]
         if "swarm" in self.structures:
             found += [swarm(p, plain, lead) for p in self.patterns for lead in plain]
         return found
@@ -225,10 +233,3 @@ def _allowed(setup: Setup) -> bool:
     # A swarm's workers keep distinct positions; the same model twice is allowed (Self-MoA).
     return len(setup.workers) <= 8
 
-
-def distinct(setups: Iterable[Setup]) -> list[Setup]:
-    return list(dict.fromkeys(setups))
-
-
-def pool_product(models: Sequence[str], settings: Sequence[str | None]) -> list[Agent]:
-    return [Agent(m, s) for m, s in itertools.product(models, settings)]

@@ -1,155 +1,136 @@
-"""Racing against the simulator in-process (SIMULATED): no HTTP, no Prefect, thousands of
-setup-items a second. Every answer comes from `MockLLMAPI.answer` with the hint the local
-runner would send, so a setup answers here as it does through the flow.
+"""Racing against the simulator in-process (SIMULATED): no HTTP, no Prefect, numpy.
+
+The same model as `mapelite.providers.simulation` (what ``mockllm`` plays call by call), drawn
+for a whole generation at once: each generation is a fresh sample of simulated items (their
+difficulty, family and model latents drawn per item), every call of a setup a vector of draws
+over those items. Statistically the same as answering the calls one by one; fast enough for
+the hundreds of searches the statistical tests run. Items are scored 0/1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+import hashlib
+from collections.abc import Callable
 
-from mapelite.catalog.cost import call_cost_usd
+import numpy as np
+from numpy.typing import NDArray
+
 from mapelite.catalog.models import Catalog, load_catalog
-from mapelite.harnesses.base import estimate_tokens
-from mapelite.providers.base import SimulationHint
-from mapelite.providers.mockllm import MockLLMAPI, majority
-from mapelite.providers.simulation import label
+from mapelite.providers.mockllm import MockLLMAPI
+from mapelite.providers.simulation import aggregation_margin, effort_of
 from mapelite.schemas import split_model_id
 from mapelite.search.archive import ItemResult
 from mapelite.search.costs import mean_tokens, setup_cost
-from mapelite.search.racing import (
-    CostOf,
-    Gate,
-    GenerationPlan,
-    Race,
-    RaceConfig,
-    call_seed,
-    generation_item_seed,
-)
-from mapelite.search.setups import Setup, SetupSpace
+from mapelite.search.racing import CostOf, Gate, GenerationPlan, Race, RaceConfig
+from mapelite.search.setups import Agent, Setup, SetupSpace
+
+Array = NDArray[np.float64]
+ANSWER_TOKENS = 12
+"""Tokens of a bare simulated answer (the item's reference or near miss)."""
+PROMPT_TOKENS = 120
 
 
-@dataclass(frozen=True)
-class SimItem:
-    harness_id: int
-    item_id: str
-    reference: str
-    near_miss: str
-    prompt_tokens: int
-    right_score: float = 1.0
-    wrong_score: float = 0.0
+def _phi(x: Array) -> Array:
+    from scipy.special import ndtr
+
+    return np.asarray(ndtr(x), dtype=np.float64)
 
 
-ItemsOf = Callable[[int, int, int], Sequence[SimItem]]
+def _rng(*parts: object) -> np.random.Generator:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
 
-@lru_cache(maxsize=256)
-def bank_items(harness_id: int, n: int, seed: int, bank: str = "gen") -> tuple[SimItem, ...]:
-    """A sample of a bank, as the flow's units answer it (scored by the harness's scorer)."""
-    from mapelite.banks.registry import sample_items
-
-    return tuple(
-        SimItem(
-            harness_id,
-            item.id,
-            item.reference,
-            item.near_miss,
-            estimate_tokens(item.prompt),
-            item.score(item.reference),
-            item.score(item.near_miss),
-        )
-        for item in sample_items(harness_id, n, seed, bank=bank)
-    )
-
-
-def synthetic_items(harness_id: int, n: int, seed: int) -> tuple[SimItem, ...]:
-    """Items that exist only for the simulator (scored 0/1): the statistical tests draw many
-    fresh samples, faster than a bank generates them."""
-    return tuple(
-        SimItem(harness_id, f"sim-{harness_id}-{seed}-{i}", "right", "wrong", 120)
-        for i in range(n)
-    )
-
-
-class SimulatedEvaluator:
-    """Answers a race's generations with the simulator; costs from catalog prices."""
+class VectorSimulator:
+    """One race's generations, answered by the simulator over arrays of items."""
 
     def __init__(
-        self,
-        config: RaceConfig,
-        api: MockLLMAPI | None = None,
-        items_of: ItemsOf | None = None,
-        catalog: Catalog | None = None,
+        self, config: RaceConfig, api: MockLLMAPI | None = None, catalog: Catalog | None = None
     ) -> None:
         self.config = config
         self.api = api or MockLLMAPI()
-        self.items_of = items_of or bank_items
         self.catalog = catalog or load_catalog()
 
-    def items(self, harness_id: int, generation: int, confirmation: bool) -> Sequence[SimItem]:
-        n = self.config.confirm_items if confirmation else self.config.round_items
-        return self.items_of(harness_id, n, generation_item_seed(self.config.seed, generation))
-
-    def run(self, plan: GenerationPlan, gate: Gate, worst: Callable[[Setup], float]) -> dict[str, list[ItemResult]]:
+    def run(
+        self, plan: GenerationPlan, gate: Gate, worst: Callable[[Setup], float]
+    ) -> dict[str, list[ItemResult]]:
+        n = self.config.confirm_items if plan.confirmation else self.config.round_items
         out: dict[str, list[ItemResult]] = {}
         for harness_id in self.config.harness_ids:
-            items = self.items(harness_id, plan.index, plan.confirmation)
+            latents: dict[str, Array] = {}
             for setup in plan.setups:
+                score, usd, latency = self._answer(setup, harness_id, plan.index, n, latents)
                 cost, calls = worst(setup), setup.calls_per_item
-                for item in items:
+                for i in range(n):
                     if not gate.admit(cost, calls):
                         break
-                    result = self.answer(setup, item, plan.index)
-                    gate.spend(result.cost_usd, result.calls)
+                    gate.spend(float(usd[i]), calls)
+                    key = f"h{harness_id}/g{plan.index}/sim-{i}"
+                    result = ItemResult(key, float(score[i]), float(usd[i]), float(latency[i]), calls)
                     out.setdefault(setup.name, []).append(result)
         return out
 
-    def answer(self, setup: Setup, item: SimItem, generation: int) -> ItemResult:
-        """One setup's answer to one item: every call of every stage, as the runner makes them."""
-        api, seed = self.api, self.config.seed
-        previous: list[str] = []
-        usd = latency = 0.0
-        calls = 0
+    def _latent(self, latents: dict[str, Array], kind: str, generation: int, n: int) -> Array:
+        if kind not in latents:
+            latents[kind] = _rng(self.config.seed, generation, kind).standard_normal(n)
+        return latents[kind]
+
+    def _answer(
+        self, setup: Setup, harness_id: int, generation: int, n: int, latents: dict[str, Array]
+    ) -> tuple[Array, Array, Array]:
+        """(score, USD, latency) per item of one setup on a generation's items."""
+        api, spreads = self.api, self.api.simulator.spreads
+        difficulty = self._latent(latents, "difficulty", generation, n)
+        previous: list[Array] = []
+        usd = np.zeros(n)
+        latency = np.zeros(n)
         for stage_index, stage in enumerate(setup.stages()):
-            answers: list[str] = []
-            slowest = 0.0
+            answers: list[Array] = []
+            slowest = np.zeros(n)
             for agent_index, member in enumerate(stage):
-                shown = tuple(previous[i] for i in member.reads if i < len(previous))
-                name = split_model_id(member.agent.model)[1]
-                setting = member.agent.setting
-                hint = SimulationHint(
-                    harness_id=item.harness_id,
-                    item_id=item.item_id,
-                    role=member.role,
-                    upstream_answers=shown,
-                    seed=call_seed(seed, generation, stage_index, agent_index),
-                    reference=item.reference,
-                    near_miss=item.near_miss,
+                agent = member.agent
+                name = split_model_id(agent.model)[1]
+                profile = api.profile(name)
+                eta = (
+                    -spreads.item * difficulty
+                    + spreads.family * self._latent(latents, f"f:{profile.family}", generation, n)
+                    + spreads.model * self._latent(latents, f"m:{name}", generation, n)
                 )
-                text = api.answer(name, hint, setting)
-                visible, thinking = api.output_tokens(name, hint, setting)
-                tokens_out = estimate_tokens(text) + visible + thinking
-                tokens_in = item.prompt_tokens + sum(estimate_tokens(a) for a in shown)
-                usd += call_cost_usd(member.agent.model, tokens_in, tokens_out, catalog=self.catalog)
-                key = f"{name}|{label(setting)}|{item.item_id}|{hint.seed}"
-                slowest = max(slowest, api.simulator.latency_s(api.profile(name), tokens_out, key))
-                calls += 1
-                answers.append(text)
+                p = _phi(api.simulator.theta(profile, harness_id, agent.setting) + eta)
+                rng = _rng(self.config.seed, generation, harness_id, setup.name, stage_index, agent_index)
+                own = rng.random(n) < p
+                shown = [previous[i] for i in member.reads]
+                if shown:
+                    right = np.sum(shown, axis=0)
+                    margin = aggregation_margin(profile.aggregation, right, len(shown), own)
+                    answer = rng.random(n) < _phi(margin)
+                else:
+                    answer = own
+                tokens_out = self._tokens_out(profile.answer_tokens, agent, rng, n)
+                tokens_in = PROMPT_TOKENS + ANSWER_TOKENS * len(shown)
+                entry = self.catalog.get(agent.model)
+                usd += (tokens_in * entry.input_price_per_m + tokens_out * entry.output_price_per_m) / 1e6
+                jitter = np.exp(0.3 * rng.standard_normal(n) - 0.045)
+                slowest = np.maximum(slowest, profile.latency_s * jitter + tokens_out / profile.tokens_per_s)
+                answers.append(answer.astype(np.float64))
             latency += slowest
             previous = answers
         if setup.structure == "vote":
-            tie = f"{setup.digest}|{item.harness_id}|{item.item_id}|{generation}"
-            final = [majority(previous, tie_key=tie)]
+            votes = np.sum(previous, axis=0)
+            k = len(previous)
+            coin = _rng(self.config.seed, generation, setup.name, "tie").random(n) < 0.5
+            score = np.where(2 * votes == k, coin, 2 * votes > k).astype(np.float64)
         else:
-            final = previous
-        score = sum(_score(item, a) for a in final) / len(final)
-        key = f"h{item.harness_id}/g{generation}/{item.item_id}"
-        return ItemResult(key, score, usd, latency, calls)
+            score = np.mean(previous, axis=0)
+        return score, usd, latency
 
-
-def _score(item: SimItem, answer: str) -> float:
-    return item.right_score if answer.strip() == item.reference.strip() else item.wrong_score
+    @staticmethod
+    def _tokens_out(answer_tokens: int, agent: Agent, rng: np.random.Generator, n: int) -> Array:
+        visible = answer_tokens * np.minimum(2.0, np.exp(0.4 * rng.standard_normal(n) - 0.08))
+        thinking = effort_of(agent.setting)[1] * np.minimum(
+            2.0, np.exp(0.5 * rng.standard_normal(n) - 0.125)
+        )
+        return ANSWER_TOKENS + np.floor(visible) + np.floor(thinking)
 
 
 def cost_function(config: RaceConfig, catalog: Catalog | None = None) -> CostOf:
@@ -159,17 +140,12 @@ def cost_function(config: RaceConfig, catalog: Catalog | None = None) -> CostOf:
     return lambda setup: setup_cost(setup, tokens, catalog)
 
 
-def simulated_race(
-    space: SetupSpace,
-    config: RaceConfig,
-    api: MockLLMAPI | None = None,
-    items_of: ItemsOf | None = None,
-) -> Race:
+def simulated_race(space: SetupSpace, config: RaceConfig, api: MockLLMAPI | None = None) -> Race:
     """A whole race against the simulator, in-process."""
     catalog = load_catalog()
     race = Race(space, config, cost_function(config, catalog))
-    evaluator = SimulatedEvaluator(config, api, items_of, catalog)
+    simulator = VectorSimulator(config, api, catalog)
     while (plan := race.plan()) is not None:
-        results = evaluator.run(plan, race.gate(), lambda s: race.costs[s.name].worst_usd)
+        results = simulator.run(plan, race.gate(plan), lambda s: race.costs[s.name].worst_usd)
         race.observe(plan, results)
     return race

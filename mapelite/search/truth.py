@@ -153,3 +153,12 @@ def _aggregate(ps: Sequence[Array], aggregation: float, own: Array) -> Array:
         if_not = phi(aggregation_margin(aggregation, c, k, False))
         total = total + dist[c] * (own * if_own + (1 - own) * if_not)
     return total
+
+
+def simulator_truth(draws: int = DRAWS) -> Truth:
+    """The truth of the shipped simulator (catalog skills, default spreads)."""
+    from mapelite.providers.mockllm import MockLLMAPI
+    from mapelite.schemas import split_model_id
+
+    api = MockLLMAPI()
+    return Truth(lambda model: api.profile(split_model_id(model)[1]), draws=draws)
