@@ -92,12 +92,12 @@ def test_models_of_one_family_share_more_mistakes_than_models_of_two() -> None:
 
 
 def test_aggregation_skill_is_apart_from_answering_skill() -> None:
-    # delta answers worse than cedar but aggregates better (DEMO_TRAITS).
-    assert TRUTH.score(parse_name("mockllm/delta"), 7) < TRUTH.score(parse_name("mockllm/cedar"), 7)
-    workers = "mockllm/birch+mockllm/ember+mockllm/fjord"
-    by_delta = TRUTH.score(parse_name(f":10({workers}>mockllm/delta)"), 7)
-    by_cedar = TRUTH.score(parse_name(f":10({workers}>mockllm/cedar)"), 7)
-    assert by_delta > by_cedar
+    # harbor answers worse than ember but aggregates better (DEMO_TRAITS).
+    assert TRUTH.score(parse_name("mockllm/harbor"), 7) < TRUTH.score(parse_name("mockllm/ember"), 7)
+    workers = "mockllm/ember+mockllm/fjord+mockllm/gale"
+    by_harbor = TRUTH.score(parse_name(f":10({workers}>mockllm/harbor)"), 7)
+    by_ember = TRUTH.score(parse_name(f":10({workers}>mockllm/ember)"), 7)
+    assert by_harbor > by_ember
 
 
 @pytest.mark.parametrize("name", [*SETUPS, "vote3(mockllm/atlas@2048)", ":1010(mockllm/a@low+mockllm/b>mockllm/c)"])

@@ -14,9 +14,9 @@ A probit item-response model with shared latents, so that swarms have something 
   drawn from the item id, so it is the same in every process and every run. ``SPREAD`` is chosen
   so that, averaged over items, a model at setting ``off`` is right with probability ``skill``;
 - an aggregator (or consumer) shown ``k`` answers of which ``c`` are right answers right when
-  ``aggregation * (2c/k - 1) + RECOGNITION * [c > 0] + JUDGEMENT * (2 own - 1) + e > 0``:
-  ``aggregation`` is a skill of its own, apart from answering, and ``own`` is its own (latent)
-  answer to the item;
+  ``EVIDENCE * (2c/k - 1) + (aggregation - RECOGNITION_FLOOR) * [c > 0]
+  + JUDGEMENT * (2 own - 1) + e > 0``: ``aggregation`` (recognising a right answer among those
+  shown) is a skill of its own, apart from answering, and ``own`` is its own (latent) answer;
 - a wrong answer is the item's near miss; tokens and latency are drawn per call, and a reasoning
   setting adds thinking tokens (paid as output) as well as skill.
 
@@ -40,7 +40,8 @@ SIGMA_FAMILY = 0.7
 SIGMA_MODEL = 0.5
 HARNESS_OFFSET_SD = 0.3
 JUDGEMENT = 0.6
-RECOGNITION = 0.7
+EVIDENCE = 1.5
+RECOGNITION_FLOOR = 1.0
 DEFAULT_AGGREGATION = 1.5
 DEFAULT_SKILL = 0.5
 
@@ -220,11 +221,12 @@ class Simulator:
 
 def aggregation_margin(aggregation: float, right: Any, shown: int, own: Any) -> Any:
     """The probit margin of an aggregator's right answer (see the module doc): the share of
-    right answers weighed by its aggregation skill, a bonus for recognising a right answer
-    when one is shown, and its own reading of the item. Plain arithmetic, so ``right`` and
-    ``own`` may be numbers or numpy arrays."""
+    right answers it is shown, its skill at recognising a right answer when one is shown (below
+    ``RECOGNITION_FLOOR`` a poor aggregator is led away from it), and its own reading of the
+    item. Plain arithmetic, so ``right`` and ``own`` may be numbers or numpy arrays."""
     evidence = (2 * right / shown - 1) if shown else 0 * right
-    return aggregation * evidence + RECOGNITION * (right > 0) + JUDGEMENT * (2 * own - 1)
+    recognised = (aggregation - RECOGNITION_FLOOR) * (right > 0)
+    return EVIDENCE * evidence + recognised + JUDGEMENT * (2 * own - 1)
 
 
 def label(setting: ReasoningSetting | None) -> str:

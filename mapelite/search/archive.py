@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from mapelite.stats.core import mean_interval
+from mapelite.stats.core import exact_mcnemar, holm, mean_interval, paired_difference
 
 Descriptor = Literal["structure", "latency"]
 DESCRIPTORS: tuple[Descriptor, ...] = ("structure", "latency")
@@ -98,6 +98,43 @@ def elite_order(stats: SetupStats) -> tuple[float, float, str]:
     return (-stats.ci_low, -stats.mean, stats.setup)
 
 
+def paired_test(a: Sequence[ItemResult], b: Sequence[ItemResult]) -> tuple[float, float, int]:
+    """(mean a - b, two-sided p-value, n) on the items both answered (`paired_difference`:
+    exact McNemar for 0/1 scores, which is computed here without the interval it adds)."""
+    scores_b = {r.key: r.score for r in b}
+    pairs = [(r.score, scores_b[r.key]) for r in a if r.key in scores_b]
+    if not pairs:
+        return 0.0, 1.0, 0
+    difference = sum(x - y for x, y in pairs) / len(pairs)
+    if all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
+        a_only = sum(1 for x, y in pairs if x > y)
+        b_only = sum(1 for x, y in pairs if y > x)
+        return difference, exact_mcnemar(a_only, b_only), len(pairs)
+    result = paired_difference([x for x, _ in pairs], [y for _, y in pairs])
+    return result.difference, result.p_value, result.n
+
+
+def cell_elite(
+    members: Sequence[SetupStats],
+    data: Mapping[str, Sequence[ItemResult]],
+    alpha: float = 0.05,
+    min_items: int = 0,
+) -> SetupStats:
+    """The member with the highest lower bound among those no other member beats on their
+    shared items (paired, Holm over its rivals, at ``alpha``): a setup with few, low-variance
+    items can have the highest bound while a rival is measurably better than it. Only members
+    with ``min_items`` items qualify, when some have them (a newcomer races a while first)."""
+    qualified = [m for m in members if m.n >= min_items] or list(members)
+    ranked = sorted(qualified, key=elite_order)
+    for candidate in ranked:
+        rivals = [m for m in ranked if m is not candidate]
+        tests = [paired_test(data[m.setup], data[candidate.setup]) for m in rivals]
+        adjusted = holm([p for _, p, _ in tests])
+        if not any(d > 0 and p < alpha for (d, _, _), p in zip(tests, adjusted, strict=True)):
+            return candidate
+    return ranked[0]
+
+
 class ArchiveRow(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -125,6 +162,7 @@ def build_archive(
     descriptor: Descriptor,
     eliminated: Mapping[str, object] | None = None,
     stats: Callable[[str], SetupStats] | None = None,
+    min_items: int = 0,
 ) -> Archive:
     """Each cell's elite among its setups with at least one scored item (``stats``: a cache
     of `stats_of` by setup name)."""
@@ -140,7 +178,7 @@ def build_archive(
             cell=cell.label,
             cost_bin=cell.cost_bin,
             second=cell.second,
-            elite=min(members, key=elite_order),
+            elite=cell_elite(members, data, min_items=min_items),
             candidates=len(members),
             eliminated=sum(1 for m in members if m.setup in out),
         )

@@ -38,14 +38,16 @@ from mapelite.search.archive import (
     Descriptor,
     ItemResult,
     build_archive,
+    cell_elite,
     cell_of,
     elite_order,
+    paired_test,
     stats_of,
     SetupStats,
 )
 from mapelite.search.costs import SetupCost
 from mapelite.search.setups import Setup, SetupSpace
-from mapelite.stats.core import exact_mcnemar, holm, paired_difference
+from mapelite.stats.core import holm, paired_difference
 
 
 class RaceConfig(BaseModel):
@@ -108,22 +110,6 @@ class Statement(BaseModel):
 
 
 CostOf = Callable[[Setup], SetupCost]
-
-
-def paired_test(a: Sequence[ItemResult], b: Sequence[ItemResult]) -> tuple[float, float, int]:
-    """(mean a - b, two-sided p-value, n) on the items both answered (`paired_difference`:
-    exact McNemar for 0/1 scores, which is computed here without the interval it adds)."""
-    scores_b = {r.key: r.score for r in b}
-    pairs = [(r.score, scores_b[r.key]) for r in a if r.key in scores_b]
-    if not pairs:
-        return 0.0, 1.0, 0
-    difference = sum(x - y for x, y in pairs) / len(pairs)
-    if all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
-        a_only = sum(1 for x, y in pairs if x > y)
-        b_only = sum(1 for x, y in pairs if y > x)
-        return difference, exact_mcnemar(a_only, b_only), len(pairs)
-    result = paired_difference([x for x, _ in pairs], [y for _, y in pairs])
-    return result.difference, result.p_value, result.n
 
 
 @dataclass
@@ -295,7 +281,9 @@ class Race:
             if self.data.get(name):
                 by_cell.setdefault(self.cells[name], []).append(name)
         for names in by_cell.values():
-            elite = min((self.stats(n) for n in names), key=elite_order).setup
+            elite = cell_elite(
+                [self.stats(n) for n in names], self.data, min_items=self.min_elite_items
+            ).setup
             rivals = [n for n in names if n != elite]
             tests = [self._paired(n, elite, self.data) for n in rivals]
             adjusted = holm([t[1] for t in tests]) if tests else []
@@ -325,8 +313,19 @@ class Race:
 
     def archive(self) -> Archive:
         return build_archive(
-            self.cells, self.data, self.config.descriptor, self.eliminated, self.stats
+            self.cells,
+            self.data,
+            self.config.descriptor,
+            self.eliminated,
+            self.stats,
+            self.min_elite_items,
         )
+
+    @property
+    def min_elite_items(self) -> int:
+        """A setup qualifies as an elite after two generations of items (a mutant that joined
+        late races a generation before it can lead its cell)."""
+        return 2 * self.config.items_per_generation
 
     def best_single(self) -> str | None:
         singles = [
