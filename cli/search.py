@@ -151,7 +151,9 @@ def search_command(
     runner: str = RUNNER_OPTION,
     run_id: str | None = RUN_ID_OPTION,
     yes: bool = YES_OPTION,
-    out: Path | None = typer.Option(None, "--out", help="write search.json, search.md, frontier.png here"),
+    out: Path | None = typer.Option(
+        None, "--out", help="write search.json, search.md, frontier.png here"
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Search setups (single, vote, self-MoA, swarm patterns) for the best per cost cell:
@@ -180,7 +182,7 @@ def search_command(
         round_items=round_items,
         generations=generations,
         confirm_items=confirm_items,
-        descriptor=descriptor,  # type: ignore[arg-type]
+        descriptor=descriptor,
         budget_usd=settings.budget_usd if budget_usd is None else budget_usd,
         max_calls=max_calls,
         seed=seed,

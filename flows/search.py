@@ -26,8 +26,8 @@ from mapelite.schemas import (
     DEFAULT_CALL_TIMEOUT_S,
     AgentContext,
     HarnessResult,
-    ItemSample,
     ItemOutcome,
+    ItemSample,
 )
 from mapelite.search.archive import ItemResult
 from mapelite.search.racing import GenerationPlan, Race, RaceConfig, call_seed, generation_item_seed
@@ -126,11 +126,15 @@ async def _run_stages(
                         upstream=upstream,
                         upstream_answers=upstream_answers(done[k] for k in upstream if k in done),
                     )  # fmt: skip
-                    unit = executor.unit(h, model, context, call_seed(config.seed, plan.index, s, a))
+                    unit = executor.unit(
+                        h, model, context, call_seed(config.seed, plan.index, s, a)
+                    )
                     setting = member.agent.setting
                     if setting is not None:
                         unit = unit.model_copy(
-                            update={"options": unit.options.model_copy(update={"reasoning": setting})}
+                            update={
+                                "options": unit.options.model_copy(update={"reasoning": setting})
+                            }
                         )
                     stage.pending.append(unit)
         executor.progress.stage(f"stage {s + 1}/{depth}", len(stage.pending) + len(stage.reused))
@@ -183,10 +187,7 @@ def _item_results(
                     key=f"h{h}/g{plan.index}/{item.id}",
                     score=score,
                     cost_usd=sum(o.cost_usd for o in every),
-                    latency_s=sum(
-                        max((o.latency_s for o in st), default=0.0)
-                        for st in per_stage
-                    ),
+                    latency_s=sum(max((o.latency_s for o in st), default=0.0) for st in per_stage),
                     calls=len(every),
                 )
             )
@@ -236,4 +237,3 @@ async def search_flow(
 
 def _key(run_id: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in run_id.lower())
-

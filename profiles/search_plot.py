@@ -21,7 +21,7 @@ def frontier_points(report: SearchReport) -> list[tuple[float, float, str]]:
     """(cost per item, score, setup) of the elites on the frontier, cheapest first: each scores
     higher than every cheaper elite."""
     elites = sorted(
-        ((r.elite.cost_per_item, r.elite.mean, r.elite.setup) for r in report.archive.rows)
+        (r.elite.cost_per_item, r.elite.mean, r.elite.setup) for r in report.archive.rows
     )
     frontier: list[tuple[float, float, str]] = []
     for point in elites:

@@ -14,10 +14,10 @@ from mapelite.catalog.models import load_catalog
 from mapelite.providers.mockllm import MockLLMAPI
 from mapelite.search.archive import paired_test
 from mapelite.search.racing import RaceConfig
-from mapelite.stats.core import holm
 from mapelite.search.setups import Setup, SetupSpace
 from mapelite.search.simulated import cost_function, simulated_race
 from mapelite.search.truth import Truth
+from mapelite.stats.core import holm
 
 POOL = tuple(load_catalog().tier("demo"))
 HARNESS = 7

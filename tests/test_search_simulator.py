@@ -35,10 +35,14 @@ def play(setup: Setup, harness_id: int, item_id: str, seed: int) -> float:
             API.answer(
                 member.agent.model.split("/", 1)[1],
                 SimulationHint(
-                    harness_id=harness_id, item_id=item_id, role=member.role,
+                    harness_id=harness_id,
+                    item_id=item_id,
+                    role=member.role,
                     upstream_answers=tuple(previous[i] for i in member.reads),
-                    seed=seed * 1000 + s * 64 + a, reference="R", near_miss="W",
-                ),  # fmt: skip
+                    seed=seed * 1000 + s * 64 + a,
+                    reference="R",
+                    near_miss="W",
+                ),
                 member.agent.setting,
             )
             for a, member in enumerate(stage)
@@ -68,7 +72,10 @@ def test_the_in_process_race_simulator_averages_to_the_true_expected_score() -> 
 
 def test_the_same_model_setting_item_and_seed_always_answer_the_same() -> None:
     high = ReasoningSetting.parse("high")
-    hints = [SimulationHint(harness_id=1, item_id=f"i{i}", reference="R", near_miss="W") for i in range(50)]
+    hints = [
+        SimulationHint(harness_id=1, item_id=f"i{i}", reference="R", near_miss="W")
+        for i in range(50)
+    ]
     first = [API.answer("ember", h, high) for h in hints]
     assert first == [MockLLMAPI().answer("ember", h, high) for h in hints]
     assert first != [API.answer("ember", h) for h in hints]  # the setting is its own draw
@@ -84,7 +91,9 @@ def test_a_reasoning_setting_raises_skill_and_thinking_tokens() -> None:
 
 def test_models_of_one_family_share_more_mistakes_than_models_of_two() -> None:
     def wrong(name: str) -> np.ndarray:
-        return np.array([play(parse_name(f"mockllm/{name}"), 6, f"f{i}", 1) == 0 for i in range(2000)])
+        return np.array(
+            [play(parse_name(f"mockllm/{name}"), 6, f"f{i}", 1) == 0 for i in range(2000)]
+        )
 
     same = np.corrcoef(wrong("birch"), wrong("ember"))[0, 1]  # both "south"
     other = np.corrcoef(wrong("birch"), wrong("delta"))[0, 1]
@@ -93,26 +102,34 @@ def test_models_of_one_family_share_more_mistakes_than_models_of_two() -> None:
 
 def test_aggregation_skill_is_apart_from_answering_skill() -> None:
     # harbor answers worse than ember but aggregates better (DEMO_TRAITS).
-    assert TRUTH.score(parse_name("mockllm/harbor"), 7) < TRUTH.score(parse_name("mockllm/ember"), 7)
+    assert TRUTH.score(parse_name("mockllm/harbor"), 7) < TRUTH.score(
+        parse_name("mockllm/ember"), 7
+    )
     workers = "mockllm/ember+mockllm/fjord+mockllm/gale"
     by_harbor = TRUTH.score(parse_name(f":10({workers}>mockllm/harbor)"), 7)
     by_ember = TRUTH.score(parse_name(f":10({workers}>mockllm/ember)"), 7)
     assert by_harbor > by_ember
 
 
-@pytest.mark.parametrize("name", [*SETUPS, "vote3(mockllm/atlas@2048)", ":1010(mockllm/a@low+mockllm/b>mockllm/c)"])
+@pytest.mark.parametrize(
+    "name", [*SETUPS, "vote3(mockllm/atlas@2048)", ":1010(mockllm/a@low+mockllm/b>mockllm/c)"]
+)
 def test_a_setup_name_parses_back_to_itself(name: str) -> None:
     assert parse_name(name).name == name
     assert parse_name(parse_name(name).name) == parse_name(name)
 
 
-@pytest.mark.parametrize("bad", ["", "vote1(mockllm/a)", ":11(mockllm/a>mockllm/b)", "moa3(mockllm/a)", "atlas"])
+@pytest.mark.parametrize(
+    "bad", ["", "vote1(mockllm/a)", ":11(mockllm/a>mockllm/b)", "moa3(mockllm/a)", "atlas"]
+)
 def test_a_bad_setup_name_is_one_clear_error(bad: str) -> None:
     with pytest.raises(InvalidInputError, match="setup"):
         parse_name(bad)
 
 
-def test_mutations_swap_a_position_change_a_setting_widen_deepen_and_change_the_aggregator() -> None:
+def test_mutations_swap_a_position_change_a_setting_widen_deepen_and_change_the_aggregator() -> (
+    None
+):
     space = SetupSpace(("mockllm/atlas", "mockllm/birch"))
     swarm = parse_name(":10(mockllm/atlas+mockllm/birch>mockllm/atlas)")
     names = {m.name for m in space.mutations(swarm)}

@@ -30,8 +30,8 @@ import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from statistics import NormalDist
+from typing import Any
 
 from mapelite.schemas import HARNESS_NAMES, ReasoningSetting
 
@@ -174,7 +174,9 @@ class Simulator:
         self, profile: Profile, setting: ReasoningSetting | None, harness_id: int, item_id: str
     ) -> float:
         """Probability of a right answer given the item's latents."""
-        return phi(self.theta(profile, harness_id, setting) + self.eta(profile, harness_id, item_id))
+        return phi(
+            self.theta(profile, harness_id, setting) + self.eta(profile, harness_id, item_id)
+        )
 
     def answers_right(
         self,
@@ -200,7 +202,9 @@ class Simulator:
     ) -> bool:
         """Whether an aggregator (or consumer) shown ``shown`` answers, ``right`` of them
         right, gives the right answer."""
-        u_own, u_out = draws(2, "aggregate", profile.name, label(setting), harness_id, item_id, seed)
+        u_own, u_out = draws(
+            2, "aggregate", profile.name, label(setting), harness_id, item_id, seed
+        )
         own = u_own < self.p_right(profile, setting, harness_id, item_id)
         return u_out < phi(aggregation_margin(profile.aggregation, right, shown, own))
 

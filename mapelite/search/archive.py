@@ -41,7 +41,9 @@ class Cell:
 
     @property
     def cost_range(self) -> tuple[float, float]:
-        return 10 ** (self.cost_bin / BINS_PER_DECADE), 10 ** ((self.cost_bin + 1) / BINS_PER_DECADE)
+        return 10 ** (self.cost_bin / BINS_PER_DECADE), 10 ** (
+            (self.cost_bin + 1) / BINS_PER_DECADE
+        )
 
     @property
     def label(self) -> str:
@@ -58,9 +60,7 @@ def latency_label(seconds: float) -> str:
     return f"{2.0**exponent:g}-{2.0 ** (exponent + 1):g}s"
 
 
-def cell_of(
-    structure: str, usd_per_item: float, latency_s: float, descriptor: Descriptor
-) -> Cell:
+def cell_of(structure: str, usd_per_item: float, latency_s: float, descriptor: Descriptor) -> Cell:
     second = structure if descriptor == "structure" else latency_label(latency_s)
     return Cell(cost_bin(usd_per_item), second)
 

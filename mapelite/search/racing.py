@@ -37,13 +37,13 @@ from mapelite.search.archive import (
     Cell,
     Descriptor,
     ItemResult,
+    SetupStats,
     build_archive,
     cell_elite,
     cell_of,
     elite_order,
     paired_test,
     stats_of,
-    SetupStats,
 )
 from mapelite.search.costs import SetupCost
 from mapelite.search.setups import Setup, SetupSpace
@@ -352,9 +352,13 @@ class Race:
         results = []
         for name in others:
             scores_b = {r.key: r.score for r in self.confirm_data[best]}
-            pairs = [(r.score, scores_b[r.key]) for r in self.confirm_data[name] if r.key in scores_b]
+            pairs = [
+                (r.score, scores_b[r.key]) for r in self.confirm_data[name] if r.key in scores_b
+            ]
             if pairs:
-                results.append((name, paired_difference([a for a, _ in pairs], [b for _, b in pairs])))
+                results.append(
+                    (name, paired_difference([a for a, _ in pairs], [b for _, b in pairs]))
+                )
         adjusted = holm([r.p_value for _, r in results])
         return [
             Statement(

@@ -7,7 +7,9 @@ A setup is what gets a score. Four structures:
 | single | ``mockllm/atlas@low`` | one call |
 | vote | ``vote5(mockllm/atlas@low)`` | k samples of one model; the majority answer is scored |
 | self-MoA | ``moa3(mockllm/atlas>mockllm/delta)`` | k samples of one model, then an aggregator |
-| swarm | ``:10(mockllm/atlas+mockllm/birch>mockllm/delta)`` | a pattern; agent i of a wide stage runs ``workers[i mod len]``, width-1 stages run the lead |
+| swarm | ``:10(mockllm/a+mockllm/b>mockllm/c)`` | a pattern (below) |
+
+In a swarm, agent i of a wide stage runs ``workers[i mod len]``; width-1 stages run the lead.
 
 A model inside a name is a setup (``model@setting``, `mapelite.schemas.parse_setup`). Parsing a
 name and formatting it again gives the canonical name, which keys the ledger and the archive.
@@ -23,7 +25,7 @@ from typing import Literal
 
 from mapelite.errors import InvalidInputError
 from mapelite.schemas import ReasoningSetting, Role, format_setup, parse_setup
-from mapelite.swarm.patterns import Pattern, parse_pattern
+from mapelite.swarm.patterns import parse_pattern
 from mapelite.swarm.plan import plan_stages
 
 Structure = Literal["single", "vote", "self-moa", "swarm"]
@@ -232,4 +234,3 @@ class SetupSpace:
 def _allowed(setup: Setup) -> bool:
     # A swarm's workers keep distinct positions; the same model twice is allowed (Self-MoA).
     return len(setup.workers) <= 8
-

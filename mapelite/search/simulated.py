@@ -66,7 +66,9 @@ class VectorSimulator:
                         break
                     gate.spend(float(usd[i]), calls)
                     key = f"h{harness_id}/g{plan.index}/sim-{i}"
-                    result = ItemResult(key, float(score[i]), float(usd[i]), float(latency[i]), calls)
+                    result = ItemResult(
+                        key, float(score[i]), float(usd[i]), float(latency[i]), calls
+                    )
                     out.setdefault(setup.name, []).append(result)
         return out
 
@@ -97,7 +99,9 @@ class VectorSimulator:
                     + spreads.model * self._latent(latents, f"m:{name}", generation, n)
                 )
                 p = _phi(api.simulator.theta(profile, harness_id, agent.setting) + eta)
-                rng = _rng(self.config.seed, generation, harness_id, setup.name, stage_index, agent_index)
+                rng = _rng(
+                    self.config.seed, generation, harness_id, setup.name, stage_index, agent_index
+                )
                 own = rng.random(n) < p
                 shown = [previous[i] for i in member.reads]
                 if shown:
@@ -109,9 +113,13 @@ class VectorSimulator:
                 tokens_out = self._tokens_out(profile.answer_tokens, agent, rng, n)
                 tokens_in = PROMPT_TOKENS + ANSWER_TOKENS * len(shown)
                 entry = self.catalog.get(agent.model)
-                usd += (tokens_in * entry.input_price_per_m + tokens_out * entry.output_price_per_m) / 1e6
+                usd += (
+                    tokens_in * entry.input_price_per_m + tokens_out * entry.output_price_per_m
+                ) / 1e6
                 jitter = np.exp(0.3 * rng.standard_normal(n) - 0.045)
-                slowest = np.maximum(slowest, profile.latency_s * jitter + tokens_out / profile.tokens_per_s)
+                slowest = np.maximum(
+                    slowest, profile.latency_s * jitter + tokens_out / profile.tokens_per_s
+                )
                 answers.append(answer.astype(np.float64))
             latency += slowest
             previous = answers

@@ -85,9 +85,7 @@ class Truth:
         states: list[tuple[Array, list[Array]]] = [(np.ones(self.draws), first)]
         for stage in stages[1:]:
             states = self._next(states, stage, right)
-        return sum(
-            (w * sum(ps) / len(ps) for w, ps in states), start=np.zeros(self.draws)
-        )
+        return sum((w * sum(ps) / len(ps) for w, ps in states), start=np.zeros(self.draws))
 
     def _next(
         self,
@@ -100,7 +98,10 @@ class Truth:
             aggregation = self.profile_of(agent.agent.model).aggregation
             own = right(agent)
             q = sum(
-                (w * _aggregate([ps[i] for i in agent.reads], aggregation, own) for w, ps in states),
+                (
+                    w * _aggregate([ps[i] for i in agent.reads], aggregation, own)
+                    for w, ps in states
+                ),
                 start=np.zeros(self.draws),
             )
             return [(q, [np.ones(self.draws)]), (1 - q, [np.zeros(self.draws)])]
@@ -113,9 +114,7 @@ class Truth:
                 (
                     w,
                     [
-                        _aggregate(
-                            [ps[0]], self.profile_of(a.agent.model).aggregation, right(a)
-                        )
+                        _aggregate([ps[0]], self.profile_of(a.agent.model).aggregation, right(a))
                         for a in stage
                     ],
                 )
