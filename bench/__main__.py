@@ -11,7 +11,8 @@ runs (bench.orchestration), ledger verify and append, and the ledger check at th
 run against an empty ledger's (bench.ledger), rollup (bench.rollup via bench.ledger), memory
 (peak RSS of C and of the roll-up), scale (a :30 swarm, a 64-model batch and memory against
 runs, bench.scale), sandbox (SHAPE problems/s under bubblewrap vs a plain subprocess,
-bench.sandbox), banks (items generated per second by each harness's generator, bench.banks).
+bench.sandbox), banks (items generated per second by each harness's generator, bench.banks),
+search (search spend / full-grid spend and the time per generation, bench.search).
 The table is printed and written to bench/results/latest.md.
 """
 
@@ -40,6 +41,7 @@ VALID = [
     "scale",
     "sandbox",
     "banks",
+    "search",
 ]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
@@ -106,6 +108,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
 
         print("item banks: items generated per second ...", flush=True)
         rows += bank_rows(quick)
+    if "search" in selected:
+        from bench.search import search_rows
+
+        print("search: spend against the full grid, time per generation ...", flush=True)
+        rows += search_rows()
     if "scale" in selected:
         from bench.scale import scale_rows
 
