@@ -36,6 +36,7 @@ from mapelite.banks import harness_for
 from mapelite.catalog.cost import call_cost_usd, format_usd
 from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.harnesses.base import estimate_tokens
+from mapelite.search.costs import thinking_tokens
 from runners.base import UnitRequest
 from runners.prompts import build_messages
 
@@ -68,11 +69,14 @@ def unit_cost(unit: UnitRequest, catalog: Catalog | None = None) -> UnitCost:
         tokens_in += sum(estimate_tokens(message.content) for message in messages)
         items += 1
     catalog = catalog or load_catalog()
-    expected_out = items * min(harness.expected_completion_tokens, max_tokens)
+    # A reasoning setting's thinking is paid as output on top of the answer: reserved at its cap.
+    thinking = items * thinking_tokens(unit.options.reasoning)[1]
+    expected_out = items * min(harness.expected_completion_tokens, max_tokens) + thinking
+    worst_out = items * max_tokens + thinking
     return UnitCost(
         model=unit.model,
         expected_usd=call_cost_usd(unit.model, tokens_in, expected_out, catalog=catalog),
-        worst_usd=call_cost_usd(unit.model, tokens_in, items * max_tokens, catalog=catalog),
+        worst_usd=call_cost_usd(unit.model, tokens_in, worst_out, catalog=catalog),
     )
 
 

@@ -75,10 +75,18 @@ class MockLLMAPI(ModelAPI):
         text = self.answer(request.model, request.hint, request.reasoning)
         prompt = "".join(m.content for m in request.messages)
         visible, thinking = self.output_tokens(request.model, request.hint, request.reasoning)
+        answer_tokens = estimate_tokens(text)
+        if request.hint is not None:
+            # The visible answer stays within the harness's expected completion, which is what
+            # the budget reserves per item (tasks.budget); thinking is reserved apart.
+            from mapelite.harnesses import get_harness
+
+            expected = get_harness(request.hint.harness_id).expected_completion_tokens
+            visible = max(0, min(visible, expected - answer_tokens))
         return GenerateResponse(
             text=text,
             tokens_in=estimate_tokens(prompt),
-            tokens_out=estimate_tokens(text) + visible + thinking,
+            tokens_out=answer_tokens + visible + thinking,
             reasoning_tokens=thinking,
             simulated=True,
             finish_reason="stop",

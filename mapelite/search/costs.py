@@ -17,6 +17,7 @@ from functools import lru_cache
 from mapelite.catalog.cost import call_cost_usd
 from mapelite.catalog.models import Catalog, load_catalog
 from mapelite.providers.simulation import EFFORT_TOKENS, effort_of, profile_for
+from mapelite.schemas import ReasoningSetting
 from mapelite.search.setups import Agent, Setup
 
 DEFAULT_LATENCY_S = 1.0
@@ -54,15 +55,15 @@ def mean_tokens(harness_ids: Sequence[int]) -> HarnessTokens:
     )
 
 
-def thinking_tokens(agent: Agent) -> tuple[int, int]:
-    """(expected, cap) thinking tokens of one call at the agent's setting."""
-    setting = agent.setting
+def thinking_tokens(setting: ReasoningSetting | None) -> tuple[int, int]:
+    """(expected, cap) thinking tokens of one call at a reasoning setting: the simulator's mean
+    and twice it (it never draws more); a token budget caps itself."""
     if setting is None:
         return 0, 0
     if setting.budget_tokens is not None:
-        return effort_of(setting)[1], setting.budget_tokens
+        return effort_of(setting)[1], max(setting.budget_tokens, 2 * effort_of(setting)[1])
     expected = EFFORT_TOKENS[setting.effort or "off"]
-    return expected, 4 * expected
+    return expected, 2 * expected
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def setup_cost(setup: Setup, tokens: HarnessTokens, catalog: Catalog | None = No
         slowest = 0.0
         for member in stage:
             shown = len(member.reads)
-            think, think_cap = thinking_tokens(member.agent)
+            think, think_cap = thinking_tokens(member.agent.setting)
             tokens_in = tokens.prompt + shown * tokens.completion
             out = tokens.completion + think
             cap = tokens.max_tokens + think_cap
