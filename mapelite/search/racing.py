@@ -212,8 +212,6 @@ class Race:
             # at the budget, and what it answered is the search's first look.
             if names and (fits or self.generation == 0):
                 self._reserve = (reserve_usd, reserve_calls) if fits else (0.0, 0)
-                if not fits:
-                    self.stopped_reason = "the budget (during generation 0)"
                 return GenerationPlan(self.generation, tuple(self.candidates[n] for n in names))
             self.stopped_reason = (
                 "the budget" if names else "every cell is decided"
@@ -250,6 +248,10 @@ class Race:
             self.confirmed = tuple(s.name for s in plan.setups)
             self.finished = True
             return
+        wanted = self.config.items_per_generation
+        if any(len(results.get(s.name, ())) < wanted for s in plan.setups):
+            # The hard budget (or failed calls) left items unanswered: no further generation.
+            self.stopped_reason = f"the budget (during generation {plan.index})"
         self._eliminate()
         self.generation = plan.index + 1
         if self.generation < self.config.generations:
