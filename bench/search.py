@@ -98,9 +98,7 @@ def search_rows() -> list[Row]:
             note=f"{covered} setups covered (mutants included), on the items the race used",
         )
     )
-    rows.append(
-        Row("search: s per generation in-process", per_generation, note="SIMULATED, numpy")
-    )
+    rows.append(Row("search: s per generation in-process", per_generation, note="SIMULATED, numpy"))
     baseline = small_in_process()
     try:
         seconds = through_flow()
