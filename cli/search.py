@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from mapelite.search.setups import SetupSpace
 
 simulate_app = typer.Typer(
-    help="The offline simulator (SIMULATED): what it knows about setups.", no_args_is_help=True
+    help="The offline simulator (SIMULATED): what it knows about setups.\n\n"
+    "Example: map-elite simulate truth mockllm/atlas --harness 7",
+    no_args_is_help=True,
 )
 
 
