@@ -12,6 +12,7 @@ run against an empty ledger's (bench.ledger), rollup (bench.rollup via bench.led
 (peak RSS of C and of the roll-up), scale (a :30 swarm, a 64-model batch and memory against
 runs, bench.scale), sandbox (SHAPE problems/s under bubblewrap vs a plain subprocess,
 bench.sandbox), banks (items generated per second by each harness's generator, bench.banks),
+search (search spend / full-grid spend and the time per generation, bench.search),
 viewer (the 10,000-answer viewer file's size and its open time in headless chromium against an
 empty page, bench.viewer).
 The table is printed and written to bench/results/latest.md.
@@ -43,6 +44,7 @@ VALID = [
     "sandbox",
     "banks",
     "viewer",
+    "search",
 ]
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 
@@ -116,6 +118,11 @@ def run(selected: set[str], quick: bool) -> list[Row]:
             "viewer: 10,000 answers, file size and open time in headless chromium ...", flush=True
         )
         rows += viewer_rows(reps)
+    if "search" in selected:
+        from bench.search import search_rows
+
+        print("search: spend against the full grid, time per generation ...", flush=True)
+        rows += search_rows()
     if "scale" in selected:
         from bench.scale import scale_rows
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli import cache, catalog, compare, config, flows, profiles, rescore, run, view
+from cli import cache, catalog, compare, config, flows, profiles, rescore, run, search, view
 from cli.app import run_app
 
 PACKAGE = "map-elite"
@@ -72,6 +72,7 @@ def build_app() -> typer.Typer:
     compare.register(app)
     rescore.register(app)
     view.register(app)
+    search.register(app)
     return app
 
 

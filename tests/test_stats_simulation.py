@@ -1,8 +1,9 @@
 """Do the intervals and tests hold on the offline simulator, whose true skills are known?
 
-The mockllm simulator answers an item right with probability = the model's skill, independently
-per (model, harness, item, seed). These tests drive it and the harnesses' real scorers directly
-(no Prefect: thousands of answers in well under a second).
+With its latent spreads at zero (`INDEPENDENT`), the mockllm simulator answers an item right
+with probability = the model's skill, independently per (model, harness, item, seed): the
+textbook setting these tests check the statistics in. These tests drive it and the harnesses'
+real scorers directly (no Prefect: thousands of answers in well under a second).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from mapelite.catalog.models import load_catalog
 from mapelite.harnesses import get_harness
 from mapelite.providers.base import SimulationHint
 from mapelite.providers.mockllm import MockLLMAPI
+from mapelite.providers.simulation import INDEPENDENT
 from mapelite.schemas import HARNESS_NAMES, HarnessResult, ItemOutcome, Role
 from mapelite.stats.compare import compare
 from mapelite.stats.core import outcome_interval, paired_difference
@@ -26,7 +28,7 @@ class SkilledSimulator(MockLLMAPI):
     """The simulator with skills chosen by the test instead of read from the catalog."""
 
     def __init__(self, skills: dict[str, float]) -> None:
-        super().__init__()
+        super().__init__(spreads=INDEPENDENT)
         self.skills = skills
 
     def skill(self, name: str) -> float:
@@ -81,7 +83,7 @@ def simulated_entry(
 
 def test_harness_score_interval_covers_the_true_skill_in_at_least_90_of_100_seeded_runs() -> None:
     catalog = load_catalog()
-    simulator = MockLLMAPI()
+    simulator = MockLLMAPI(spreads=INDEPENDENT)
     for model in catalog.tier("demo"):
         skill = catalog.get(model).skill
         assert skill is not None
@@ -172,8 +174,10 @@ def test_swarm_verdicts_pair_the_aggregator_with_its_first_stage_on_the_same_ite
     baselines = [v.baseline for v in result.verdicts]
     assert baselines == ["mean first-stage agent", "best single member", "majority vote"]
     majority = result.verdicts[2]
-    # The simulated aggregator returns the majority answer: it ties a free majority vote.
-    assert majority.n == 6 and majority.difference == pytest.approx(0.0)
+    # Paired on the six items both have: the aggregator's score against a free majority vote.
+    assert majority.n == 6 and majority.swarm_score is not None
+    assert majority.baseline_score is not None
+    assert majority.difference == pytest.approx(majority.swarm_score - majority.baseline_score)
     assert majority.extra_cost_usd == pytest.approx(aggregator.metadata.cost_usd)
     assert "majority vote" in majority.sentence and "$0.0060 more" in majority.sentence
     best = result.best_single_member
