@@ -16,16 +16,17 @@ from cli.flows import _gather, _run_flow, _start_local_api, _start_run, console
 from cli.options import (
     JSON_OPTION,
     MODELS_OPTION,
-    RUN_ID_OPTION,
-    RUNNER_OPTION,
+    RUN_OPTIONS,
     SELECT_TIER_OPTION,
-    YES_OPTION,
+    takes_run_options,
 )
 from cli.output import print_json, print_simulated_notice, say, stdout_for_json
+from mapelite.config.run_options import RunOptions
 from mapelite.errors import BudgetExceededError, InvalidInputError
 
 if TYPE_CHECKING:
     from mapelite.catalog.cost import CostEstimate
+    from mapelite.config.run_options import RunOptions
     from mapelite.search.racing import RaceConfig
     from mapelite.search.report import SearchReport
     from mapelite.search.setups import SetupSpace
@@ -99,21 +100,17 @@ async def _search(
     run_id: str | None,
     yes: bool,
 ) -> SearchReport:
-    from cli.flows import RunChoice
     from flows.search import search_flow
     from mapelite.config.settings import get_settings
-    from mapelite.schemas import ItemSample
     from mapelite.search.report import SearchReport
 
     settings = get_settings()
     estimate = search_estimate(space, config, settings.warn_usd)
-    from cli.options import CallLimits
-
-    choice = RunChoice(1, config.seed, runner, run_id, yes, config.budget_usd,
-                       CallLimits(300.0, 60.0, 3), False, ItemSample())  # fmt: skip
+    choice = RunOptions(runner=runner, run_id=run_id, yes=yes, budget_usd=config.budget_usd)
     for line in estimate_lines(space, config):
         say(console, line)
-    run = await _start_run(choice, models, estimate, settings)
+    # A search's sub-runs are its own (one per generation): its run id is checked by the flow.
+    run = await _start_run(choice, models, estimate, settings, lambda base: [])
     return await _run_flow(
         partial(
             search_flow,
@@ -129,6 +126,7 @@ async def _search(
     )
 
 
+@takes_run_options(only=("runner", "run_id", "yes"))
 def search_command(
     tier: str | None = SELECT_TIER_OPTION,
     models: str | None = MODELS_OPTION,
@@ -150,9 +148,7 @@ def search_command(
     round_items: int = typer.Option(20, "--round-items", min=2, help="items per generation"),
     confirm_items: int = typer.Option(60, "--confirm-items", min=0),
     seed: int = typer.Option(0, "--seed", help="chooses the item samples and the draws"),
-    runner: str = RUNNER_OPTION,
-    run_id: str | None = RUN_ID_OPTION,
-    yes: bool = YES_OPTION,
+    options: RunOptions = RUN_OPTIONS,
     out: Path | None = typer.Option(
         None, "--out", help="write search.json, search.md, frontier.png here"
     ),
@@ -164,7 +160,8 @@ def search_command(
     Example: map-elite search --tier demo --budget-usd 0.05 --yes
     """
     _start_local_api()
-    from mapelite.catalog.models import load_catalog, select_models
+    from mapelite.catalog.models import load_catalog
+    from mapelite.catalog.setups import select_models
     from mapelite.config.settings import get_settings
     from mapelite.harnesses import parse_harness_selection
     from mapelite.search.racing import RaceConfig
@@ -191,7 +188,9 @@ def search_command(
     )
     space = SetupSpace(tuple(chosen), settings=levels, structures=kinds)  # type: ignore[arg-type]
     with stdout_for_json(as_json):
-        report = _gather(_search(chosen, space, config, runner, run_id, yes))
+        report = _gather(
+            _search(chosen, space, config, options.runner, options.run_id, options.yes)
+        )
     if out is not None:
         write_exports(report, out)
     if as_json:

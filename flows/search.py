@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from flows.common import StageUnits, UnitExecutor, new_run_id, runner_options, unit_session
+from flows.common import StageUnits, UnitExecutor, new_run_id, unit_session
 from flows.engine import flow
 from flows.publish import log_run, name_flow_run, publish_result, run_name
 from mapelite.banks import items_for
@@ -26,6 +26,7 @@ from mapelite.schemas import (
     DEFAULT_CALL_TIMEOUT_S,
     AgentContext,
     HarnessResult,
+    HarnessRunnerOptions,
     ItemOutcome,
     ItemSample,
 )
@@ -75,7 +76,9 @@ async def generation_flow(
     sub_run = sub_run_id(run_id, plan)
     await name_flow_run(run_name("search", f"generation {plan.index}", sub_run))
     sample = generation_sample(config, plan)
-    options = runner_options(timeout_s, call_timeout_s, retries, None, False, sample)
+    options = HarnessRunnerOptions(
+        timeout_s=timeout_s, call_timeout_s=call_timeout_s, retries=retries, **sample.fields()
+    )
     keys = {
         unit_key(sub_run, setup, s, a, h): member.agent.model
         for setup in plan.setups
@@ -169,7 +172,7 @@ def _item_results(
             for result in stage_runs:
                 for outcome in result.metadata.items if result else ():
                     by_item[outcome.item_id][s].append(outcome)
-        options = runner_options(300.0, None, 0, None, False, sample)
+        options = HarnessRunnerOptions(call_timeout_s=None, retries=0, **sample.fields())
         for item in items_for(h, options):
             per_stage = by_item.get(item.id)
             last = per_stage[-1] if per_stage else []
