@@ -187,19 +187,22 @@ def test_a_fixed_bank_smaller_than_items_says_so_in_one_line(capsys, monkeypatch
 
 
 def _batch_estimate(model_server, *options: str) -> tuple[float, float, float]:
-    """`batch tier1 --harness all` through the CLI's cost path: the estimate is printed, then
-    the gate (set to refuse anything) stops it before any request."""
+    """`batch tier1 --harness all` as a user runs it: the estimate is printed, then a budget of
+    $0 starts no harness run (exit 3), so no request is made. (A refused estimate prints
+    nothing but its one line.)"""
     done = map_elite(
         "batch",
         "tier1",
         "--harness",
         "all",
+        "--budget",
+        "0",
         *options,
         MAPELITE_OPENROUTER_BASE_URL=model_server.base_url,
         MAPELITE_OPENROUTER_API_KEY=TEST_KEY,
-        MAPELITE_WARN_USD="0.0000001",
+        MAPELITE_WARN_USD="100",
     )
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
     assert model_server.total_stats().requests == 0
     match = re.search(r"\$([\d.]+) \(worst case \$([\d.]+)\)", done.stdout)
     detects = re.search(r"detects a difference of ≥ ([\d.]+) per harness", done.stdout)
