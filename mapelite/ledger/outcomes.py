@@ -117,7 +117,9 @@ def reusable_items(result: HarnessResult | None, model: str, seed: int) -> list[
     paying for them again: only for the very model and seed the run plans, each marked with
     the entry it came from (an item carried over twice keeps its first origin). Failed items
     are not reused: they are what the re-run is for."""
-    if result is None or result.hash is None or result.model != model:
+    # ``model`` is the unit's setup (``model@setting``): a recorded entry of another setting
+    # of the same model answered other requests.
+    if result is None or result.hash is None or result.setup != model:
         return []
     if result.metadata.seed is not None and result.metadata.seed != seed:
         return []
