@@ -118,7 +118,7 @@ def test_every_generated_bank_item_gets_its_prompt_back_from_its_id() -> None:
             text = item_text(harness_id, item.bank, item.id, item.bank_version)
             assert (text.prompt, text.reference, text.note) == (item.prompt, item.reference, None)
     store = sample_items(6, 1, 0, bank="gen", context_tokens=1000)[0]
-    assert item_text(6, "gen", store.id, "1").prompt == store.prompt
+    assert item_text(6, "gen", store.id, store.bank_version).prompt == store.prompt
     assert item_text(7, "core", "decide-01", "1").prompt is not None
 
 
