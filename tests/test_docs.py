@@ -25,7 +25,13 @@ GUIDES_OF_THIS_TREE = (
     "docs/performance.md",
     "docs/cli.md",
     "docs/layout.md",
-    "docs/frontier.png",
+    "docs/real-models.md",
+    "docs/setups.md",
+    "docs/scorers.md",
+    "docs/search.md",
+    "docs/resume.md",
+    "docs/viewer.md",
+    "docs/viewer.png",
 )
 
 
