@@ -183,8 +183,8 @@ def test_a_fixed_bank_smaller_than_items_says_so_in_one_line(capsys, monkeypatch
 
 
 def _batch_estimate(model_server, *options: str) -> tuple[float, float]:
-    """`batch tier1 --harness all` through the CLI's cost path: the estimate is printed, then
-    the gate (set to refuse anything) stops it before any request."""
+    """`batch tier1 --harness all` through the CLI's cost path: the gate (set to refuse
+    anything) stops it before any request, with one line naming the estimate."""
     done = map_elite(
         "batch",
         "tier1",
@@ -197,8 +197,8 @@ def _batch_estimate(model_server, *options: str) -> tuple[float, float]:
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert model_server.total_stats().requests == 0
-    match = re.search(r"\$([\d.]+) \(worst case \$([\d.]+)\)", done.stdout)
-    assert match, done.stdout
+    match = re.search(r"\$([\d.]+) \(worst case \$([\d.]+)\)", done.stderr)
+    assert match, done.stderr
     return float(match.group(1)), float(match.group(2))
 
 
