@@ -307,12 +307,15 @@ def sampled_lookup(options: HarnessRunnerOptions | None) -> HarnessLookup:
     return lambda harness_id: harness_for(harness_id, options)
 
 
-def warning_text(cost: float, warn_usd: float) -> str | None:
+def warning_text(cost: float, warn_usd: float, worst_usd: float | None = None) -> str | None:
+    """The cost gate's line; it names the estimate (and its worst case): when the gate refuses,
+    it is the only line a command prints."""
     if cost <= warn_usd:
         return None
+    worst = f" (worst case {format_usd(worst_usd)})" if worst_usd is not None else ""
     return (
-        f"estimated cost {format_usd(cost)} is above MAPELITE_WARN_USD {format_usd(warn_usd)}; "
-        "re-run with --yes to accept it"
+        f"estimated cost {format_usd(cost)}{worst} is above MAPELITE_WARN_USD "
+        f"{format_usd(warn_usd)}; re-run with --yes to accept it"
     )
 
 
@@ -340,7 +343,7 @@ def _finish(
         estimated_tokens=tally.tokens,
         estimated_cost=tally.cost,
         worst_case_cost=tally.worst,
-        warning=warning_text(tally.cost, warn_usd),
+        warning=warning_text(tally.cost, warn_usd, tally.worst),
         simulated=bool(distinct) and all(tally.catalog.get(m).simulated for m in distinct),
         per_model_cost=dict(tally.per_model),
         variable_price_models=[m for m in distinct if tally.catalog.get(m).variable_price],
