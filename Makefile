@@ -44,7 +44,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy cli mapelite runners tasks flows profiles
 
 test: setup lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 bench: setup
 	$(BIN)/python -m bench

@@ -22,6 +22,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # On a shared, loaded machine Prefect's temporary servers can take longer than its 30 s default
 # to answer; a slow start is not what the tests are about.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# pytest-xdist's workers are given COLUMNS=80 and LINES=24, which the main process does not
+# have: tables would wrap there and nowhere else. A worker sees the environment the run has.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 # A local Prefect server started by a command under test leaves soon even if the session is
 # killed; `stop_local_servers` below stops them at the end of a normal session.
 os.environ.setdefault("MAPELITE_PREFECT_SERVER_IDLE_S", "30")
