@@ -9,10 +9,13 @@ cannot be written. Either way the frame is the same.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -369,16 +372,32 @@ and a sort) never span the whole ledger."""
 
 
 def write_summary(ledger_path: Path, target: Path) -> None:
-    """Write the summary of the ledger at ``ledger_path`` to ``target``, block by block."""
+    """Write the summary of the ledger at ``ledger_path`` to ``target``, block by block: the
+    next block is parsed while the one before it is rolled up (polars releases the GIL, so the
+    two use both cores), and at most two blocks are in memory."""
     seq = 0
-    with target.open("wb") as out:
+    with target.open("wb") as out, ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque[Future[pl.DataFrame]] = deque()
         for block in _line_blocks(ledger_path, SUMMARY_BLOCK_BYTES):
-            entries = pl.read_ndjson(block, schema=_REBUILD_SCAN_SCHEMA)
-            rows = _summary_rows(entries.lazy().with_row_index("seq", offset=seq)).collect()
-            rows.write_csv(out, include_header=seq == 0)
-            seq += entries.height
+            pending.append(pool.submit(_block_rows, block))
+            if len(pending) == 2:
+                seq = _write_rows(out, pending.popleft().result(), seq)
+        while pending:
+            seq = _write_rows(out, pending.popleft().result(), seq)
         if seq == 0:
             out.write(SUMMARY_HEADER)
+
+
+def _block_rows(block: bytes) -> pl.DataFrame:
+    """The summary rows of one block of whole ledger lines, numbered from 0."""
+    entries = pl.read_ndjson(block, schema=_REBUILD_SCAN_SCHEMA)
+    return _summary_rows(entries.lazy().with_row_index("seq")).collect()
+
+
+def _write_rows(out: BinaryIO, rows: pl.DataFrame, seq: int) -> int:
+    """Append a block's rows, numbered on from ``seq``; the next block's first number."""
+    rows.with_columns(pl.col("seq") + seq).write_csv(out, include_header=seq == 0)
+    return seq + rows.height
 
 
 def _line_blocks(path: Path, size: int) -> Iterator[bytes]:
