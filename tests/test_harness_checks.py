@@ -16,12 +16,12 @@ def _item(harness, item_id):
     return harness.item(item_id)
 
 
-def test_bullet_list_accepts_star_bullets_and_trailing_whitespace():
+def test_bullet_list_accepts_trailing_whitespace_but_only_the_dash_the_prompt_names():
     item = _item(DELIVER, "deliver-01")
-    answer = (
-        "* Strengthens the heart  \n* Lifts your mood\n* Builds leg muscles\n* Improves sleep\n"
-    )
-    assert item.score(answer) == 1.0
+    dashes = "- Strengthens the heart  \n- Lifts your mood\n- Builds leg muscles\n- Improves sleep\n"
+    assert item.score(dashes) == 1.0
+    assert item.score(dashes.replace("- ", "* ")) < 1.0
+    assert item.score(dashes.replace("- ", "• ")) < 1.0
 
 
 def test_bullet_list_with_one_item_too_many_loses_only_the_count_check():

@@ -34,4 +34,5 @@ def lines(text: str) -> list[str]:
 
 
 def bullets(text: str) -> list[str]:
-    return [line for line in lines(text) if re.match(r"^[-*]\s+\S", line)]
+    """The lines that start with "- ", the marker every bullet instruction names."""
+    return [line for line in lines(text) if re.match(r"^-\s+\S", line)]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mapelite.harnesses.forms import without_thinking
 from mapelite.harnesses.grammar import read_answer  # the one shared reading
 
 Scorer = Callable[[str], float]
@@ -48,6 +49,15 @@ class Item:
     """Score, extracted answer and diagnostics in one pass; None: ``score`` plus the shared
     final-answer reading."""
 
+    def __post_init__(self) -> None:
+        # Thinking is never graded (DESIGN, setups): every scorer sees the reply without its
+        # <think> blocks, whoever built the item, so a raw reply and a split one score alike.
+        if not getattr(self.score, "sees_thinking", True):
+            return
+        object.__setattr__(self, "score", _graded_without_thinking(self.score))
+        if self.assess is not None:
+            object.__setattr__(self, "assess", _graded_without_thinking(self.assess))
+
     def assessed(self, answer: str) -> Assessment:
         if self.assess is not None:
             return self.assess(answer)
@@ -84,6 +94,14 @@ class Harness:
     def prompt_tokens(self) -> int:
         """Rough prompt size in tokens (4 characters a token), for cost estimates."""
         return sum(estimate_tokens(self.system) + estimate_tokens(i.prompt) for i in self.items)
+
+
+def _graded_without_thinking(function: Callable[[str], Any]) -> Any:
+    def graded(answer: str) -> Any:
+        return function(without_thinking(answer) if isinstance(answer, str) else answer)
+
+    graded.sees_thinking = False  # type: ignore[attr-defined]
+    return graded
 
 
 def estimate_tokens(text: str) -> int:

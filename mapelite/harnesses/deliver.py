@@ -26,7 +26,7 @@ from mapelite.harnesses.scoring import (
 )
 
 Check = Callable[[str], bool]
-_BULLET = re.compile(r"^\s*[-*•]\s+\S")
+_BULLET = re.compile(r"^\s*-\s+\S")  # the prompt asks for "- ": "* " and "•" lines break it
 
 
 def checks_scorer(checks: Sequence[Check], *, attempt: Check | None = None) -> Scorer:
@@ -107,7 +107,7 @@ def _bullets_short(text: str) -> bool:
 def _bullets_are_distinct_benefits(text: str) -> bool:
     """Each line states a benefit: two or more meaningful words (placeholders such as
     "Benefit one" are none), and no line says what another says."""
-    items = [re.sub(r"^\s*[-*•]\s+", "", line) for line in _bullets(text)]
+    items = [re.sub(r"^\s*-\s+", "", line) for line in _bullets(text)]
     return distinct_and_substantive(items, 2)
 
 

@@ -48,8 +48,17 @@ _ANSWER_CELL = re.compile(r"^\W*(?:final\s+)?answer\W*$", re.IGNORECASE)
 BOXED = _BOXED
 
 
+_CLOSE_ONLY = re.compile(r"^.*?</(?:think|thinking|reasoning|reflection)>", re.I | re.DOTALL)
+
+
 def without_thinking(text: str) -> str:
-    """The reply without ``<think>``/``<thinking>``/``<reasoning>`` blocks (never scored)."""
+    """The reply without ``<think>``/``<thinking>``/``<reasoning>`` blocks (never scored). An
+    unclosed block runs to the end (no answer); a closing tag with no opening one (templates
+    that put the opening tag in the prompt) ends thinking that began with the reply."""
+    if _CLOSE_ONLY.match(text) and not re.match(
+        r"^.*?<(?:think|thinking|reasoning|reflection)>", text, re.I | re.DOTALL
+    ):
+        text = _CLOSE_ONLY.sub("", text, count=1)
     return _THINKING.sub("", text)
 
 
