@@ -28,6 +28,7 @@ from mapelite.harnesses import forms
 from mapelite.harnesses.numbers import (
     CLOCK,
     TIME,
+    UNIT_KINDS,
     Quantity,
     clock_minutes,
     numbers_in,
@@ -289,7 +290,9 @@ def committed_number(segment: str, *, unit: str | None = None) -> float | None:
     """The single number a final-answer segment commits to, in the asked ``unit`` (a value in
     another unit of the same kind is converted: "2 kg" where grams are asked is 2000); None
     when it commits to none, to several, takes itself back, or is another kind of quantity."""
-    segment, offers_other = drop_asides(strip_lead_in(words_to_digits(segment)))
+    segment, offers_other = drop_asides(
+        strip_lead_in(words_to_digits(segment, money=_is_money(unit)))
+    )
     if offers_other or _APPROXIMATE.search(segment):
         return None
     fixed = corrected(segment)
@@ -306,6 +309,13 @@ def committed_number(segment: str, *, unit: str | None = None) -> float | None:
     return values.pop()
 
 
+def _is_money(unit: str | None) -> bool:
+    return unit is not None and unit in UNIT_KINDS and UNIT_KINDS[unit].dimension in _CURRENCIES
+
+
+_CURRENCIES = {"usd", "eur", "gbp"}
+
+
 def _distinct(quantities: list[Quantity], unit: str | None) -> set[float | None]:
     values = (quantity.in_unit(unit) for quantity in quantities)
     return {None if value is None else round(value, 9) for value in values}
@@ -314,7 +324,9 @@ def _distinct(quantities: list[Quantity], unit: str | None) -> set[float | None]
 def committed_numbers(segment: str, *, unit: str | None = None) -> list[float] | None:
     """Every value of a final answer that lists several ("4417; 8812", "4417 & 8812",
     "4417,8812"), in the asked unit; None when a hedge or a retraction makes it no list."""
-    segment, offers_other = drop_asides(strip_lead_in(words_to_digits(segment)))
+    segment, offers_other = drop_asides(
+        strip_lead_in(words_to_digits(segment, money=_is_money(unit)))
+    )
     fixed = corrected(segment)
     if fixed is None or offers_other:
         return None

@@ -172,10 +172,29 @@ def quantities_in(text: str) -> list[Quantity]:
     return [quantity for _, _, quantity in merged]
 
 
-def _words_value(run: str) -> int:
+def _groups_below_100(tokens: list[str]) -> list[int] | None:
+    """Tokens without scale words as the numbers under 100 they spell ("nineteen sixty two"
+    is 19 and 62); None when a scale word is among them."""
+    groups: list[int] = []
+    for token in tokens:
+        if token not in _SMALL:
+            return None
+        value = _SMALL[token]
+        if groups and 20 <= groups[-1] <= 90 and groups[-1] % 10 == 0 and 0 < value < 10:
+            groups[-1] += value  # "sixty two"
+        else:
+            groups.append(value)
+    return groups
+
+
+def _words_value(run: str, *, money: bool = False) -> float:
     tokens = [t for t in re.split(r"[\s-]+", run.lower()) if t and t != "and"]
     if len(tokens) > 1 and all(_SMALL.get(t, 99) < 10 for t in tokens):
         return int("".join(str(_SMALL[t]) for t in tokens))  # "nine one one" is 911
+    groups = _groups_below_100(tokens)
+    if groups is not None and len(groups) == 2 and groups[1] >= 10:
+        # spoken as pairs: "nineteen sixty-two" is 1962; a price "five seventy-five" is 5.75
+        return groups[0] + groups[1] / 100 if money else groups[0] * 100 + groups[1]
     total = current = 0
     for token in tokens:
         if token in _SMALL:
@@ -188,9 +207,15 @@ def _words_value(run: str) -> int:
     return total + current
 
 
-def words_to_digits(text: str) -> str:
-    """Number words replaced by digits: "one hundred and eighty-two km" -> "182 km"."""
-    return _WORD_RUN.sub(lambda match: str(_words_value(match.group(0))), text)
+def words_to_digits(text: str, *, money: bool = False) -> str:
+    """Number words replaced by digits: "one hundred and eighty-two km" -> "182 km"; with
+    ``money`` (a price is asked), "five seventy-five" -> "5.75"."""
+
+    def digits(match: re.Match[str]) -> str:
+        value = _words_value(match.group(0), money=money)
+        return str(int(value)) if value == int(value) else f"{value:.2f}"
+
+    return _WORD_RUN.sub(digits, text)
 
 
 def numbers_in(text: str) -> list[float]:
