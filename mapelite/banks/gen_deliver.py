@@ -75,7 +75,8 @@ def _near_miss(reply: str, instructions: list[Instruction]) -> str | None:
 def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
     for _ in range(_MAX_TRIES):
         topic = rng.choice(_TOPICS)
-        task = rng.choice(_TASKS).format(topic=topic)
+        frame = rng.choice(_TASKS)
+        task = frame.format(topic=topic)
         count = knobs["instructions"] or rng.randint(1, 3)
         instructions = draw_instructions(rng, min(3, max(1, count)))
         reference = _compliant(_draft(rng, topic), instructions)
@@ -90,7 +91,7 @@ def _build(index: int, rng: random.Random, knobs: dict[str, int]) -> Item:
             prompt=" ".join([task, *(i.text for i in instructions)]),
             reference=reference,
             near_miss=near_miss,
-            score=checks_scorer([i.check for i in instructions], attempt=on_topic(topic)),
+            score=checks_scorer([i.check for i in instructions], attempt=on_topic(topic, frame)),
             bank=GEN_BANK,
             bank_version=VERSION,
             family=f"deliver-g{VERSION}:{kinds}",

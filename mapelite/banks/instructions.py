@@ -270,10 +270,9 @@ def _quotation(rng: random.Random) -> Instruction:
 def _json_format(rng: random.Random) -> Instruction:
     def valid(text: str) -> bool:
         try:
-            json.loads(text.strip())
+            return isinstance(json.loads(text.strip()), dict)  # the prompt asks for an object
         except ValueError:
             return False
-        return text.strip()[:1] in "{["
 
     return Instruction(
         "json_format",

@@ -52,16 +52,29 @@ def distinct_and_substantive(parts: Iterable[str], least: int = 1) -> bool:
 
 
 _GENERIC = frozenset(("old", "new", "messy", "big", "small", "good", "short", "long"))
+_GENERIC_VERBS = frozenset(
+    ("keep", "start", "mak", "writ", "host", "sort", "visit", "train", "open", "do", "hav")
+)
 
 
 def topic_stems(topic: str) -> tuple[str, ...]:
-    """The stems a reply on ``topic`` uses ("planting tomatoes" -> "tomato"): its nouns (a
-    gerund's verb only when the topic has no noun); generic adjectives do not count."""
+    """The stems a reply on ``topic`` may use ("learning a new language" -> "language",
+    "learn"; "birdwatching in winter" -> "birdwatch", "bird", "wint"): its words, a gerund as
+    its verb, and the head of a long compound, because replies name a topic in their own words
+    ("learning Korean", "the birds in the snowy trees"); generic adjectives do not count."""
     words = [word for word in content_words(topic) if word not in _GENERIC and len(word) >= 3]
-    nouns = [word for word in words if not (word.endswith("ing") and len(word) > 5)]
-    if not nouns:
-        nouns = [word[:-3] for word in words]
-    return tuple(_stem(word) for word in nouns)
+    stems: list[str] = []
+    for word in words:
+        if word.endswith("ing") and len(word) > 5:
+            word = word[:-3]
+            word = word[:-1] if word[-1:] == word[-2:-1] else word  # "shopp" -> "shop"
+            if word not in _GENERIC_VERBS:
+                stems.append(word)
+        else:
+            stems.append(_stem(word))
+        if len(word) >= 8:
+            stems.append(word[:4])  # "birdwatch" -> "bird", "watercolour" -> "water"
+    return tuple(dict.fromkeys(stems))
 
 
 def _stem(word: str) -> str:
@@ -70,8 +83,15 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
-def on_topic(topic: str) -> Callable[[str], bool]:
-    """Check: the reply uses one of the topic's own words (any case, any ending)."""
+def on_topic(topic: str, frame: str = "") -> Callable[[str], bool]:
+    """Check: the reply uses one of the topic's own words (any case, any ending); words of the
+    task's ``frame`` ("a workshop on ...") do not count, since every reply repeats them."""
     stems = topic_stems(topic)
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(stem) for stem in stems) + r")", re.I)
-    return lambda text: bool(stems) and pattern.search(text) is not None
+    framed = {word.lower() for word in _WORD.findall(frame)} - set(_WORD.findall(topic.lower()))
+
+    def check(text: str) -> bool:
+        words = (word for word in _WORD.findall(text) if word.lower() not in framed)
+        return bool(stems) and any(pattern.match(word) for word in words)
+
+    return check

@@ -235,7 +235,9 @@ def _mentions_tomatoes(text: str) -> bool:
 def _thanks_for_watering(text: str) -> bool:
     lowered = text.lower()
     return (
-        "thank" in lowered and re.search(r"\bwater(?:ing|ed)?\b|\bplants?\b", lowered) is not None
+        "thank" in lowered
+        and re.search(r"\b(?:water|plant|garden|flower|pot|herb|seedling|green|veg)", lowered)
+        is not None
     )
 
 
@@ -258,12 +260,14 @@ _ATTEMPTS: dict[str, Check] = {
     "deliver-03": _about(
         "water", "hydrat", "drink", "sip", "refill", "bottle", "thirst", "planet", "plastic",
         "earth", "reus", "eco", "h2o", "quench", "waste", "ocean", "green", "cool", "fresh",
+        "fill", "carry", "pour", "splash", "drop", "flow", "wet", "aqua", "liquid", "cup",
+        "tap", "spring", "pure", "gulp", "chug", "thirst", "sustain", "again", "forever",
     ),
     "deliver-04": lambda text: _about("moon", "lunar")(text)
     and distinct_and_substantive(_sentences(text), 2),
     "deliver-01": lambda text: substantive(text, 3),
     "deliver-02": lambda text: _text_fields(text),
-    "deliver-06": _about("thank", "water", "plant", "tomato"),
+    "deliver-06": _about("thank", "water", "plant", "tomato", "garden", "flower"),
 }  # fmt: skip
 
 

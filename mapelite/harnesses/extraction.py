@@ -38,7 +38,11 @@ from mapelite.harnesses.numbers import (
 
 _MARKDOWN = re.compile(r"[*_`#>~]+")
 _BULLET = re.compile(r"^\s*(?:[-•]\s+|\d+[.)]\s+)")
-_ANSWER_LINE = re.compile(r"^(?:final\s+)?answer\s*[:：=]\s*(.*)$", re.I)
+_ANSWER_LINE = re.compile(
+    r"^(?:(?:(?:final|correct(?:ed)?|revised|updated|new)\s+)?answer|"
+    r"final(?:\s+(?:total|result|value|amount|time|count|day|name|number))?)\s*[:：=]\s*(.*)$",
+    re.I,
+)
 _PLACEHOLDER = re.compile(r"^<[^<>]*>$")
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*|__([^_\n]+?)__")
 _LEAD_IN = re.compile(
@@ -144,7 +148,29 @@ def _correction_after(text: str) -> tuple[str | None, bool]:
         value = value.strip(" .")
         if value and not _GIVE_UP.search(value):
             return value, False
+    if _GIVE_UP.search(tail) or _CONFIRMS.search(tail):
+        return None, _GIVE_UP.search(tail) is not None
+    if _CORRECTION.search(text[marker.start() - 40 if marker.start() > 40 else 0 :]):
+        # "Correction: I mis-added ... so the train actually arrives at 12:35.": the
+        # correction ends on its last sentence that states a value
+        stated = [s for s in _SENTENCE.split(tail) if re.search(r"\d|[A-Z][a-z]", s)]
+        if stated and not _CONFIRMS.search(stated[-1]):
+            return stated[-1].strip(" ."), False
     return None, _GIVE_UP.search(tail) is not None
+
+
+_CORRECTION = re.compile(
+    r"\b(?:correction|actually|i\s+(?:mis\w+|made\s+a\s+(?:mistake|typo|error))|oops|"
+    r"scratch\s+that|make\s+that|on\s+second\s+thought|my\s+mistake)\b",
+    re.I,
+)
+"""A correction proper, not a check ("wait, let me verify"): the value it ends on stands."""
+_CONFIRMS = re.compile(
+    r"\b(?:is\s+(?:right|correct)|checks\s+out|confirm\w*|stands|verif\w*|double[- ]check\w*)\b|"
+    r"(?:^|[.!?]\s+)(?:correct|right|yes)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[^\d\s][.!?])\s+|(?<=\d[.!?])\s+(?=[A-Z])|\n")
 
 
 _LISTED = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -167,10 +193,34 @@ def _value_below(raw_lines: list[str], lines: list[str], index: int) -> str:
     return "; ".join(listed) if len(listed) > 1 else below[0][1]
 
 
+_SIGN_OFF = re.compile(
+    r"^\W*(?:(?:i\s+)?hope\s+(?:this|that|it)\b|let\s+me\s+know\b|feel\s+free\b|"
+    r"happy\s+to\s+help\b|glad\s+to\s+help\b|if\s+you\s+(?:have|need|want|'d\s+like)\b|"
+    r"(?:do\s+)?let\s+me\s+know\b|good\s+luck\b|cheers\b|have\s+a\s+(?:great|nice|good)\b|"
+    r"thanks?\s+(?:you\s+)?for\s+(?:asking|the\s+question)\b|any\s+(?:other|more)\s+questions\b|"
+    r"would\s+you\s+like\b|want\s+me\s+to\b|shall\s+i\b)",
+    re.I,
+)
+
+
+def _without_sign_off(text: str) -> str:
+    """The reply without its closing pleasantries ("Hope this helps! Let me know if ..."), which
+    a grader skips when looking for the last thing the reply says about the question."""
+    lines = text.rstrip().splitlines()
+    while lines and (not lines[-1].strip() or _is_sign_off(lines[-1])):
+        lines.pop()
+    return "\n".join(lines) if lines else text
+
+
+def _is_sign_off(line: str) -> bool:
+    words = clean(line)
+    return bool(_SIGN_OFF.match(words)) or (bool(words) and not re.search(r"[\w]", words))
+
+
 def read_final(text: str) -> FinalAnswer:
     """The committed final answer(s) of a reply (see the module docstring for the order)."""
     boxed = forms.boxed_values(text)  # before ``plain`` typesets the boxes away
-    text = forms.plain(text)
+    text = _without_sign_off(forms.plain(text))
     raw_lines = [line for line in text.splitlines() if not line.strip().startswith("```")]
     lines = [clean(line) for line in raw_lines]
     finals: list[str] = []
@@ -184,7 +234,7 @@ def read_final(text: str) -> FinalAnswer:
             value = _value_below(raw_lines, lines, index)
         if value and not _PLACEHOLDER.match(value):
             between = " ".join(lines[last_index + 1 : index]) if finals else ""
-            if finals and RETRACTION.search(between):
+            if finals and (RETRACTION.search(between) or RETRACTION.search(finals[-1])):
                 finals = []  # "ANSWER: Keva ... wait, ... ANSWER: Sora": the correction stands
             finals.append(value)
             last_index = index
@@ -205,10 +255,23 @@ def read_final(text: str) -> FinalAnswer:
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     if paragraphs:
         bold = [a or b for a, b in _BOLD.findall(paragraphs[-1])]
+        if len(bold) > 1 and len(paragraphs[-1].split()) <= 25 and "\n" not in paragraphs[-1]:
+            # "The two numbers are **3550393** and **7993386**.": the sentence is the answer
+            return FinalAnswer((clean(paragraphs[-1]),))
         if bold:
             return FinalAnswer((clean(bold[-1]),))
     nonempty = [line for line in lines if line]
-    return FinalAnswer((nonempty[-1],) if nonempty else ())
+    return FinalAnswer((_last_statement(nonempty[-1]),) if nonempty else ())
+
+
+def _last_statement(line: str) -> str:
+    """The part of a long last line a reader takes as its answer: its last sentence that
+    states a value ("... so the cat and the dog go to Amy and Cara. Amy owns the cat.")."""
+    sentences = [s for s in _SENTENCE.split(line) if s.strip()]
+    if len(line.split()) <= 16 or len(sentences) < 2:
+        return line
+    stating = [s for s in sentences if re.search(r"\d|(?<!^)(?<![.!?]\s)\b[A-Z][a-z]", s)]
+    return stating[-1].strip() if stating else line
 
 
 def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:

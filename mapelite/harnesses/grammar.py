@@ -10,9 +10,12 @@ examples (``tests/test_answer_grammar.py`` checks every one against the reader):
   before the reply (never read).
 - ``commit``: the final answer is the ``ANSWER:`` line; without one, a ``\\boxed{}``, "the
   answer is ...", the bold text of the last paragraph, else the last line - a plain sentence
-  with the value counts. Working on the answer line counts for the value it ends on.
-- ``retract``: a correction is read by the value it ends on ("17 ... actually 16" is 16); a
-  retraction that gives no new value ("actually, I'm not sure") leaves no answer.
+  with the value counts. Working on the answer line counts for the value it ends on. Closing
+  pleasantries ("Hope this helps! Let me know ...") are skipped, and a long last line is read
+  by its last sentence that states a value.
+- ``retract``: a correction is read by the value it ends on ("17 ... actually 16" is 16,
+  "Correction: ... so it arrives at 12:35" is 12:35); a check that confirms the answer keeps
+  it; a retraction that gives no new value ("actually, I'm not sure") leaves no answer.
 - ``hedge``: several candidates ("16 or 17", "maybe Keva") are right only when every one is.
 - ``conflict``: two final answers that differ, with no correction between them, are wrong;
   so are two JSON objects where one is asked for (IMMUNIZE, DELIVER).
@@ -81,6 +84,10 @@ RULES: tuple[Rule, ...] = (
             E("<think>16 looks right</think>\nANSWER: 17", 17, True),
             E("ANSWER: \\text{Keva}", "Keva", True),
             E("ANSWER: 1.7", 17, False),
+            E("So Elm had $\\boxed{13{,}670}$ residents.", 13670, True),
+            E("ANSWER: nineteen sixty-two", 1962, True),
+            E("ANSWER: five seventy-five", 5.75, True, "usd"),
+            E("abc </think>\nANSWER: 17", 17, True),
         ),
     ),
     Rule(
@@ -96,6 +103,19 @@ RULES: tuple[Rule, ...] = (
             E("17 boxes would be plenty.\n\nANSWER: 16", 17, False),
             E("ANSWER: 17 boxes, which gives 102 muffins", 17, True),
             E("Sam: 16, Lee: 12", 16, True),
+            E(
+                "The total is **487 dollars**.\n\nHope this helps! Let me know if ...",
+                487,
+                True,
+                "usd",
+            ),
+            E(
+                "Ben has the fish, so the cat and the dog go to Amy and Cara. Amy owns the cat.",
+                "Amy",
+                True,
+            ),
+            E("The two numbers are **4417** and **8812**.", (4417.0, 8812.0), True),
+            E("Final: 17", 17, True),
         ),
     ),
     Rule(
@@ -108,6 +128,9 @@ RULES: tuple[Rule, ...] = (
             E("ANSWER: Keva\n\nWait, no - it is Sora.\n\nANSWER: Sora", "Keva", False),
             E("ANSWER: Sora\nSorry, I misread the passage.\nANSWER: Keva", "Keva", True),
             E("ANSWER: 17\n\nHmm, actually I'm not sure about that.", 17, False),
+            E("ANSWER: 17\n\nCorrection: I mis-added, so the school buys 18 boxes.", 17, False),
+            E("ANSWER: 17\n\nActually, let me verify: 17 × 6 = 102. Correct.", 17, True),
+            E("ANSWER: Sora - wait, no. Sora is the port.\n\nANSWER: Keva", "Keva", True),
         ),
     ),
     Rule(

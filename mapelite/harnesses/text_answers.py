@@ -30,6 +30,7 @@ _NEGATION_BEFORE = re.compile(
     re.I,
 )
 SHORT_SENTENCE_WORDS = 16
+_REMARK = re.compile(r",\s+(?:who|which|whose|where|when)\b|\s+so\s+that\b|;\s", re.I)
 
 
 def normalize(text: str) -> str:
@@ -88,7 +89,11 @@ class TextRule:
 
     def _in_sentence(self, segment: str) -> bool:
         if len(segment.split()) > SHORT_SENTENCE_WORDS:
-            return False
+            # "... was Marisol Ortega, who pushed for long opening hours ...": a remark after
+            # the named answer is not part of it
+            segment = _REMARK.split(segment, maxsplit=1)[0]
+            if len(segment.split()) > SHORT_SENTENCE_WORDS:
+                return False
         forms = self.accepted if self.case_sensitive else [normalize(f) for f in self.accepted]
         if not any(_mentions(segment, form, self.case_sensitive) for form in forms):
             return False
