@@ -1,17 +1,19 @@
 """`python -m bench.validity` (`make validity`): how often the scorers agree with labels.
 
-Four labelled sets, one file per harness in each (adding a harness is adding a file):
+Labelled sets, one file per harness in each (adding a harness is adding a file):
 ``tests/data/adversarial/`` (hand-written answers to the curated items),
 ``tests/data/validity/`` (answers to generated items of several seeds),
-``tests/data/validity/freeform/`` (free-form answers to curated and generated items) and
-``tests/data/validity/heldout/`` (a batch on a seed no other set uses, run once). Each answer
+``tests/data/validity/freeform/`` (free-form answers to curated and generated items),
+``tests/data/validity/heldout/`` (a batch on a seed no other set uses, run once) and
+``tests/data/validity/blind1..3/`` (answers to curated items and to generated items of seeds
+604, 917 and 1313, written and labelled by graders who never saw the scorers or these sets). Each answer
 is scored with its item's scorer; the report prints, per set and harness: answers, agreement,
 false passes (labelled wrong, scored 1.0) and false fails (labelled right, scored below 1.0).
 ``--show`` lists every disagreement. Then the property sweep (``bench.validity_forms``): the
 reference answer in every accepted form scores 1 and its near miss below 1 (0 where the score
 is all or nothing) on 1,000 generated items per harness, SHAPE's through the sandbox. Exit
-status 1 when a harness of the curated or generated set is below ``--min`` agreement or the
-sweep finds a failure; the free-form and held-out sets are reported, never a gate.
+status 1 when a harness of a gated set (``GATED``) is below ``--min`` agreement or the sweep
+finds a failure; the newest blind set is reported, never a gate.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ SETS = (
     ("generated", GENERATED_DIR),
     ("free-form", FREEFORM_DIR),
     ("held-out", HELDOUT_DIR),
+    ("blind 1", GENERATED_DIR / "blind1"),
+    ("blind 2", GENERATED_DIR / "blind2"),
+    ("blind 3", GENERATED_DIR / "blind3"),
 )
+GATED = ("curated", "generated", "free-form", "held-out", "blind 1", "blind 2")
+"""Sets whose agreement per harness must reach ``--min``; the newest blind set is measured,
+reported as it comes out, and is no gate (a gate would invite fitting the scorers to it)."""
 _GEN_ID = re.compile(
     r"^(?P<prefix>[a-z]+)-g(?P<version>\w+?)(?:-(?P<knob>[a-z])(?P<value>\d+))?-(?P<index>\d{6})$"
 )
@@ -184,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"\n{r.harness} {row.item} label={row.label} score={score:.2f} ({row.why})"
                     )
                     print("  " + row.answer.replace("\n", "\n  "))
-        if name in ("curated", "generated"):  # the others are reported, never a gate
+        if name in GATED:
             below += [f"{r.harness} ({name})" for r in results if r.agreement < args.min]
     failures = 0
     if not args.no_sweep:

@@ -36,7 +36,7 @@ def test_the_recorded_answer_is_the_value_the_reply_ends_on():
 
 def test_every_harness_has_a_scorer_version_and_extracts_from_its_reference():
     for harness in HARNESSES.values():
-        assert harness.scorer_version == "2"
+        assert harness.scorer_version == "3"  # the blind-set fixes changed every scorer
         for item in harness.items[:2]:
             assessed = harness.assess(item, item.reference)
             assert assessed.score == 1.0

@@ -18,7 +18,9 @@ def _item(harness, item_id):
 
 def test_bullet_list_accepts_trailing_whitespace_but_only_the_dash_the_prompt_names():
     item = _item(DELIVER, "deliver-01")
-    dashes = "- Strengthens the heart  \n- Lifts your mood\n- Builds leg muscles\n- Improves sleep\n"
+    dashes = (
+        "- Strengthens the heart  \n- Lifts your mood\n- Builds leg muscles\n- Improves sleep\n"
+    )
     assert item.score(dashes) == 1.0
     assert item.score(dashes.replace("- ", "* ")) < 1.0
     assert item.score(dashes.replace("- ", "• ")) < 1.0

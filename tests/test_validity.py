@@ -113,3 +113,29 @@ def test_the_report_prints_one_row_per_harness(capsys: pytest.CaptureFixture[str
     printed = capsys.readouterr().out
     assert all(f"| {path.stem.upper()} |" in printed for path in FILES)
     assert "generated (" in printed and "held-out (" in printed
+
+
+BLIND_DIRS = sorted(GENERATED_DIR.glob("blind*"))
+GATED_BLIND = [
+    path for directory in BLIND_DIRS[:-1] for path in harness_files(directory)
+]  # the newest blind set is measured and reported, never a gate
+
+
+def test_every_blind_set_covers_every_harness_with_48_answers_labelled_by_a_stated_rule():
+    names = {h.name for h in HARNESSES.values()}
+    assert len(BLIND_DIRS) >= 2
+    for directory in BLIND_DIRS:
+        files = harness_files(directory)
+        assert {path.stem for path in files} == names, directory.name
+        for path in files:
+            rows = load_rows(path)
+            assert len(rows) >= 48, path
+            assert {"pass", "fail"} <= {row.label for row in rows}
+            assert path.read_text(encoding="utf-8").startswith("# Labelling rule")
+
+
+@pytest.mark.parametrize("path", GATED_BLIND, ids=lambda path: f"{path.parent.name}-{path.stem}")
+def test_scorers_agree_with_blind_graders_on_at_least_97_percent(path: Path):
+    result = measure(path, item_scorer)
+    shown = "\n".join(f"{row.item} [{row.label}] {row.answer!r}" for row, _ in result.disagreements)
+    assert result.agreement >= LEAST_AGREEMENT, shown

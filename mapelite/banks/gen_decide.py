@@ -56,7 +56,7 @@ def _ages(rng: random.Random) -> Built:
         "age in years",
         str(younger + gap),
         str(younger),
-        exact_number(younger + gap, unit="year"),
+        exact_number(younger + gap, unit="year", about=a),
     )
 
 

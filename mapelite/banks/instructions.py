@@ -171,14 +171,18 @@ def _start_word(rng: random.Random) -> Instruction:
     )
 
 
+def _ends_with_postscript(text: str, marker: str) -> bool:
+    """A paragraph starting with ``marker`` (any case) is the reply's last: "at the end"."""
+    starts = list(re.finditer(rf"^\s*{re.escape(marker.lower())}", text.lower(), re.MULTILINE))
+    return bool(starts) and not re.search(r"\n\s*\n\s*\S", text[starts[-1].start() :])
+
+
 def _postscript(rng: random.Random) -> Instruction:
     marker = rng.choice(("P.S.", "P.P.S"))
     return Instruction(
         "postscript",
         f"At the end of your response, please explicitly add a postscript starting with {marker}",
-        lambda t: (
-            re.search(rf"^\s*{re.escape(marker.lower())}", t.lower(), re.MULTILINE) is not None
-        ),
+        lambda t: _ends_with_postscript(t, marker),
         lambda t: f"{t}\n\n{marker} Thank you for your time.",
         lambda t: re.sub(rf"\n\n{re.escape(marker)}.*$", "", t, flags=re.DOTALL | re.I),
         "end",

@@ -83,10 +83,11 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
-def on_topic(topic: str, frame: str = "") -> Callable[[str], bool]:
-    """Check: the reply uses one of the topic's own words (any case, any ending); words of the
-    task's ``frame`` ("a workshop on ...") do not count, since every reply repeats them."""
-    stems = topic_stems(topic)
+def on_topic(topic: str, frame: str = "", related: str = "") -> Callable[[str], bool]:
+    """Check: the reply uses one of the topic's own words or of its ``related`` vocabulary
+    (stems, any case, any ending: "loaf" and "dough" for baking bread); words of the task's
+    ``frame`` ("a workshop on ...") do not count, since every reply repeats them."""
+    stems = (*topic_stems(topic), *related.split())
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(stem) for stem in stems) + r")", re.I)
     framed = {word.lower() for word in _WORD.findall(frame)} - set(_WORD.findall(topic.lower()))
 

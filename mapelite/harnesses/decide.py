@@ -58,7 +58,7 @@ ITEMS: tuple[Item, ...] = (
         reference="Now Sam + Lee = 40 − 12 = 28. With Sam = Lee + 4: 2 × Lee + 4 = 28, so "
         "Lee = 12 and Sam = 16.\n\nANSWER: 16",
         near_miss="Sam + Lee = 28 and Sam = Lee + 4, so Lee = 12.\n\nANSWER: 12",
-        score=exact_number(16, unit="year"),
+        score=exact_number(16, unit="year", about="Sam"),
     ),
     Item(
         id="decide-05",
@@ -95,5 +95,6 @@ HARNESS = Harness(
     max_tokens=768,
     expected_completion_tokens=200,
     system="You reason step by step and state one final answer.",
-    scorer_version="2",  # the shared answer grammar (issue 25)
+    scorer_version="3",  # 3: thinking never graded, corrections after the answer, sign-offs
+    # skipped (blind sets); 2: the shared answer grammar
 )

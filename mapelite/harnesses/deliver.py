@@ -371,5 +371,6 @@ HARNESS = Harness(
     max_tokens=384,
     expected_completion_tokens=90,
     system="Follow the formatting instructions exactly.",
-    scorer_version="2",  # the shared answer grammar (issue 25)
+    scorer_version="3",  # 3: thinking never graded, "- " bullets, topics in own words, sign-offs
+    # skipped (blind sets); 2: the shared answer grammar
 )

@@ -273,5 +273,6 @@ HARNESS = Harness(
     max_tokens=256,
     expected_completion_tokens=60,
     system="You answer questions about documents supplied by users.",
-    scorer_version="2",  # the shared answer grammar (issue 25)
+    scorer_version="3",  # 3: thinking never graded, corrections after the answer, sign-offs
+    # skipped (blind sets); 2: the shared answer grammar
 )

@@ -140,7 +140,10 @@ def _correction_after(text: str) -> tuple[str | None, bool]:
     took the answer back (a correction without a new value)."""
     marker = _last(RETRACTION, text)
     if marker is None:
-        return None, False
+        concluded = _last(_NOTE_CONCLUDES, text)
+        # "Note: since Day 20 it has moved to Tuesdays, so Tuesday is the current day": a
+        # note that concludes on another value takes the answer line's place
+        return (concluded.group("value").strip(" ."), False) if concluded else (None, False)
     tail = text[marker.start() :]
     news = list(_NEW_VALUE.finditer(tail))
     if news:
@@ -159,6 +162,12 @@ def _correction_after(text: str) -> tuple[str | None, bool]:
     return None, _GIVE_UP.search(tail) is not None
 
 
+_NOTE_CONCLUDES = re.compile(
+    r"\b(?:note|update|however|but)\b[^\n]*?\b(?:so|therefore|thus|hence)\s*,?\s+"
+    r"(?P<value>[^.\n]*?\b(?:is|are)\s+(?:now\s+)?(?:the\s+)?(?:current|correct|right|actual|"
+    r"real|true)\b[^.\n]*)",
+    re.I,
+)
 _CORRECTION = re.compile(
     r"\b(?:correction|actually|i\s+(?:mis\w+|made\s+a\s+(?:mistake|typo|error))|oops|"
     r"scratch\s+that|make\s+that|on\s+second\s+thought|my\s+mistake)\b",
@@ -349,7 +358,9 @@ def alternatives(segment: str) -> list[str]:
 # ---- numbers ---------------------------------------------------------------------------------
 
 
-def committed_number(segment: str, *, unit: str | None = None) -> float | None:
+def committed_number(
+    segment: str, *, unit: str | None = None, about: str | None = None
+) -> float | None:
     """The single number a final-answer segment commits to, in the asked ``unit`` (a value in
     another unit of the same kind is converted: "2 kg" where grams are asked is 2000); None
     when it commits to none, to several, takes itself back, or is another kind of quantity."""
@@ -365,7 +376,7 @@ def committed_number(segment: str, *, unit: str | None = None) -> float | None:
     segment = _NEGATED_NUMBER.sub(" ", CLOCK.sub(" ", segment))
     part = final_value_part(segment, lambda tail: bool(numbers_in(tail)))
     if len(_distinct(quantities_in(part), unit)) > 1:
-        part = _main_clause(part) or ""
+        part = _stated_of(part, about) or _main_clause(part) or ""
     values = _distinct(quantities_in(part), unit)
     if len(values) != 1 or None in values:
         return None
@@ -377,6 +388,25 @@ def _is_money(unit: str | None) -> bool:
 
 
 _CURRENCIES = {"usd", "eur", "gbp"}
+
+
+_STATED = r"[^.;]*?\b(?:is|are|was|were|has|have|owns|gets|needs|pays|costs?|makes?|=|:)\s+"
+
+
+def _stated_of(part: str, about: str | None) -> str | None:
+    """Where an answer states values of several people ("Lee is 12, and Sam, being four years
+    older, is 16"), the value stated of the one the question asks about ("How old is Sam?")."""
+    if not about:
+        return None
+    found = list(
+        re.finditer(
+            rf"\b{re.escape(about)}\b{_STATED}(?:now\s+|exactly\s+|about\s+)?(?P<value>\S+(?:\s\S+)?)",
+            part,
+            re.I,
+        )
+    )
+    values = {tuple(numbers_in(match.group("value"))[:1]) for match in found}
+    return found[-1].group("value") if len(values) == 1 and () not in values else None
 
 
 def _distinct(quantities: list[Quantity], unit: str | None) -> set[float | None]:
@@ -430,13 +460,15 @@ def _main_clause(part: str) -> str | None:
     return first
 
 
-def number_matches(text: str, expected: float, *, unit: str | None = None) -> bool:
+def number_matches(
+    text: str, expected: float, *, unit: str | None = None, about: str | None = None
+) -> bool:
     reading = read_final(text)
     if not reading.finals or reading.retracted:
         return False
     tolerance = 1e-9 * max(1.0, abs(expected))
     for segment in reading.finals:
-        value = committed_number(segment, unit=unit)
+        value = committed_number(segment, unit=unit, about=about)
         if value is None or abs(value - expected) > tolerance:
             return False
     return True

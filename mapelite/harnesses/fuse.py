@@ -119,5 +119,6 @@ HARNESS = Harness(
     max_tokens=384,
     expected_completion_tokens=120,
     system="You combine several sources carefully and show brief working.",
-    scorer_version="2",  # the shared answer grammar (issue 25)
+    scorer_version="3",  # 3: thinking never graded, corrections after the answer, sign-offs
+    # skipped (blind sets); 2: the shared answer grammar
 )

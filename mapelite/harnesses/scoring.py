@@ -99,8 +99,10 @@ def answer_number(text: str) -> float | None:
     return values.pop() if len(values) == 1 else None
 
 
-def number_matches(answer: str, expected: float, *, unit: str | None = None) -> bool:
-    return extraction.number_matches(answer, expected, unit=unit)
+def number_matches(
+    answer: str, expected: float, *, unit: str | None = None, about: str | None = None
+) -> bool:
+    return extraction.number_matches(answer, expected, unit=unit, about=about)
 
 
 def exact_text(*accepted: str, rivals: Iterable[str] = ()) -> Scorer:
@@ -115,13 +117,17 @@ def exact_text(*accepted: str, rivals: Iterable[str] = ()) -> Scorer:
     return safe_scorer(lambda answer: 1.0 if rule.matches(answer) else 0.0)
 
 
-def exact_number(expected: float, *, unit: str | None = None) -> Scorer:
+def exact_number(expected: float, *, unit: str | None = None, about: str | None = None) -> Scorer:
     """Scorer: 1.0 when the final answer's one number equals ``expected``, else 0.0.
 
     ``unit`` names the asked unit kind (``"usd"``, ``"eur"``, ``"km"``, ``"h"``, ... see
-    ``numbers``); a final answer in another unit is wrong.
+    ``numbers``); a final answer in another unit is wrong. ``about`` names who the question
+    asks about ("Sam"): a final answer that states values of several people is read by the
+    one it states of them.
     """
-    return safe_scorer(lambda answer: 1.0 if number_matches(answer, expected, unit=unit) else 0.0)
+    return safe_scorer(
+        lambda answer: 1.0 if number_matches(answer, expected, unit=unit, about=about) else 0.0
+    )
 
 
 def exact_numbers(*expected: float, unit: str | None = None) -> Scorer:

@@ -196,5 +196,6 @@ HARNESS = Harness(
     max_tokens=128,
     expected_completion_tokens=30,
     system="You answer from the given context only, quoting values exactly.",
-    scorer_version="2",  # the shared answer grammar (issue 25)
+    scorer_version="3",  # 3: thinking never graded, corrections after the answer, sign-offs
+    # skipped (blind sets); 2: the shared answer grammar
 )
