@@ -36,7 +36,8 @@ def test_the_recorded_answer_is_the_value_the_reply_ends_on():
 
 def test_every_harness_has_a_scorer_version_and_extracts_from_its_reference():
     for harness in HARNESSES.values():
-        assert harness.scorer_version == "2"
+        # 2: the shared answer grammar; SHAPE is at 3 (hidden tests with edge cases).
+        assert harness.scorer_version == ("3" if harness.name == "SHAPE" else "2")
         for item in harness.items[:2]:
             assessed = harness.assess(item, item.reference)
             assert assessed.score == 1.0
