@@ -22,8 +22,13 @@ from mapelite.harnesses.shape_tests import SandboxReport, Tests, run_tests
 from mapelite.sandbox.runner import Limits
 
 __all__ = ["HARNESS", "ITEMS", "ShapeScorer", "extract_code", "score_answer", "unit_test_scorer"]
-SCORER_VERSION = "2"
-"""2: pass@1 (version 1 scored the fraction of tests passed)."""
+SCORER_VERSION = "3"
+"""3: the hidden tests include edge cases (EvalPlus-style: empty and single inputs, duplicates,
+negatives, bounds, large magnitudes, digits, newlines and non-ASCII letters in text) with
+expected values from each task's reference, and merge_intervals' intervals must be tuples; a
+reply right on the hand-written cases but wrong on an edge its prompt names scored 1 under 2 and
+scores 0 now, so scores of 2 and 3 do not compare. Items, ids and prompts are unchanged.
+2: pass@1 (version 1 scored the fraction of tests passed)."""
 BANK_VERSION = "2"
 _REMEMBERED = 32
 

@@ -6,7 +6,9 @@ is one of:
 - a sequence of ``Case(args, expected)``: ``entry_point(*args)`` must return a value of the
   same type and value as ``expected`` (``same_value``: ``True`` is not ``1``, ``1`` is not
   ``1.0``, floats compare to 1e-9; ``loose_sequences`` lets lists and tuples stand for each
-  other where a prompt does not fix which one);
+  other where a prompt does not fix which one, at every depth; ``loose_outer`` only for the
+  returned container itself, its elements still compare strictly: "returns them as tuples"
+  fixes the tuples inside, not the list or tuple around them);
 - a sequence of expression strings (``"f(2) == 4"``): each is evaluated here with
   ``entry_point`` bound to a proxy of the candidate's function and passes when it is ``True``;
 - ``CheckCode(source, context)``: a HumanEval-style test, source that defines
@@ -43,6 +45,8 @@ class Case:
     args: tuple[Any, ...]
     expected: Any
     loose_sequences: bool = False
+    loose_outer: bool = False
+    """The returned list or tuple may be either; its elements compare strictly."""
 
 
 @dataclass(frozen=True)
@@ -91,15 +95,21 @@ class CandidateRaised(Exception):
     """The candidate's function raised an exception that is not a builtin one."""
 
 
-def same_value(result: Any, expected: Any, loose_sequences: bool = False) -> bool:
+def same_value(
+    result: Any, expected: Any, loose_sequences: bool = False, loose_outer: bool = False
+) -> bool:
     """Equal in type and value, recursively (see the module docstring)."""
+    sequences = (list, tuple)
+    if loose_outer and type(expected) in sequences and type(result) in sequences:
+        return len(result) == len(expected) and all(
+            same_value(r, e, loose_sequences) for r, e in zip(result, expected, strict=True)
+        )
     if type(expected) is float:
         if type(result) is not float:
             return False
         if math.isnan(expected):
             return math.isnan(result)
         return math.isclose(result, expected, rel_tol=_FLOAT_TOLERANCE, abs_tol=_FLOAT_TOLERANCE)
-    sequences = (list, tuple)
     if loose_sequences and type(expected) in sequences and type(result) in sequences:
         pass
     elif type(result) is not type(expected):
@@ -197,7 +207,7 @@ class _Runner:
         try:
             if isinstance(test, Case):
                 result = self.proxy(*test.args)
-                return same_value(result, test.expected, test.loose_sequences)
+                return same_value(result, test.expected, test.loose_sequences, test.loose_outer)
             value = eval(test, {"__builtins__": builtins, self.entry_point: self.proxy})
             return value is True
         except (Exception, CandidateTimeout, CandidateBroken):
