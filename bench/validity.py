@@ -36,16 +36,15 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "adversarial
 GENERATED_DIR = DATA_DIR.parent / "validity"
 HELDOUT_DIR = GENERATED_DIR / "heldout"
 FREEFORM_DIR = GENERATED_DIR / "freeform"
+BLIND_DIRS = sorted(GENERATED_DIR.glob("blind*"), key=lambda path: int(path.name[5:] or 0))
 SETS = (
     ("curated", DATA_DIR),
     ("generated", GENERATED_DIR),
     ("free-form", FREEFORM_DIR),
     ("held-out", HELDOUT_DIR),
-    ("blind 1", GENERATED_DIR / "blind1"),
-    ("blind 2", GENERATED_DIR / "blind2"),
-    ("blind 3", GENERATED_DIR / "blind3"),
+    *((f"blind {path.name[5:]}", path) for path in BLIND_DIRS),
 )
-GATED = ("curated", "generated", "free-form", "held-out", "blind 1", "blind 2")
+GATED = tuple(name for name, _ in SETS[:-1]) if BLIND_DIRS else tuple(n for n, _ in SETS)
 """Sets whose agreement per harness must reach ``--min``; the newest blind set is measured,
 reported as it comes out, and is no gate (a gate would invite fitting the scorers to it)."""
 _GEN_ID = re.compile(

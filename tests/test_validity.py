@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.validity import (
+    BLIND_DIRS,
     GENERATED_DIR,
     HELDOUT_DIR,
     LabelledAnswer,
@@ -115,7 +116,6 @@ def test_the_report_prints_one_row_per_harness(capsys: pytest.CaptureFixture[str
     assert "generated (" in printed and "held-out (" in printed
 
 
-BLIND_DIRS = sorted(GENERATED_DIR.glob("blind*"))
 GATED_BLIND = [
     path for directory in BLIND_DIRS[:-1] for path in harness_files(directory)
 ]  # the newest blind set is measured and reported, never a gate

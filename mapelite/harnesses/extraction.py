@@ -153,6 +153,10 @@ def _correction_after(text: str) -> tuple[str | None, bool]:
             return value, False
     if _GIVE_UP.search(tail) or _CONFIRMS.search(tail):
         return None, _GIVE_UP.search(tail) is not None
+    concludes = [s for s in _SENTENCE.split(tail) if _CONCLUSION.match(s.strip())]
+    if concludes and not _CONFIRMS.search(concludes[-1]):
+        # "Wait - the Day 4 entry ... So the garden's number is 9.": a rethink that concludes
+        return concludes[-1].strip(" ."), False
     if _CORRECTION.search(text[marker.start() - 40 if marker.start() > 40 else 0 :]):
         # "Correction: I mis-added ... so the train actually arrives at 12:35.": the
         # correction ends on its last sentence that states a value
@@ -168,6 +172,7 @@ _NOTE_CONCLUDES = re.compile(
     r"real|true)\b[^.\n]*)",
     re.I,
 )
+_CONCLUSION = re.compile(r"(?:so|therefore|thus|hence)\b,?\s+[^.]*?\b(?:is|are|=)\s+\S", re.I)
 _CORRECTION = re.compile(
     r"\b(?:correction|actually|i\s+(?:mis\w+|made\s+a\s+(?:mistake|typo|error))|oops|"
     r"scratch\s+that|make\s+that|on\s+second\s+thought|my\s+mistake)\b",
@@ -305,6 +310,15 @@ def strip_lead_in(segment: str) -> str:
     return _LEAD_IN_START.sub("", segment).strip()
 
 
+def _restated(segment: str, has_value: Callable[[str], bool]) -> str | None:
+    """A value restated in brackets at the end of a segment ("five past ten (10:05)"): what
+    the words said, in figures; None when the segment does not end on such an aside."""
+    match = re.search(r"\(([^()]*)\)\W*$", segment)
+    if match is None or not has_value(match.group(1)) or HEDGE.search(match.group(1)):
+        return None
+    return match.group(1)
+
+
 def drop_asides(segment: str) -> tuple[str, bool]:
     """The segment without parenthetical asides, and whether an aside offered another answer."""
     offers_other = False
@@ -423,8 +437,10 @@ def committed_numbers(segment: str, *, unit: str | None = None) -> list[float] |
     fixed = corrected(segment)
     if fixed is None or offers_other:
         return None
-    tail = _LIST_LEAD.split(fixed)[-1]  # "The two numbers are 4417 and 8812"
-    fixed = tail if numbers_in(tail) else fixed
+    # "The two numbers are 4417 and 8812", "4417 and 8812 are the two numbers": the side
+    # of the verb that lists the values
+    sides = [side for side in _LIST_LEAD.split(fixed) if numbers_in(side)]
+    fixed = max(reversed(sides), key=lambda side: len(numbers_in(side))) if sides else fixed
     if HEDGE.search(fixed.replace(" and ", " & ").replace(" / ", " & ")):
         return None
     values = [quantity.in_unit(unit) for quantity in quantities_in(_list_separators(fixed))]
@@ -493,6 +509,7 @@ def time_matches(text: str, expected_minutes: int) -> bool:
     if not reading.finals or reading.retracted:
         return False
     for segment in reading.finals:
+        restated = _restated(segment, lambda text: TIME.search(text) is not None)
         segment, offers_other = drop_asides(strip_lead_in(segment))
         fixed = corrected(segment)
         if offers_other or fixed is None or _APPROXIMATE.search(fixed):
@@ -500,6 +517,9 @@ def time_matches(text: str, expected_minutes: int) -> bool:
         segment = fixed
         segment = _NEGATED_NUMBER.sub(" ", segment)
         part = final_value_part(segment, lambda tail: TIME.search(tail) is not None)
+        last_clause = re.split(r"\b(?:so|therefore|thus|hence)\b|[,;]", segment)[-1]
+        if restated is not None and TIME.search(last_clause) is None:
+            part = restated  # "... in at five past ten in the morning (10:05)"
         times = {clock_minutes(match) for match in TIME.finditer(part)}
         if times != {expected_minutes}:
             return False
