@@ -66,18 +66,21 @@ _ABBREVIATIONS = {
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+")
 
 
-def _sentences(text: str) -> list[str]:
-    """Sentences as a reader counts them: "U.S.", "e.g.", "Dr." and initials end none."""
+def reader_sentences(text: str) -> list[str]:
+    """Sentences as a reader counts them: "U.S.", "e.g.", "Dr." and initials end none; in a
+    reply written all in lower case a sentence may start with a small letter."""
     sentences, start = [], 0
     text = " ".join(text.split())
+    lower_case_reply = not any(ch.isupper() for ch in text)
     for match in _SENTENCE_END.finditer(text):
         before = text[start : match.start() + 1].split()
         word = before[-1].rstrip(".").lower() if before else ""
         following = text[match.end() : match.end() + 1]
+        starts_sentence = following.isupper() or following.isdigit() or following in "\"'"
         if text[match.start()] == "." and (
             word in _ABBREVIATIONS
             or re.fullmatch(r"(?:[a-z]\.)*[a-z]", word)
-            or not (following.isupper() or following.isdigit() or following in "\"'")
+            or not (starts_sentence or (lower_case_reply and following.isalpha()))
         ):
             continue
         sentences.append(text[start : match.end()].strip())
@@ -168,11 +171,11 @@ def _no_other_punctuation(text: str) -> bool:
 
 # deliver-04: three sentences starting with "The"
 def _three_sentences(text: str) -> bool:
-    return len(_sentences(text)) == 3
+    return len(reader_sentences(text)) == 3
 
 
 def _sentences_start_with_the(text: str) -> bool:
-    sentences = _sentences(text)
+    sentences = reader_sentences(text)
     return bool(sentences) and all(re.match(r"The\b", sentence) for sentence in sentences)
 
 
@@ -235,7 +238,7 @@ def _mentions_tomatoes(text: str) -> bool:
 def _thanks_for_watering(text: str) -> bool:
     lowered = text.lower()
     return (
-        "thank" in lowered
+        re.search(r"thank|grateful|appreciat|gratitude", lowered) is not None
         and re.search(r"\b(?:water|plant|garden|flower|pot|herb|seedling|green|veg)", lowered)
         is not None
     )
@@ -264,10 +267,12 @@ _ATTEMPTS: dict[str, Check] = {
         "tap", "spring", "pure", "gulp", "chug", "thirst", "sustain", "again", "forever",
     ),
     "deliver-04": lambda text: _about("moon", "lunar")(text)
-    and distinct_and_substantive(_sentences(text), 2),
+    and distinct_and_substantive(reader_sentences(text), 2),
     "deliver-01": lambda text: substantive(text, 3),
     "deliver-02": lambda text: _text_fields(text),
-    "deliver-06": _about("thank", "water", "plant", "tomato", "garden", "flower"),
+    "deliver-06": _about(
+        "thank", "grateful", "appreciat", "water", "plant", "tomato", "garden", "flower"
+    ),
 }  # fmt: skip
 
 

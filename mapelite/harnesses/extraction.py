@@ -19,6 +19,7 @@ Matchers here return plain booleans; the scorer builders live in ``scoring.py``.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -46,7 +47,10 @@ _ANSWER_LINE = re.compile(
 _PLACEHOLDER = re.compile(r"^<[^<>]*>$")
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*|__([^_\n]+?)__")
 _LEAD_IN = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|would\s+be|should\s+be|:|=)\s*", re.I
+    r"(?:final\s+answer|the\s+answer|answer|\b(?:the\s+)?(?:final|total|resulting)\s+"
+    r"(?:[a-z]+\s+){0,2}?(?:is|comes\s+to|would\s+be|will\s+be)\b)\s*(?:is|would\s+be|"
+    r"should\s+be|:|=)?\s*",
+    re.I,
 )
 _LEAD_IN_START = re.compile(
     r"^(?:so,?\s+|thus,?\s+|therefore,?\s+)?(?:the\s+)?(?:final\s+)?(?:answer|result)"
@@ -68,7 +72,8 @@ HEDGE = re.compile(
     re.I,
 )
 _CLAUSE_SPLIT = re.compile(
-    r"[;,]|\b(?:and|but|since|because|while|whereas|though|although|after|before|at)\b", re.I
+    r";|,(?!\d{3}(?!\d))|\b(?:and|but|since|because|while|whereas|though|although|after|before|at)\b",
+    re.I,
 )
 _NEGATED_NUMBER = re.compile(
     r"(?:\bnot|\brather\s+than|\binstead\s+of)\s+[$€£]?-?\d[\d,.:]*(?:\s*[^\W\d_]+)?", re.I
@@ -223,6 +228,11 @@ def _without_sign_off(text: str) -> str:
     lines = text.rstrip().splitlines()
     while lines and (not lines[-1].strip() or _is_sign_off(lines[-1])):
         lines.pop()
+    if lines:  # "... ends up with $334.00 in total. Hope this helps!"
+        sentences = re.split(r"(?<=[.!?])\s+(?=\S)", lines[-1])
+        while len(sentences) > 1 and _is_sign_off(sentences[-1]):
+            sentences.pop()
+        lines[-1] = " ".join(sentences)
     return "\n".join(lines) if lines else text
 
 
@@ -260,6 +270,9 @@ def read_final(text: str) -> FinalAnswer:
         return FinalAnswer(tuple(finals), after, retracted)
     if boxed:
         return FinalAnswer(tuple(clean(value) for value in boxed))
+    field = _json_answer(text)
+    if field is not None:
+        return FinalAnswer((field,))
     flat = "\n".join(lines)
     lead_ins = list(_LEAD_IN.finditer(flat))
     if lead_ins:
@@ -275,7 +288,52 @@ def read_final(text: str) -> FinalAnswer:
         if bold:
             return FinalAnswer((clean(bold[-1]),))
     nonempty = [line for line in lines if line]
+    listed = _closing_list(raw_lines)
+    if listed:
+        return FinalAnswer((listed,))
     return FinalAnswer((_last_statement(nonempty[-1]),) if nonempty else ())
+
+
+def _closing_list(raw_lines: list[str]) -> str | None:
+    """A reply that ends on a list of bare values ("- 1684800" / "- 8307689") states them
+    all: "1684800; 8307689" (a list of candidates where one is asked is then a hedge)."""
+    items: list[str] = []
+    for raw in reversed([line for line in raw_lines if line.strip()]):
+        if not _LISTED.match(raw):
+            break
+        items.append(clean(raw))
+    if len(items) < 2 or any(len(item.split()) > 3 for item in items):
+        return None
+    return "; ".join(reversed(items))
+
+
+_ANSWER_KEY = (
+    re.compile(r"answer", re.I),
+    re.compile(r"final|result", re.I),
+    re.compile(r"total|amount|value", re.I),
+)
+
+
+def _json_answer(text: str) -> str | None:
+    """A reply that is only a JSON object (the format asked for was ignored) answers with
+    its answer-like field ("final_amount_dollars": 348), else its one scalar field."""
+    body = text.strip()
+    fenced = re.fullmatch(r"```[\w-]*\n(.*?)\n?```", body, re.DOTALL)
+    body = fenced.group(1).strip() if fenced else body
+    if not (body.startswith("{") and body.endswith("}")):
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    scalars = {k: v for k, v in value.items() if isinstance(v, (str, int, float)) and v != ""}
+    for pattern in _ANSWER_KEY:
+        keys = [key for key in scalars if pattern.search(str(key))]
+        if len(keys) == 1:
+            return str(scalars[keys[0]])
+    return str(next(iter(scalars.values()))) if len(scalars) == 1 else None
 
 
 def _last_statement(line: str) -> str:
@@ -392,6 +450,9 @@ def committed_number(
     if len(_distinct(quantities_in(part), unit)) > 1:
         part = _stated_of(part, about) or _main_clause(part) or ""
     values = _distinct(quantities_in(part), unit)
+    if len(values) > 1:  # "Jonah turns 82 in 2029": the year places the answer in time
+        dated = _distinct(quantities_in(_YEAR_REFERENCE.sub(" ", part)), unit)
+        values = dated if len(dated) == 1 else values
     if len(values) != 1 or None in values:
         return None
     return values.pop()
@@ -404,6 +465,9 @@ def _is_money(unit: str | None) -> bool:
 _CURRENCIES = {"usd", "eur", "gbp"}
 
 
+_YEAR_REFERENCE = re.compile(
+    r"\b(?:in|by|until|from|since|of)\s+(?:the\s+year\s+)?(?:1[89]|20)\d\d\b", re.I
+)
 _STATED = r"[^.;]*?\b(?:is|are|was|were|has|have|owns|gets|needs|pays|costs?|makes?|=|:)\s+"
 
 
@@ -455,6 +519,14 @@ def _list_separators(text: str) -> str:
     return re.sub(r"\s*[;&/|,+]\s*|\s+and\s+", " , ", text)
 
 
+_LEADING_PHRASE = re.compile(
+    r"^\s*(?:[a-z]+ing\b|with\b|given\b|if\b|when\b|first\b|then\b|from\b|over\b|for\b|"
+    r"after\b|once\b|in\s+(?:total\s+)?\d)[^,]*?,(?!\d{3}(?!\d))\s*",
+    re.I,
+)
+"""An opening phrase that sets the scene before the clause that states the result."""
+
+
 def _words(text: str) -> set[str]:
     return {word.lower() for word in re.findall(r"[^\W\d_]{2,}", text)}
 
@@ -466,6 +538,13 @@ def _main_clause(part: str) -> str | None:
     make a list, which is a hedge."""
     if HEDGE.search(part):
         return None
+    lead = _LEADING_PHRASE.match(part)
+    if lead and numbers_in(part[lead.end() :]):
+        # "Starting with $35 and adding $13 a week for 23 weeks, Esme ends up with $334": the
+        # opening phrase sets the scene, the clause after it states the result
+        part = part[lead.end() :]
+        if len(set(numbers_in(part))) == 1:
+            return part
     clauses = [clause for clause in _CLAUSE_SPLIT.split(part) if clause.strip()]
     numbered = [clause for clause in clauses if numbers_in(clause)]
     if not numbered:

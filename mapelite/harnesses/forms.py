@@ -89,9 +89,14 @@ def _table_row(line: str) -> str:
     return " ".join(cells)
 
 
+_ANSWER_TAG = re.compile(r"<(answer|final_answer|final)>\s*(.*?)\s*</\1>", re.I | re.DOTALL)
+
+
 def plain(text: str) -> str:
-    """The reply as plain lines: thinking removed, LaTeX typeset, table rows flattened."""
+    """The reply as plain lines: thinking removed, LaTeX typeset, table rows flattened, an
+    ``<answer>`` tag read as the answer line."""
     text = unlatex(without_thinking(unicodedata.normalize("NFKC", text)))
+    text = _ANSWER_TAG.sub(lambda m: "\nANSWER: " + " ".join(m.group(2).split()) + "\n", text)
     lines = []
     for line in text.splitlines():
         stripped = line.strip()

@@ -30,15 +30,22 @@ _NEGATION_BEFORE = re.compile(
     re.I,
 )
 SHORT_SENTENCE_WORDS = 16
-_REMARK = re.compile(r",\s+(?:who|which|whose|where|when)\b|\s+so\s+that\b|;\s", re.I)
+_REMARK = re.compile(
+    r",\s+(?:who|which|whose|where|when|since|because|as|while|whereas|although|though)\b|"
+    r"\s+so\s+that\b|;\s|\s\((?:and|but|while)\b",
+    re.I,
+)
+_LEADING_CLAUSE = re.compile(r"^(?:since|because|as|given\s+that|now\s+that|if)\b[^,]*,\s*", re.I)
+_SPELLINGS = {"gray": "grey", "color": "colour", "center": "centre", "theater": "theatre"}
 
 
 def normalize(text: str) -> str:
-    """Lower case, no markdown, quotes, lead-in, article or trailing punctuation."""
+    """Lower case, no markdown, quotes, lead-in, article or trailing punctuation; American and
+    British spellings of a word are one ("gray" is "grey")."""
     text = strip_lead_in(clean(text)).lower()
     text = text.strip(" \t\"'“”.,;:!?")
     text = re.sub(r"^(?:the|a|an)\s+", "", text)
-    return " ".join(text.split())
+    return " ".join(_SPELLINGS.get(word, word) for word in text.split())
 
 
 def _mentions(segment: str, form: str, case_sensitive: bool, as_answer: bool = False) -> bool:
@@ -88,10 +95,12 @@ class TextRule:
         return normalize(candidate) in accepted
 
     def _in_sentence(self, segment: str) -> bool:
+        if self._said_first(segment):
+            return True
         if len(segment.split()) > SHORT_SENTENCE_WORDS:
             # "... was Marisol Ortega, who pushed for long opening hours ...": a remark after
             # the named answer is not part of it
-            segment = _REMARK.split(segment, maxsplit=1)[0]
+            segment = _LEADING_CLAUSE.sub("", _REMARK.split(segment, maxsplit=1)[0])
             if len(segment.split()) > SHORT_SENTENCE_WORDS:
                 return False
         forms = self.accepted if self.case_sensitive else [normalize(f) for f in self.accepted]
@@ -102,6 +111,18 @@ class TextRule:
         if self.case_sensitive and _another_of_its_shape(main, self.accepted):
             return False  # "4471, 4417": a second code beside the quoted one is a list
         return not any(_mentions(main, rival, False, as_answer=True) for rival in self.rivals)
+
+    def _said_first(self, segment: str) -> bool:
+        """The answer comes first and the reason after it ("No - a genuine bank would never
+        ask ...", "Amy: she owns the cat"), with no distractor named in the reason."""
+        flags = 0 if self.case_sensitive else re.I
+        for form in self.accepted:
+            head = re.match(
+                rf"^\W*{re.escape(form)}\W*?(?:\s[—–-]+\s|[—–:;.!])\s*(.*)$", segment, flags
+            )
+            if head and not any(_mentions(head.group(1), r, False, True) for r in self.rivals):
+                return True
+        return False
 
     def segment_matches(self, segment: str) -> bool:
         segment, offers_other = drop_asides(clean(segment))
