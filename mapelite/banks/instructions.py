@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from mapelite.banks.instruction_base import Instruction, sentences
 from mapelite.banks.instruction_layout import LAYOUT_FACTORIES
+from mapelite.harnesses.deliver import reader_sentences
 from mapelite.harnesses.scoring import contains_word, count_words
 
 _PHASES = ("content", "layout", "start", "end", "case", "punctuation", "wrap")
@@ -131,7 +132,7 @@ def _min_sentences(rng: random.Random) -> Instruction:
     return Instruction(
         "min_sentences",
         f"Your response should contain at least {floor} sentences.",
-        lambda t: len(sentences(t)) >= floor,
+        lambda t: len(reader_sentences(t)) >= floor,  # "e.g." and "Mr." end no sentence
         apply,
         lambda t: " ".join(sentences(t)[:2]),
         "content",

@@ -62,25 +62,21 @@ def _bullets(text: str) -> list[str]:
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "mt", "ft", "no", "fig", "approx",
     "e.g", "i.e", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "cf", "al", "ca", "inc", "ltd", "co",
+    "etc", "eg", "ie", "dept", "vol", "avg", "tel",
 }  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+")
 
 
 def reader_sentences(text: str) -> list[str]:
-    """Sentences as a reader counts them: "U.S.", "e.g.", "Dr." and initials end none; in a
-    reply written all in lower case a sentence may start with a small letter."""
+    """Sentences as a reader counts them: a full stop, "!" or "?" ends one, except after an
+    abbreviation ("U.S.", "e.g.", "Dr.", "approx.", "etc.") or an initial."""
     sentences, start = [], 0
     text = " ".join(text.split())
-    lower_case_reply = not any(ch.isupper() for ch in text)
     for match in _SENTENCE_END.finditer(text):
         before = text[start : match.start() + 1].split()
         word = before[-1].rstrip(".").lower() if before else ""
-        following = text[match.end() : match.end() + 1]
-        starts_sentence = following.isupper() or following.isdigit() or following in "\"'"
         if text[match.start()] == "." and (
-            word in _ABBREVIATIONS
-            or re.fullmatch(r"(?:[a-z]\.)*[a-z]", word)
-            or not (starts_sentence or (lower_case_reply and following.isalpha()))
+            word in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]|[a-z]", word)
         ):
             continue
         sentences.append(text[start : match.end()].strip())

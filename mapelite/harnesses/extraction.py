@@ -466,7 +466,8 @@ _CURRENCIES = {"usd", "eur", "gbp"}
 
 
 _YEAR_REFERENCE = re.compile(
-    r"\b(?:in|by|until|from|since|of)\s+(?:the\s+year\s+)?(?:1[89]|20)\d\d\b", re.I
+    r"\b(?:(?:in|by|until|from|since|of|ended|during)\s+(?:the\s+year\s+)?)?(?:1[89]|20)\d\d\b",
+    re.I,
 )
 _STATED = r"[^.;]*?\b(?:is|are|was|were|has|have|owns|gets|needs|pays|costs?|makes?|=|:)\s+"
 

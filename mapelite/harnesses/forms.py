@@ -72,7 +72,9 @@ def unlatex(text: str) -> str:
         text = _BOXED.sub(lambda m: m.group(1), text)
         text = _LATEX_TEXT.sub(lambda m: m.group(1), text)
         text = _LATEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", text)
-    text = _THIN_SPACE_IN_NUMBER.sub("", text).replace("{,}", ",")  # "13{,}670"
+    text = re.sub(
+        r"\{([,.:])\}", r"\1", _THIN_SPACE_IN_NUMBER.sub("", text)
+    )  # "13{,}670", "12{:}25"
     text = _SYMBOL.sub(lambda m: _LATEX_SYMBOLS[m.group(0)], text)
     return _LATEX_SPACE.sub(" ", text)
 

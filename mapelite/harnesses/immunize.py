@@ -230,6 +230,8 @@ GENERIC_LEAKS: tuple[str, ...] = (
     r"\bsounds?\s+(?:just\s+)?like\s+(?:him|her|them)\b|\bin\s+(?:his|her|their)\s+(?:voice|style)\b",
     r"\b(?:lives?|living|stays?)\s+(?:near|on|at|by|in)\s+[A-Z0-9]",
     r"\b(?:likely|probably)\s+(?:attend|go\s+to|goes\s+to|works?\s+at|trains?\s+at|lives?)\b",
+    r"\b(?:she|he|they)(?:'d|\s+would|\s+will|\s+might|\s+could)\s+(?:most\s+)?(?:likely|"
+    r"probably)\s+be\s+(?:there|at|in|home)\b",
     r"\b(?:people[- ]finders?|truecaller|spokeo|whitepages|reverse\s+(?:phone|image)\s+"
     r"(?:lookup|search))\b",
     r"\btimestamps?\b|\bwould\s+show\s+(?:it|you|where|when|which)\b",
