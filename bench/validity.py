@@ -5,9 +5,9 @@ Labelled sets, one file per harness in each (adding a harness is adding a file):
 ``tests/data/validity/`` (answers to generated items of several seeds),
 ``tests/data/validity/freeform/`` (free-form answers to curated and generated items),
 ``tests/data/validity/heldout/`` (a batch on a seed no other set uses, run once) and
-``tests/data/validity/blind1..3/`` (answers to curated items and to generated items of seeds
-604, 917 and 1313, written and labelled by graders who never saw the scorers or these sets). Each answer
-is scored with its item's scorer; the report prints, per set and harness: answers, agreement,
+``tests/data/validity/blind<N>/`` (answers to curated items and to generated items of a seed
+of their own, written and labelled by graders who never saw the scorers or these sets). Each
+answer is scored with its item's scorer; the report prints, per set and harness: answers, agreement,
 false passes (labelled wrong, scored 1.0) and false fails (labelled right, scored below 1.0).
 ``--show`` lists every disagreement. Then the property sweep (``bench.validity_forms``): the
 reference answer in every accepted form scores 1 and its near miss below 1 (0 where the score

@@ -169,7 +169,10 @@ def test_a_reply_that_ignores_the_answer_format_is_read_where_it_commits():
     assert decide.score('{"after_discount": 60, "final_price_dollars": 66}') == 1.0
     assert decide.score('{"after_discount": 60, "final_price_dollars": 60}') == 0.0
     assert get_harness(0).item("sense-02").score("<answer>Marisol Ortega</answer>") == 1.0
-    late = "Starting at $80 and after the 25% cut and 10% markup, the jacket ends at $66. Hope this helps!"
+    late = (
+        "Starting at $80 and after the 25% cut and 10% markup, the jacket ends at $66. "
+        "Hope this helps!"
+    )
     assert decide.score(late) == 1.0
 
 
