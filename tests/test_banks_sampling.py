@@ -65,7 +65,13 @@ def test_every_humaneval_canonical_solution_passes_its_own_tests_through_shape_s
     assert len({i.id for i in items}) == 164
     with ThreadPoolExecutor(max_workers=8) as pool:
         scores = list(pool.map(lambda i: (i.id, i.score(i.reference), i.score(i.near_miss)), items))
-    assert [item_id for item_id, ref, _ in scores if ref != 1.0] == []
+    # The sandbox's budgets are wall-clock: eight at once on a shared machine can run one out.
+    # A reference that failed is scored again alone, and must pass then.
+    by_id = {item.id: item for item in items}
+    slow = [item_id for item_id, ref, _ in scores if ref != 1.0]
+    assert [
+        item_id for item_id in slow if by_id[item_id].score(by_id[item_id].reference) != 1.0
+    ] == []
     assert [item_id for item_id, _, miss in scores if miss >= 1.0] == []
 
 

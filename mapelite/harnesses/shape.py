@@ -96,6 +96,8 @@ class ShapeScorer:
         except Exception:  # a scorer never raises: an unscorable reply scores 0
             code, report = None, None
         assessment = Assessment(pass_at_1(report), extracted=code, diagnostics=_details(report))
+        if report is not None and report.timed_out:
+            return assessment  # a wall-clock budget met on a busy machine: ask again, run again
         with self._lock:
             self._seen[answer] = assessment
             while len(self._seen) > _REMEMBERED:
