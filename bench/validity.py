@@ -36,7 +36,10 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "adversarial
 GENERATED_DIR = DATA_DIR.parent / "validity"
 HELDOUT_DIR = GENERATED_DIR / "heldout"
 FREEFORM_DIR = GENERATED_DIR / "freeform"
-BLIND_DIRS = sorted(GENERATED_DIR.glob("blind*"), key=lambda path: int(path.name[5:] or 0))
+BLIND_DIRS = sorted(
+    (path for path in GENERATED_DIR.glob("blind*") if path.is_dir() and path.name[5:].isdigit()),
+    key=lambda path: int(path.name[5:]),
+)
 SETS = (
     ("curated", DATA_DIR),
     ("generated", GENERATED_DIR),
