@@ -25,15 +25,22 @@ SETUP_ITEM_COLUMNS += ["scorer_version"]
 SETUP_META_COLUMNS = [c for c in SETUP_COLUMNS if c not in SETUP_ITEM_COLUMNS]
 
 
-def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
-    """Per entry (``seq``), the item statistics `mapelite.ledger.summary.item_statistics`
-    computes, from the ledger's ``metadata.items``. Entries without items get no row."""
-    items = (
+def _item_rows(scan: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per recorded item of every entry (``seq`` beside the item's own fields)."""
+    return (
         scan.select("seq", pl.col("metadata").struct.field("items"))
         .explode("items")
         .drop_nulls("items")
         .unnest("items")
         .filter(pl.col("item_id").is_not_null())
+    )
+
+
+def item_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
+    """Per entry (``seq``), the item statistics `mapelite.ledger.summary.item_statistics`
+    computes, from the ledger's ``metadata.items``. Entries without items get no row."""
+    items = (
+        _item_rows(scan)
         .with_columns(
             pl.concat_str(pl.col("bank").fill_null("core"), pl.lit(":"), pl.col("item_id")).alias(
                 "key"
@@ -99,13 +106,7 @@ def setup_statistics(scan: pl.LazyFrame) -> pl.LazyFrame:
     """Per entry (``seq``), the item part of `mapelite.ledger.summary.setup_statistics`: items
     cut off at their budget, p50/p90 of answered items' completion tokens, who served them,
     which scorer versions scored them. Entries without items get no row."""
-    items = (
-        scan.select("seq", pl.col("metadata").struct.field("items"))
-        .explode("items")
-        .drop_nulls("items")
-        .unnest("items")
-        .filter(pl.col("item_id").is_not_null())
-    )
+    items = _item_rows(scan)
     answered = pl.col("error").is_null() & ~pl.col("cached").fill_null(False)
     tokens = pl.col("tokens_out").fill_null(0).filter(answered)
     return items.group_by("seq").agg(
